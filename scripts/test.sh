@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Run the whole test suite on a bare machine: sets up what the tests need, then pytest.
+#
+#   ./scripts/test.sh [pytest args...]
+#
+# 1. a virtual environment in .venv with Pilothouse and its test dependencies;
+# 2. Debian's chromium for the browser tests (apt-get, when /usr/bin/chromium is missing);
+# 3. a throwaway PostgreSQL cluster on 127.0.0.1 (initdb/pg_ctl; PostgreSQL 15 from
+#    apt when missing), stopped and deleted at the end, whatever happens.
+# The suite then runs once, every data-layer test on SQLite and on PostgreSQL.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PYTHON=${PYTHON:-python3}
+VENV="$ROOT/.venv"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+    log "installing Debian packages: $*"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+# --- 1. virtual environment ----------------------------------------------------------
+if [ ! -x "$VENV/bin/python" ]; then
+    log "creating virtual environment in .venv"
+    "$PYTHON" -m venv "$VENV"
+fi
+log "installing Pilothouse with test dependencies"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 \
+    | grep -v "^WARNING: Location" || true
+"$VENV/bin/python" -c "import pilothouse, pytest, playwright" \
+    || { echo "installation failed" >&2; exit 1; }
+
+# --- 2. chromium ---------------------------------------------------------------------
+if [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium
+fi
+
+# --- 3. throwaway PostgreSQL -----------------------------------------------------------
+find_pg_bin() {
+    local dir
+    for dir in /usr/lib/postgresql/*/bin; do
+        [ -x "$dir/initdb" ] && { echo "$dir"; return; }
+    done
+    command -v initdb >/dev/null && dirname "$(command -v initdb)"
+}
+PG_BIN=$(find_pg_bin || true)
+if [ -z "$PG_BIN" ]; then
+    apt_install postgresql-15 || apt_install postgresql
+    PG_BIN=$(find_pg_bin)
+fi
+
+PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pilothouse-pg.XXXXXX")
+PG_PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PG_USER=postgres
+RUN_AS=()
+if [ "$(id -u)" = 0 ]; then
+    # initdb refuses to run as root: run the cluster as an unprivileged user.
+    id -u postgres >/dev/null 2>&1 || as_root useradd --system --no-create-home postgres
+    chown postgres "$PG_DIR"
+    RUN_AS=(runuser -u postgres --)
+fi
+
+stop_pg() {
+    "${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+}
+trap stop_pg EXIT
+
+log "starting a throwaway PostgreSQL ($("$PG_BIN/postgres" --version | awk '{print $3}')) on 127.0.0.1:$PG_PORT"
+"${RUN_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U "$PG_USER" --auth=trust -E UTF8 \
+    --locale=C.UTF-8 >/dev/null
+"${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200" \
+    start >/dev/null
+
+export PILOTHOUSE_TEST_DATABASE_URL="postgresql+psycopg://$PG_USER@127.0.0.1:$PG_PORT/postgres"
+export PILOTHOUSE_TEST_CHROMIUM=/usr/bin/chromium
+
+# --- 4. the suite ------------------------------------------------------------------------
+log "running the test suite (SQLite and PostgreSQL)"
+set +e
+"$VENV/bin/python" -m pytest "$@"
+status=$?
+set -e
+if [ "$status" = 5 ]; then
+    echo "pytest collected no tests: that is a failure here" >&2
+    status=1
+fi
+exit "$status"

@@ -1,0 +1,103 @@
+"""What every command shares: settings, the runtime, one-line errors, output formats."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from pilothouse.core.config import Settings
+from pilothouse.core.errors import PilothouseError
+from pilothouse.core.migrate import current_revision, head_revision
+from pilothouse.core.runtime import Runtime
+
+__all__ = ["OutputFormat", "cli_errors", "emit_rows", "fail", "open_runtime", "stderr"]
+
+stderr = Console(stderr=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``error: message`` on one line to stderr; raise the returned Exit."""
+    stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn expected failures into one clear line and a non-zero exit, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except PilothouseError as exc:
+            raise fail(
+                exc.detail + "".join(f"; {e.field}: {e.message}" for e in exc.errors)
+            ) from None
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"PILOTHOUSE_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise fail(f"invalid settings: {problems}") from None
+        except (OperationalError, ProgrammingError) as exc:
+            raise fail(f"database error: {str(exc.orig).strip().splitlines()[0]}") from None
+        except (PermissionError, FileNotFoundError) as exc:
+            raise fail(str(exc)) from None
+
+    return wrapper
+
+
+@contextmanager
+def open_runtime(*, require_schema: bool = True) -> Iterator[Runtime]:
+    """A runtime from the environment; refuses to run on a database that is not migrated."""
+    runtime = Runtime.from_settings(Settings())
+    try:
+        if require_schema and current_revision(runtime.database) != head_revision():
+            raise fail("the database schema is not up to date; run: pilothouse db upgrade")
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def emit_rows(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    fmt: OutputFormat,
+    title: str | None = None,
+) -> None:
+    """Print rows as a table for people, or as JSON/CSV for scripts (on stdout)."""
+    if fmt is OutputFormat.json:
+        typer.echo(
+            json.dumps([{c: r.get(c) for c in columns} for r in rows], default=str, indent=2)
+        )
+        return
+    if fmt is OutputFormat.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    Console().print(table)

@@ -1,0 +1,56 @@
+"""Reading the audit log: the event table filtered and paged, newest first. Never written here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pilothouse.core.actor import Actor
+from pilothouse.core.models import Event, Role
+from pilothouse.core.pagination import Page, PageRequest, paginate
+
+__all__ = ["AuditFilter", "list_events", "object_types"]
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Every field narrows the list; ``None`` means any."""
+
+    actor: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    action: str | None = None
+    name: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def list_events(
+    session: Session, actor: Actor, page: PageRequest, where: AuditFilter
+) -> Page[Event]:
+    """The audit log for admins."""
+    actor.require(Role.admin)
+    query = select(Event)
+    if where.actor:
+        query = query.where(Event.actor_label == where.actor.strip().lower())
+    if where.object_type:
+        query = query.where(Event.object_type == where.object_type)
+    if where.object_id:
+        query = query.where(Event.object_id == where.object_id)
+    if where.action:
+        query = query.where(Event.action == where.action)
+    if where.name:
+        query = query.where(Event.name == where.name)
+    if where.since:
+        query = query.where(Event.created_at >= where.since)
+    if where.until:
+        query = query.where(Event.created_at < where.until)
+    return paginate(session, query, Event.id, PageRequest(page.limit, page.cursor, True))
+
+
+def object_types(session: Session) -> list[str]:
+    """The object types that appear in the log, for the filter menu."""
+    return list(session.scalars(select(Event.object_type).distinct().order_by(Event.object_type)))

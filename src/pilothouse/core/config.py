@@ -1,0 +1,167 @@
+"""Settings: one table of every option, read from ``PILOTHOUSE_*`` environment variables.
+
+Settings are never built at import time. The CLI and ``create_app`` build a
+:class:`Settings` and pass it down, so that tests can run several isolated apps in
+one process. ``docs/configuration.md`` documents every field; a test fails when a
+field is missing there.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["OBSOLETE_SETTINGS", "SECRET_FIELDS", "Settings", "load_secret_key"]
+
+SECRET_KEY_FILE = "secret_key"
+
+#: Settings that were removed, mapped to what to do instead (none yet).
+OBSOLETE_SETTINGS: dict[str, str] = {}
+
+#: Fields whose values ``pilothouse config show`` masks.
+SECRET_FIELDS = frozenset({"secret_key", "database_url"})
+
+
+class Settings(BaseSettings):
+    """Every setting of a Pilothouse installation, with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="PILOTHOUSE_", extra="ignore")
+
+    home: Path = Field(
+        default=Path(".pilothouse"),
+        description="Data folder: the SQLite database, the secret key and other local state.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the app database. Default: SQLite file "
+        "`pilothouse.db` in the data folder (WAL mode). Production: `postgresql+psycopg://...`.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key for signing and hashing secrets. Default: generated on first run "
+        "and stored in `<home>/secret_key` with mode 0600.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `pilothouse serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `pilothouse serve` uses.")
+    timezone: str = Field(
+        default="UTC",
+        description="Workspace time zone (IANA name) for display and for metric day boundaries.",
+    )
+    session_idle_minutes: int = Field(
+        default=12 * 60, ge=5, description="A web session ends after this many idle minutes."
+    )
+    session_max_age_hours: int = Field(
+        default=7 * 24, ge=1, description="A web session ends this many hours after sign-in."
+    )
+    session_cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Secure flag of the session cookie: `auto` sets it for HTTPS requests and "
+        "for loopback hosts (browsers accept it there); `always` behind a TLS proxy.",
+    )
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body accepted; larger requests get 413.",
+    )
+    login_max_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed sign-ins per account within the window before a lock."
+    )
+    login_max_failures_per_ip: int = Field(
+        default=20, ge=1, description="Failed sign-ins per client address within the window."
+    )
+    login_failure_window_minutes: int = Field(
+        default=15, ge=1, description="Window in which failed sign-ins are counted."
+    )
+    login_lockout_minutes: int = Field(
+        default=15, ge=1, description="How long an account or address stays locked."
+    )
+    password_min_length: int = Field(default=10, ge=8, description="Shortest accepted password.")
+    argon2_time_cost: int = Field(
+        default=3, ge=1, description="Argon2id iterations (RFC 9106 low-memory profile)."
+    )
+    argon2_memory_kib: int = Field(
+        default=65536, ge=8192, description="Argon2id memory in KiB (lower only for tests)."
+    )
+    api_page_size: int = Field(
+        default=50, ge=1, le=1000, description="Default page size of API lists."
+    )
+    api_max_page_size: int = Field(
+        default=500, ge=1, description="Largest page size an API client may ask for."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Log level of the server."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str | None) -> str | None:
+        """Accept the common ``postgres://`` spellings and pick the psycopg 3 driver."""
+        if not value:
+            return None
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in use: the setting, or SQLite inside the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'pilothouse.db').resolve()}"
+
+    def ensure_home(self) -> Path:
+        """Create the data folder if needed and return it."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+    def resolved_secret_key(self) -> str:
+        """The secret key from the setting, or the generated key file in the data folder."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return load_secret_key(self.ensure_home())
+
+
+def load_secret_key(home: Path) -> str:
+    """Read ``<home>/secret_key``, creating it with mode 0600 on first use.
+
+    The file is created with ``O_EXCL`` so two processes starting at once agree on
+    one key, and its mode is checked so a key readable by others is refused.
+    """
+    path = home / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_secret_key(path)
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def _read_secret_key(path: Path) -> str:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise PermissionError(
+            f"{path} is readable by other users (mode {mode:o}); run: chmod 600 {path}"
+        )
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ValueError(f"{path} holds a key shorter than 32 characters")
+    return key

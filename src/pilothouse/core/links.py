@@ -1,0 +1,102 @@
+"""Typed links between any two objects (feedback↔item, item↔launch, decision↔anything).
+
+Domains refer to objects by a type name and an id string, so adding a new kind of
+connection needs no new table. Links are audited like any other shared object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from pilothouse.core.actor import Actor
+from pilothouse.core.audit import Action, record_change
+from pilothouse.core.errors import FieldError, ValidationFailed
+from pilothouse.core.models import Link, Role
+
+__all__ = ["ObjectRef", "add_link", "links_of", "remove_link"]
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """A reference to any object: its type name (``feedback_item``) and id."""
+
+    type: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.id}"
+
+
+def _label(source: ObjectRef, target: ObjectRef, kind: str) -> str:
+    return f"{source} -{kind}-> {target}"
+
+
+def add_link(
+    session: Session, actor: Actor, source: ObjectRef, target: ObjectRef, kind: str = "related"
+) -> Link:
+    """Link ``source`` to ``target``; adding an existing link returns it unchanged."""
+    actor.require(Role.editor, write=True)
+    if source == target:
+        raise ValidationFailed("an object cannot link to itself", errors=[FieldError("to", "same")])
+    existing = session.scalar(
+        select(Link).where(
+            Link.from_type == source.type,
+            Link.from_id == source.id,
+            Link.to_type == target.type,
+            Link.to_id == target.id,
+            Link.kind == kind,
+        )
+    )
+    if existing is not None:
+        return existing
+    link = Link(
+        from_type=source.type,
+        from_id=source.id,
+        to_type=target.type,
+        to_id=target.id,
+        kind=kind,
+        created_by_id=actor.user_id,
+    )
+    session.add(link)
+    session.flush()
+    record_change(
+        session,
+        actor,
+        object_type="link",
+        object_id=link.id,
+        action=Action.created,
+        label=_label(source, target, kind),
+        after={"from": str(source), "to": str(target), "kind": kind},
+    )
+    return link
+
+
+def remove_link(session: Session, actor: Actor, link: Link) -> None:
+    actor.require(Role.editor, write=True)
+    source, target = ObjectRef(link.from_type, link.from_id), ObjectRef(link.to_type, link.to_id)
+    record_change(
+        session,
+        actor,
+        object_type="link",
+        object_id=link.id,
+        action=Action.deleted,
+        label=_label(source, target, link.kind),
+        before={"from": str(source), "to": str(target), "kind": link.kind},
+    )
+    session.delete(link)
+
+
+def links_of(session: Session, ref: ObjectRef, *, kind: str | None = None) -> list[Link]:
+    """Every link from or to ``ref``, oldest first, so it can be followed both ways."""
+    query = select(Link).where(
+        or_(
+            (Link.from_type == ref.type) & (Link.from_id == ref.id),
+            (Link.to_type == ref.type) & (Link.to_id == ref.id),
+        )
+    )
+    if kind is not None:
+        query = query.where(Link.kind == kind)
+    return list(session.scalars(query.order_by(Link.id)))

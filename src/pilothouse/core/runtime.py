@@ -1,0 +1,42 @@
+"""The objects one running installation shares: settings, database, hashers.
+
+Built once by the CLI or ``create_app`` from a :class:`Settings`; nothing here is
+global, so several runtimes (say, one per test) can live in one process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from pilothouse.core.config import Settings
+from pilothouse.core.db import Database
+from pilothouse.core.security import PasswordPolicy, SecretHasher
+
+__all__ = ["Runtime"]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        settings.ensure_home()
+        return cls(settings=settings, database=Database(settings.effective_database_url))
+
+    @cached_property
+    def passwords(self) -> PasswordPolicy:
+        return PasswordPolicy(
+            min_length=self.settings.password_min_length,
+            time_cost=self.settings.argon2_time_cost,
+            memory_kib=self.settings.argon2_memory_kib,
+        )
+
+    @cached_property
+    def secrets(self) -> SecretHasher:
+        return SecretHasher(self.settings.resolved_secret_key())
+
+    def close(self) -> None:
+        self.database.dispose()

@@ -1,0 +1,214 @@
+"""Signing in with e-mail and password, guarded against guessing, and web sessions.
+
+Failed attempts are counted per account and per client address within a window.
+Past the account limit the account is locked for a while (admins see and can
+lift the lock); past the address limit that address must wait. A locked account
+answers like a wrong password plus a hint, so locks don't reveal which e-mails
+exist any more than the sign-in form already does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from pilothouse.core.actor import Actor
+from pilothouse.core.audit import Action, record_change
+from pilothouse.core.config import Settings
+from pilothouse.core.db import utcnow
+from pilothouse.core.errors import TooManyRequests, Unauthorized
+from pilothouse.core.models import LoginAttempt, Role, User, WebSession
+from pilothouse.core.security import PasswordPolicy, SecretHasher, new_secret
+
+__all__ = [
+    "LockedAccount",
+    "NewSession",
+    "end_session",
+    "list_locked",
+    "recent_failures",
+    "resolve_session",
+    "sign_in",
+    "unlock_account",
+]
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A freshly started web session: the cookie value is only ever held here."""
+
+    cookie_value: str
+    record: WebSession
+
+
+@dataclass(frozen=True)
+class LockedAccount:
+    email: str
+    locked_until: datetime
+
+
+def _failures_since(session: Session, column: object, value: str, since: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                column == value,  # type: ignore[arg-type]
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.attempted_at >= since,
+            )
+        )
+        or 0
+    )
+
+
+def _check_address(session: Session, settings: Settings, address: str) -> None:
+    window = timedelta(minutes=settings.login_failure_window_minutes)
+    since = utcnow() - window
+    if _failures_since(session, LoginAttempt.client_address, address, since) >= (
+        settings.login_max_failures_per_ip
+    ):
+        raise TooManyRequests(
+            "too many failed sign-ins from your address; try again later",
+            retry_after_seconds=settings.login_lockout_minutes * 60,
+        )
+
+
+def sign_in(
+    session: Session,
+    settings: Settings,
+    passwords: PasswordPolicy,
+    hasher: SecretHasher,
+    *,
+    email: str,
+    password: str,
+    client_address: str,
+    user_agent: str = "",
+) -> NewSession:
+    """Check the credentials and start a session, or raise with the reason.
+
+    The attempt is recorded in its own commit by the caller's session even when
+    it fails, so the caller must commit after catching the error.
+    """
+    email = email.strip().lower()[:320]
+    _check_address(session, settings, client_address)
+    user = session.scalar(select(User).where(User.email == email))
+    now = utcnow()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        passwords.verify(None, password)  # same time as any other attempt
+        session.add(LoginAttempt(email=email, client_address=client_address, succeeded=False))
+        raise Unauthorized("this account is locked after repeated failed sign-ins; try later")
+    ok = passwords.verify(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        session.add(LoginAttempt(email=email, client_address=client_address, succeeded=False))
+        session.flush()
+        if user is not None:
+            _maybe_lock(session, settings, user)
+        raise Unauthorized("wrong e-mail or password")
+    session.add(LoginAttempt(email=email, client_address=client_address, succeeded=True))
+    if user.password_hash and passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(password)
+    return _start_session(session, settings, hasher, user, client_address, user_agent)
+
+
+def _maybe_lock(session: Session, settings: Settings, user: User) -> None:
+    since = utcnow() - timedelta(minutes=settings.login_failure_window_minutes)
+    if user.locked_until is not None and user.locked_until > since:
+        since = user.locked_until  # count only failures after the previous lock ended
+    failures = _failures_since(session, LoginAttempt.email, user.email, since)
+    if failures >= settings.login_max_failures_per_account:
+        user.locked_until = utcnow() + timedelta(minutes=settings.login_lockout_minutes)
+        record_change(
+            session,
+            Actor(None, "system", Role.admin),
+            object_type="user",
+            object_id=user.id,
+            action=Action.updated,
+            name="user.locked",
+            label=user.email,
+            before={"locked": False},
+            after={"locked": True},
+        )
+
+
+def _start_session(
+    session: Session,
+    settings: Settings,
+    hasher: SecretHasher,
+    user: User,
+    client_address: str,
+    user_agent: str,
+) -> NewSession:
+    cookie_value = new_secret()
+    now = utcnow()
+    record = WebSession(
+        id_hash=hasher.digest(cookie_value),
+        user_id=user.id,
+        csrf_token=new_secret(),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=settings.session_max_age_hours),
+        client_address=client_address,
+        user_agent=user_agent[:300],
+    )
+    session.add(record)
+    session.flush()
+    return NewSession(cookie_value=cookie_value, record=record)
+
+
+def resolve_session(
+    session: Session, settings: Settings, hasher: SecretHasher, cookie_value: str
+) -> WebSession:
+    """The live session for a cookie, refreshing its idle timer; expired ones are removed."""
+    record = session.get(WebSession, hasher.digest(cookie_value))
+    if record is None:
+        raise Unauthorized("your session has ended; please sign in")
+    now = utcnow()
+    idle_limit = record.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
+    if now >= record.expires_at or now >= idle_limit or not record.user.is_active:
+        session.delete(record)
+        raise Unauthorized("your session has expired; please sign in again")
+    if now - record.last_seen_at > timedelta(minutes=1):
+        record.last_seen_at = now
+    return record
+
+
+def end_session(session: Session, hasher: SecretHasher, cookie_value: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.id_hash == hasher.digest(cookie_value)))
+
+
+def list_locked(session: Session) -> list[LockedAccount]:
+    now = utcnow()
+    users = session.scalars(select(User).where(User.locked_until > now).order_by(User.email))
+    return [LockedAccount(u.email, u.locked_until) for u in users if u.locked_until]
+
+
+def recent_failures(session: Session, *, limit: int = 50) -> list[LoginAttempt]:
+    query = (
+        select(LoginAttempt)
+        .where(LoginAttempt.succeeded.is_(False))
+        .order_by(LoginAttempt.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def unlock_account(session: Session, actor: Actor, user: User) -> None:
+    """Lift a lock early (an admin who has confirmed the person's identity)."""
+    actor.require(Role.admin, write=True)
+    if user.locked_until is None:
+        return
+    user.locked_until = None
+    record_change(
+        session,
+        actor,
+        object_type="user",
+        object_id=user.id,
+        action=Action.updated,
+        name="user.unlocked",
+        label=user.email,
+        before={"locked": True},
+        after={"locked": False},
+    )

@@ -1,0 +1,56 @@
+"""The demo-data framework: an ordered list of steps, one or more per domain.
+
+Each step is idempotent (loading twice adds nothing twice) and reports what it
+added, so ``pilothouse demo load`` can be run on a workspace in use. A domain
+adds its data by appending a :class:`DemoStep` to ``DEMO_STEPS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from pilothouse.core.actor import Actor
+from pilothouse.core.runtime import Runtime
+
+__all__ = ["DEMO_STEPS", "DemoResult", "DemoStep", "load_demo"]
+
+
+@dataclass
+class DemoResult:
+    """What a step added; ``notices`` are shown to the operator (for example a new password)."""
+
+    added: dict[str, int] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    name: str
+    description: str
+    load: Callable[[Session, Actor, Runtime], DemoResult]
+
+
+def _core_step() -> DemoStep:
+    from pilothouse.demo.core_data import load_people_and_areas
+
+    return DemoStep("core", "people, roles and product areas", load_people_and_areas)
+
+
+#: Steps in the order they run; later domains rely on the people and areas of ``core``.
+DEMO_STEPS: list[DemoStep] = [_core_step()]
+
+
+def load_demo(
+    runtime: Runtime, actor: Actor, on_step: Callable[[DemoStep], None] | None = None
+) -> list[tuple[DemoStep, DemoResult]]:
+    """Run every step, each in its own transaction, and return what each added."""
+    results = []
+    for step in DEMO_STEPS:
+        if on_step is not None:
+            on_step(step)
+        with runtime.database.session() as session:
+            results.append((step, step.load(session, actor, runtime)))
+    return results

@@ -1,0 +1,11 @@
+"""The JSON API under ``/api/v1``: one router per object family."""
+
+from fastapi import APIRouter
+
+from pilothouse.web.api import areas, audit, me, signins, tokens, users
+
+__all__ = ["api_router"]
+
+api_router = APIRouter(prefix="/api/v1")
+for module in (me, users, areas, tokens, audit, signins):
+    api_router.include_router(module.router)

@@ -1,0 +1,79 @@
+"""The app factory: one FastAPI app serving the JSON API, the pages and the static assets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from pilothouse import __version__
+from pilothouse.core.config import Settings
+from pilothouse.core.migrate import upgrade
+from pilothouse.core.runtime import Runtime
+from pilothouse.web.api import api_router
+from pilothouse.web.api.docs import router as docs_router
+from pilothouse.web.api.health import router as health_router
+from pilothouse.web.middleware import BodySizeLimit, SecurityHeaders
+from pilothouse.web.pages import pages_router
+from pilothouse.web.problems import install_error_handlers
+from pilothouse.web.templating import make_templates
+
+__all__ = ["create_app"]
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+API_DESCRIPTION = """\
+The Pilothouse JSON API. Authenticate with a personal API token
+(`Authorization: Bearer ph_...`, created under *Account → API tokens* or with
+`pilothouse token create`). Lists are paged with `limit` and `cursor`; errors are
+RFC 9457 `application/problem+json` documents.
+"""
+
+
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, migrate: bool = True
+) -> FastAPI:
+    """Build the app for ``settings`` (read from the environment when not given).
+
+    Args:
+        runtime: an existing runtime to share (tests pass one); otherwise one is built.
+        migrate: apply pending migrations at start-up, as ``pilothouse serve`` does.
+    """
+    runtime = runtime or Runtime.from_settings(settings or Settings())
+    logging.getLogger("pilothouse").setLevel(runtime.settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await run_in_threadpool(upgrade, runtime.database)
+        yield
+
+    app = FastAPI(
+        title="Pilothouse",
+        version=__version__,
+        description=API_DESCRIPTION,
+        openapi_url=None,  # served by the docs router, which declares it public
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.templates = make_templates()
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    app.include_router(docs_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` (used by ``pilothouse serve --reload``)."""
+    return create_app()

@@ -1,0 +1,191 @@
+"""Request dependencies: the runtime, a database session, who is asking, and paging.
+
+Every route declares the role it needs with exactly one of the ``Requires``
+aliases below (or ``Public``); a test walks the route table to hold that true.
+Writes made with a browser session must carry the session's CSRF token, in the
+``X-CSRF-Token`` header (htmx, API) or the ``csrf_token`` form field (forms).
+Bearer-token requests carry no ambient authority, so they need no CSRF token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from pilothouse.core.actor import Actor
+from pilothouse.core.errors import FieldError, Forbidden, Unauthorized, ValidationFailed
+from pilothouse.core.models import Role, TokenScope, User, WebSession
+from pilothouse.core.pagination import PageRequest
+from pilothouse.core.runtime import Runtime
+from pilothouse.core.security import SecretHasher
+from pilothouse.core.signin import resolve_session
+from pilothouse.core.tokens import authenticate_token
+
+__all__ = [
+    "SESSION_COOKIE",
+    "AdminRead",
+    "AdminWrite",
+    "EditorWrite",
+    "OwnWrite",
+    "PageParams",
+    "Principal",
+    "Public",
+    "Requires",
+    "RuntimeDep",
+    "SessionDep",
+    "Viewer",
+    "client_address",
+]
+
+SESSION_COOKIE = "pilothouse_session"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """One database session per request, committed before the response is sent."""
+    with runtime.database.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The person behind a request and how they proved it."""
+
+    user: User
+    actor: Actor
+    via: Literal["session", "token"]
+    web_session: WebSession | None = None
+
+    @property
+    def csrf_token(self) -> str:
+        return self.web_session.csrf_token if self.web_session else ""
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+    return value.strip()
+
+
+def _authenticate(request: Request, session: Session, runtime: Runtime) -> Principal:
+    address = client_address(request)
+    secret = _bearer(request)
+    if secret is not None:
+        token = authenticate_token(session, runtime.secrets, secret)
+        actor = Actor.for_user(
+            token.user, client_address=address, can_write=token.scope is TokenScope.write
+        )
+        return Principal(token.user, actor, "token")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise Unauthorized("sign in, or send an API token as 'Authorization: Bearer <token>'")
+    record = resolve_session(session, runtime.settings, runtime.secrets, cookie)
+    return Principal(
+        record.user, Actor.for_user(record.user, client_address=address), "session", record
+    )
+
+
+async def _check_csrf(request: Request, principal: Principal) -> None:
+    expected = principal.csrf_token
+    given = request.headers.get(CSRF_HEADER)
+    if given is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        given = value if isinstance(value, str) else None
+    if not given or not expected or not SecretHasher.same(given, expected):
+        raise Forbidden("the form has expired or did not come from this site; reload and retry")
+
+
+class Requires:
+    """Dependency that admits a request only for a signed-in person with ``role``.
+
+    ``write=True`` also demands a write-scope token or, for browser sessions, the
+    CSRF token. Routes never check roles themselves.
+    """
+
+    def __init__(self, role: Role, *, write: bool = False, own: bool = False) -> None:
+        self.role = role
+        self.write = write
+        #: ``own`` routes act only on the caller's own things (password, tokens), so
+        #: any role may write there.
+        self.own = own
+
+    def __repr__(self) -> str:
+        return f"Requires({self.role.value}, write={self.write}, own={self.own})"
+
+    async def __call__(
+        self, request: Request, session: SessionDep, runtime: RuntimeDep
+    ) -> Principal:
+        try:
+            principal = await run_in_threadpool(_authenticate, request, session, runtime)
+        except Unauthorized:
+            await run_in_threadpool(session.commit)  # keep expired-session clean-up
+            raise
+        request.state.principal = principal
+        unsafe = request.method in UNSAFE_METHODS
+        if unsafe and principal.via == "session":
+            await _check_csrf(request, principal)
+        principal.actor.require(self.role, write=self.write or unsafe)
+        return principal
+
+
+class PublicAccess:
+    """Marks a route that anyone may call (sign-in page, health check, static assets)."""
+
+    def __repr__(self) -> str:
+        return "Public"
+
+    def __call__(self) -> None:
+        return None
+
+
+Viewer = Annotated[Principal, Depends(Requires(Role.viewer))]
+OwnWrite = Annotated[Principal, Depends(Requires(Role.viewer, write=True, own=True))]
+EditorWrite = Annotated[Principal, Depends(Requires(Role.editor, write=True))]
+AdminRead = Annotated[Principal, Depends(Requires(Role.admin))]
+AdminWrite = Annotated[Principal, Depends(Requires(Role.admin, write=True))]
+Public = Depends(PublicAccess())
+
+
+def page_params(
+    runtime: RuntimeDep,
+    limit: Annotated[int | None, Query(ge=1, description="Items per page.")] = None,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+) -> PageRequest:
+    settings = runtime.settings
+    if limit is not None and limit > settings.api_max_page_size:
+        raise ValidationFailed(
+            f"limit may be at most {settings.api_max_page_size}",
+            errors=[FieldError("limit", f"at most {settings.api_max_page_size}")],
+        )
+    return PageRequest(limit=limit or settings.api_page_size, cursor=cursor)
+
+
+PageParams = Annotated[PageRequest, Depends(page_params)]

@@ -1,0 +1,176 @@
+"""Shared fixtures: a real SQLite and a real PostgreSQL database for every data-layer test.
+
+Tests that use ``runtime``, ``client`` or ``served`` run once per backend, with ids
+``[sqlite]`` and ``[postgresql]``. PostgreSQL comes from
+``PILOTHOUSE_TEST_DATABASE_URL`` (an admin URL; ``scripts/test.sh`` starts a
+throwaway cluster and sets it). Without it the PostgreSQL runs fail loudly; to
+leave them out on purpose, deselect them with ``-m "not postgresql"``.
+
+Each backend's database is migrated once per run; after every test all rows are
+deleted. (Tests reach the app over HTTP, from other connections and processes,
+so a rolled-back outer transaction could not isolate them.)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from pilothouse.core.config import Settings
+from pilothouse.core.db import Base, Database
+from pilothouse.core.migrate import upgrade
+from pilothouse.core.registry import import_all_models
+from pilothouse.core.runtime import Runtime
+from tests.support import Accounts, served_app
+
+BACKENDS = ["sqlite", "postgresql"]
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == "postgresql":
+            item.add_marker(pytest.mark.postgresql)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgresql: runs against the PostgreSQL test server")
+
+
+def _admin_url() -> str:
+    url = os.environ.get("PILOTHOUSE_TEST_DATABASE_URL")
+    if not url:
+        pytest.fail(
+            "PILOTHOUSE_TEST_DATABASE_URL is not set: run the suite with scripts/test.sh, "
+            "or deselect PostgreSQL runs with -m 'not postgresql'",
+            pytrace=False,
+        )
+    return Settings(database_url=url).effective_database_url
+
+
+class DatabaseFactory:
+    """Creates throwaway databases for one test run and drops them at the end."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self._pg_created: list[str] = []
+
+    def new_url(self, backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{self.tmp / f'{uuid.uuid4().hex[:8]}.db'}"
+        admin = make_url(_admin_url())
+        name = f"pilothouse_test_{uuid.uuid4().hex[:10]}"
+        engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        self._pg_created.append(name)
+        return admin.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if not self._pg_created:
+            return
+        engine = create_engine(make_url(_admin_url()), isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            for name in self._pg_created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def clear_all_rows(database: Database) -> None:
+    import_all_models()
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with database.engine.begin() as connection:
+        if database.is_sqlite:
+            for name in tables:
+                connection.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            names = ", ".join(f'"{n}"' for n in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def test_settings(home: Path, database_url: str, **overrides: object) -> Settings:
+    """Settings for tests: cheap password hashing, everything else as in production."""
+    values: dict[str, object] = {
+        "home": home,
+        "database_url": database_url,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 8192,
+        "secret_key": secrets.token_urlsafe(32),
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def migrated_database(backend: str, database_factory: DatabaseFactory) -> Iterator[Database]:
+    database = Database(database_factory.new_url(backend))
+    upgrade(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def runtime(migrated_database: Database, tmp_path: Path) -> Iterator[Runtime]:
+    settings = test_settings(tmp_path / "home", migrated_database.url)
+    settings.ensure_home()
+    yield Runtime(settings=settings, database=migrated_database)
+    clear_all_rows(migrated_database)
+
+
+@pytest.fixture
+def app(runtime: Runtime):  # type: ignore[no-untyped-def]
+    from pilothouse.web.app import create_app
+
+    return create_app(runtime=runtime, migrate=False)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def accounts(runtime: Runtime) -> Accounts:
+    """Creates people and credentials directly through the services."""
+    return Accounts(runtime)
+
+
+@pytest.fixture(scope="session")
+def served_server(
+    backend: str, database_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[served_app.ServedApp]:
+    """``pilothouse serve`` in a child process on a free loopback port, per backend."""
+    home = tmp_path_factory.mktemp(f"served-{backend}")
+    url = database_factory.new_url(backend)
+    with served_app.serve(home, url) as server:
+        yield server
+
+
+@pytest.fixture
+def served(served_server: served_app.ServedApp) -> Iterator[served_app.ServedApp]:
+    yield served_server
+    clear_all_rows(served_server.runtime.database)

@@ -1,0 +1,92 @@
+"""Running ``pilothouse serve`` in a child process, for tests over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from pilothouse.core.config import Settings
+from pilothouse.core.db import Database
+from pilothouse.core.runtime import Runtime
+
+
+@dataclass
+class ServedApp:
+    base_url: str
+    runtime: Runtime  # the same database and secret key as the server
+    log_path: Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(home: Path, database_url: str) -> Iterator[ServedApp]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PILOTHOUSE_HOME": str(home),
+        "PILOTHOUSE_DATABASE_URL": database_url,
+        "PILOTHOUSE_ARGON2_TIME_COST": "1",
+        "PILOTHOUSE_ARGON2_MEMORY_KIB": "8192",
+        "PILOTHOUSE_LOG_LEVEL": "WARNING",
+    }
+    log_path = home / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pilothouse",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base_url, process, log_path)
+        settings = Settings(
+            home=home, database_url=database_url, argon2_time_cost=1, argon2_memory_kib=8192
+        )
+        runtime = Runtime(settings=settings, database=Database(settings.effective_database_url))
+        yield ServedApp(base_url, runtime, log_path)
+        runtime.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log_path.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not become healthy:\n{log_path.read_text()}")
