@@ -10,7 +10,7 @@ Bearer-token requests carry no ambient authority, so they need no CSRF token.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
@@ -69,6 +69,20 @@ def client_address(request: Request) -> str:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """Plain facts about the signed-in person, safe to use after the session closed.
+
+    Error pages render after the request's transaction rolled back, when the ORM
+    ``User`` is expired; templates therefore read this snapshot instead.
+    """
+
+    id: int
+    email: str
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
 class Principal:
     """The person behind a request and how they proved it."""
 
@@ -76,10 +90,14 @@ class Principal:
     actor: Actor
     via: Literal["session", "token"]
     web_session: WebSession | None = None
+    identity: Identity = field(init=False)
+    csrf_token: str = field(init=False)
 
-    @property
-    def csrf_token(self) -> str:
-        return self.web_session.csrf_token if self.web_session else ""
+    def __post_init__(self) -> None:
+        user = self.user
+        object.__setattr__(self, "identity", Identity(user.id, user.email, user.name, user.role))
+        csrf = self.web_session.csrf_token if self.web_session else ""
+        object.__setattr__(self, "csrf_token", csrf)
 
 
 def _bearer(request: Request) -> str | None:

@@ -48,9 +48,9 @@ def _base_context(request: Request) -> dict[str, Any]:
     return {
         "request": request,
         "principal": principal,
-        "user": principal.user if principal else None,
+        "user": principal.identity if principal else None,
         "csrf_token": principal.csrf_token if principal else "",
-        "nav": visible_nav(principal.user.role if principal else None),
+        "nav": visible_nav(principal.identity.role if principal else None),
         "flash": {"kind": kind, "text": text} if text else None,
         "timezone": runtime.settings.timezone,
         "current_path": request.url.path,

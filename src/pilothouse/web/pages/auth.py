@@ -34,6 +34,8 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths, so the sign-in form cannot bounce people to another site."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return "/"
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return "/"  # browsers read "/\\host" as "//host"
     parts = urlsplit(target)
     return "/" if parts.scheme or parts.netloc else target
 

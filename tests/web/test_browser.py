@@ -1,0 +1,143 @@
+"""The UI in real headless Chromium (Debian's, driven by Playwright) against a served app.
+
+Sign in, navigate, create a product area, find it in the audit log, sign out; the
+same at phone width; and no page asks for anything outside the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pilothouse.core.models import Role
+from tests.support.accounts import Accounts, Person
+from tests.support.served_app import ServedApp
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("PILOTHOUSE_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/test.sh does)")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+class Watched:
+    """A page that records console errors and every request that leaves the server."""
+
+    def __init__(self, browser: object, served: ServedApp, **context_args: object) -> None:
+        self.context = browser.new_context(base_url=served.base_url, **context_args)  # type: ignore[attr-defined]
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on(
+            "request",
+            lambda r: (
+                None
+                if r.url.startswith(served.base_url) or r.url.startswith("data:")
+                else self.foreign.append(r.url)
+            ),
+        )
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _sign_in(page: object, person: Person) -> None:
+    page.goto("/")  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r"/login"))  # type: ignore[attr-defined]
+    page.get_by_label("E-mail").fill(person.email)  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(person.password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r"/$"))  # type: ignore[attr-defined]
+
+
+def test_sign_in_create_area_audit_sign_out(
+    browser: object, served: ServedApp, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    admin = Accounts(served.runtime).person(Role.admin, email="ops.lead@example.com")
+    watched = Watched(browser, served)
+    page = watched.page
+    try:
+        _sign_in(page, admin)
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Good to see you")
+        page.get_by_role("link", name="Product areas").click()
+        page.get_by_label("Name").fill("Search & Discovery")
+        page.get_by_label("Description").fill("Finding things in the product.")
+        page.get_by_role("button", name="Create product area").click()
+        expect(page.locator(".flash-success")).to_contain_text("Search & Discovery")
+        expect(page.get_by_test_id("area-row")).to_contain_text("Search & Discovery")
+        page.get_by_role("link", name="Audit log").click()
+        row = page.get_by_test_id("audit-row").first
+        expect(row).to_contain_text("product_area.created")
+        expect(row).to_contain_text("Search & Discovery")
+        expect(row).to_contain_text("ops.lead@example.com")
+        page.screenshot(path=str(tmp_path / "audit.png"), full_page=True)
+        page.locator("details.dropdown summary").click()
+        page.get_by_test_id("sign-out").click()
+        page.wait_for_url(re.compile(r"/login"))
+        page.goto("/areas")
+        page.wait_for_url(re.compile(r"/login\?next="))
+    finally:
+        watched.close()
+    assert watched.errors == [], watched.errors
+    assert watched.foreign == [], watched.foreign
+
+
+def test_phone_width_has_no_sideways_scroll(browser: object, served: ServedApp) -> None:
+    admin = Accounts(served.runtime).person(Role.admin)
+    watched = Watched(browser, served, viewport={"width": 375, "height": 740})
+    page = watched.page
+    try:
+        _sign_in(page, admin)
+        for path in ("/", "/areas", "/admin/users", "/admin/audit", "/account/tokens"):
+            page.goto(path)
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at phone width"
+            assert page.get_by_role("link", name="Product areas").is_visible()
+    finally:
+        watched.close()
+    assert watched.errors == [], watched.errors
+
+
+def test_api_docs_page_works_offline(browser: object, served: ServedApp) -> None:
+    from playwright.sync_api import expect
+
+    watched = Watched(browser, served)
+    page = watched.page
+    try:
+        page.goto("/api/v1/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("Pilothouse")
+        expect(page.locator(".opblock-tag-section").first).to_be_visible()
+    finally:
+        watched.close()
+    assert watched.foreign == [], watched.foreign
+    assert not [e for e in watched.errors if "Content Security Policy" in e], watched.errors
