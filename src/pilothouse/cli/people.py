@@ -104,6 +104,29 @@ def set_role(
         typer.echo(f"{user.email} is now {role.value}.", err=True)
 
 
+@app.command("set-password")
+@cli_errors
+def set_password(
+    email: Annotated[str, typer.Argument(help="E-mail of the person.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Set a new password for someone (for example a forgotten one); ends their sessions."""
+    password = _read_password(password_stdin, "New password")
+    with open_runtime() as runtime, runtime.database.session() as session:
+        user = users.get_user_by_email(session, email)
+        users.change_password(
+            session,
+            Actor.command_line(),
+            runtime.passwords,
+            user,
+            current_password=None,
+            new_password=password,
+        )
+        typer.echo(f"Set a new password for {user.email}.", err=True)
+
+
 @app.command("deactivate")
 @cli_errors
 def deactivate(email: Annotated[str, typer.Argument(help="E-mail of the person.")]) -> None:
