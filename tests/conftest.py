@@ -134,7 +134,10 @@ def migrated_database(backend: str, database_factory: DatabaseFactory) -> Iterat
 def runtime(migrated_database: Database, tmp_path: Path) -> Iterator[Runtime]:
     settings = test_settings(tmp_path / "home", migrated_database.url)
     settings.ensure_home()
-    yield Runtime(settings=settings, database=migrated_database)
+    runtime = Runtime(settings=settings, database=migrated_database)
+    yield runtime
+    if "event_store" in runtime.__dict__:
+        runtime.event_store.close()
     clear_all_rows(migrated_database)
 
 

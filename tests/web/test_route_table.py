@@ -16,6 +16,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.testclient import TestClient
 
 from pilothouse.core.models import Role
+from pilothouse.metrics.routes import WriteKeyAuth
 from pilothouse.web.deps import PublicAccess, Requires
 from tests.support.accounts import Accounts, sign_in
 from tests.support.routes import api_routes, mounts
@@ -34,7 +35,7 @@ EXPECTED_PUBLIC = {
 def _markers(dependant: Dependant) -> list[Any]:
     found = []
     for sub in dependant.dependencies:
-        if isinstance(sub.call, Requires | PublicAccess):
+        if isinstance(sub.call, Requires | PublicAccess | WriteKeyAuth):
             found.append(sub.call)
         found += _markers(sub)
     return found
@@ -60,7 +61,9 @@ def test_every_route_declares_exactly_one_role(app: FastAPI) -> None:
         markers = _markers(route.dependant)
         if len(markers) != 1:
             problems.append(f"{sorted(route.methods)} {route.path}: {markers}")
-    assert not problems, "routes without exactly one Requires/Public:\n" + "\n".join(problems)
+    assert not problems, "routes without exactly one Requires/Public/WriteKeyAuth:\n" + "\n".join(
+        problems
+    )
     assert mounts(app) == ["/static"], "only the static assets may be mounted"
 
 

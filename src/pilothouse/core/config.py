@@ -48,6 +48,16 @@ class Settings(BaseSettings):
         description="Key for signing and hashing secrets. Default: generated on first run "
         "and stored in `<home>/secret_key` with mode 0600.",
     )
+    events_path: Path | None = Field(
+        default=None,
+        description="DuckDB file of the embedded event store. Default: `events.duckdb` in the "
+        "data folder.",
+    )
+    metrics_path: Path | None = Field(
+        default=None,
+        description="Folder of metric definition YAML files (for example a git checkout). "
+        "Default: `metrics/` in the data folder.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `pilothouse serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `pilothouse serve` uses.")
     timezone: str = Field(
@@ -125,6 +135,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'pilothouse.db').resolve()}"
+
+    @property
+    def effective_events_path(self) -> Path:
+        return self.events_path or self.home / "events.duckdb"
+
+    @property
+    def effective_metrics_path(self) -> Path:
+        return self.metrics_path or self.home / "metrics"
 
     def ensure_home(self) -> Path:
         """Create the data folder if needed and return it."""

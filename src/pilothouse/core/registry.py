@@ -7,7 +7,11 @@ import importlib
 __all__ = ["MODEL_MODULES", "import_all_models"]
 
 #: One module per domain that defines tables; a domain adds its own line here.
-MODEL_MODULES: tuple[str, ...] = ("pilothouse.core.models",)
+MODEL_MODULES: tuple[str, ...] = (
+    "pilothouse.core.models",
+    "pilothouse.accounts.models",
+    "pilothouse.metrics.models",
+)
 
 
 def import_all_models() -> None:

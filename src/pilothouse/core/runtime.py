@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from pilothouse.core.config import Settings
 from pilothouse.core.db import Database
 from pilothouse.core.security import PasswordPolicy, SecretHasher
+
+if TYPE_CHECKING:
+    from pilothouse.metrics.store import EventStore
 
 __all__ = ["Runtime"]
 
@@ -38,5 +42,14 @@ class Runtime:
     def secrets(self) -> SecretHasher:
         return SecretHasher(self.settings.resolved_secret_key())
 
+    @cached_property
+    def event_store(self) -> EventStore:
+        """The embedded DuckDB event store, opened on first use."""
+        from pilothouse.metrics.store import EventStore
+
+        return EventStore(self.settings.effective_events_path)
+
     def close(self) -> None:
+        if "event_store" in self.__dict__:
+            self.event_store.close()
         self.database.dispose()

@@ -2,6 +2,8 @@
 
 from fastapi import APIRouter
 
+from pilothouse.accounts.routes import router as accounts_router
+from pilothouse.metrics.routes import ingest_router, sources_router
 from pilothouse.web.api import areas, audit, me, signins, tokens, users
 
 __all__ = ["api_router"]
@@ -9,3 +11,6 @@ __all__ = ["api_router"]
 api_router = APIRouter(prefix="/api/v1")
 for module in (me, users, areas, tokens, audit, signins):
     api_router.include_router(module.router)
+api_router.include_router(accounts_router)
+api_router.include_router(sources_router)
+api_router.include_router(ingest_router)

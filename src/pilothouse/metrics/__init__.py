@@ -1,0 +1,2 @@
+"""Metrics: event sources and ingestion, the embedded event store, metric definitions,
+the SQL compiler and warehouse connections."""

@@ -1,0 +1,102 @@
+"""Event sources: each has a write key, shown once and stored as a keyed hash."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pilothouse.core.actor import Actor
+from pilothouse.core.audit import Action, record_change
+from pilothouse.core.db import utcnow
+from pilothouse.core.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
+from pilothouse.core.models import Role
+from pilothouse.core.security import SecretHasher, new_secret
+from pilothouse.metrics.models import EventSource
+
+__all__ = [
+    "authenticate_write_key",
+    "create_source",
+    "find_source",
+    "list_sources",
+    "revoke_source",
+]
+
+WRITE_KEY_PREFIX = "phw_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def create_source(
+    session: Session, actor: Actor, hasher: SecretHasher, name: str
+) -> tuple[EventSource, str]:
+    """Register a source; returns it and its write key, which is never stored readable."""
+    actor.require(Role.admin, write=True)
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("a source needs a name", errors=[FieldError("name", "empty")])
+    if session.scalar(select(EventSource.id).where(EventSource.name == name)):
+        raise Conflict(
+            f"a source named {name!r} exists already", errors=[FieldError("name", "already taken")]
+        )
+    key = new_secret(WRITE_KEY_PREFIX, 24)
+    source = EventSource(
+        name=name, key_prefix=key[:10], key_hash=hasher.digest(key), created_by_id=actor.user_id
+    )
+    session.add(source)
+    session.flush()
+    record_change(
+        session,
+        actor,
+        object_type="event_source",
+        object_id=source.id,
+        action=Action.created,
+        label=name,
+        after={"name": name},
+    )
+    return source, key
+
+
+def list_sources(session: Session) -> list[EventSource]:
+    return list(session.scalars(select(EventSource).order_by(EventSource.id)))
+
+
+def find_source(session: Session, key: str) -> EventSource:
+    """A source by id or name."""
+    query = select(EventSource).where(
+        EventSource.id == int(key) if key.isdigit() else EventSource.name == key
+    )
+    source = session.scalar(query)
+    if source is None:
+        raise NotFound(f"no event source {key!r}")
+    return source
+
+
+def revoke_source(session: Session, actor: Actor, source: EventSource) -> None:
+    """Revoke the write key: later calls with it are refused; stored events stay."""
+    actor.require(Role.admin, write=True)
+    if source.revoked_at is None:
+        source.revoked_at = utcnow()
+        record_change(
+            session,
+            actor,
+            object_type="event_source",
+            object_id=source.id,
+            action=Action.updated,
+            name="event_source.revoked",
+            label=source.name,
+            before={"revoked": False},
+            after={"revoked": True},
+        )
+
+
+def authenticate_write_key(session: Session, hasher: SecretHasher, key: str) -> EventSource:
+    source = session.scalar(select(EventSource).where(EventSource.key_hash == hasher.digest(key)))
+    if source is None:
+        raise Unauthorized("unknown write key")
+    if source.revoked_at is not None:
+        raise Unauthorized(f"the write key of source {source.name!r} was revoked")
+    now = utcnow()
+    if source.last_used_at is None or now - source.last_used_at > LAST_USED_RESOLUTION:
+        source.last_used_at = now
+    return source

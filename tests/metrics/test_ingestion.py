@@ -1,0 +1,181 @@
+"""Segment-compatible tracking endpoints: auth by write key, validation, idempotency."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pilothouse.accounts.models import Contact, CustomerAccount
+from pilothouse.core.actor import Actor
+from pilothouse.core.runtime import Runtime
+from pilothouse.metrics import sources
+from pilothouse.metrics.models import EventSource
+
+
+@pytest.fixture
+def write_key(runtime: Runtime) -> str:
+    with runtime.database.session() as session:
+        _source, key = sources.create_source(session, Actor.command_line(), runtime.secrets, "web")
+    return key
+
+
+def basic(key: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+
+def stored(runtime: Runtime, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    cursor = runtime.event_store.cursor()
+    try:
+        return cursor.execute(sql).fetchall()
+    finally:
+        cursor.close()
+
+
+def track(i: int, **extra: object) -> dict[str, object]:
+    return {
+        "type": "track",
+        "event": "Report Exported",
+        "userId": f"u{i}",
+        "messageId": f"m-{i}",
+        "timestamp": "2026-11-02T10:00:00Z",
+        "properties": {"format": "csv", "rows": i},
+        **extra,
+    }
+
+
+def test_track_is_stored_before_the_answer(
+    client: TestClient, runtime: Runtime, write_key: str
+) -> None:
+    response = client.post("/api/v1/track", json=track(1), headers=basic(write_key))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"success": True, "accepted": 1, "stored": 1, "errors": []}
+    rows = stored(
+        runtime, "SELECT event, user_id, \"timestamp\"::VARCHAR, properties->>'format' FROM events"
+    )
+    assert rows == [("Report Exported", "u1", "2026-11-02 10:00:00", "csv")]
+
+
+def test_batch_retried_three_times_is_stored_once(
+    client: TestClient, runtime: Runtime, write_key: str
+) -> None:
+    batch = {"batch": [track(i) for i in range(50)]}
+    for _ in range(3):
+        response = client.post("/api/v1/batch", json=batch, headers=basic(write_key))
+        assert response.status_code == 200, response.text
+    assert stored(runtime, "SELECT count(*), count(DISTINCT message_id) FROM events") == [(50, 50)]
+
+
+def test_invalid_messages_are_reported_by_index_and_valid_ones_stored(
+    client: TestClient, runtime: Runtime, write_key: str
+) -> None:
+    batch = {
+        "batch": [
+            track(0),
+            {"type": "track", "userId": "u1"},  # no event name
+            {"type": "track", "event": "X"},  # no user
+            {"type": "shout", "userId": "u1"},
+            track(4, timestamp="yesterday"),
+            "not an object",
+            track(6, properties=["not", "an", "object"]),
+            track(7),
+        ]
+    }
+    response = client.post("/api/v1/batch", json=batch, headers=basic(write_key))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["accepted"] == 2 and body["success"] is False
+    reasons = {e["index"]: e["reason"] for e in body["errors"]}
+    assert set(reasons) == {1, 2, 3, 4, 5, 6}
+    assert "event" in reasons[1] and "userId" in reasons[2] and "type" in reasons[3]
+    assert "ISO-8601" in reasons[4] and "object" in reasons[5] and "properties" in reasons[6]
+    assert stored(runtime, "SELECT message_id FROM events ORDER BY 1") == [("m-0",), ("m-7",)]
+
+
+def test_a_batch_with_nothing_valid_is_refused(client: TestClient, write_key: str) -> None:
+    response = client.post(
+        "/api/v1/batch", json={"batch": [{"type": "track"}]}, headers=basic(write_key)
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "batch[0]"
+
+
+def test_single_invalid_message_is_a_problem(client: TestClient, write_key: str) -> None:
+    response = client.post("/api/v1/track", json={"userId": "u1"}, headers=basic(write_key))
+    assert response.status_code == 422
+    assert "event" in response.json()["detail"]
+    malformed = client.post("/api/v1/track", content=b"{nope", headers=basic(write_key))
+    assert malformed.status_code == 422
+    assert "malformed JSON" in malformed.json()["detail"]
+
+
+def test_identify_and_group_update_accounts_contacts_and_store(
+    client: TestClient, runtime: Runtime, write_key: str
+) -> None:
+    headers = basic(write_key)
+    calls = [
+        ("identify", {"userId": "u9", "traits": {"email": "Ana@Acme.example", "name": "Ana"}}),
+        (
+            "group",
+            {
+                "userId": "u9",
+                "groupId": "acme",
+                "traits": {"name": "Acme", "plan": "enterprise", "arr_cents": 4_800_000},
+            },
+        ),
+        ("group", {"userId": "u9", "groupId": "acme", "traits": {"segment": "mid-market"}}),
+        ("track", {"userId": "u9", "event": "Dashboard Shared", "messageId": "share-1"}),
+    ]
+    for kind, body in calls:
+        assert client.post(f"/api/v1/{kind}", json=body, headers=headers).status_code == 200
+    with runtime.database.session() as session:
+        account = session.query(CustomerAccount).one()
+        assert (account.external_id, account.plan, account.segment, account.arr_cents) == (
+            "acme",
+            "enterprise",
+            "mid-market",
+            4_800_000,
+        )
+        contact = session.query(Contact).one()
+        assert (contact.email, contact.name, contact.account_id) == (
+            "ana@acme.example",
+            "Ana",
+            account.id,
+        )
+    assert stored(runtime, "SELECT account_id FROM events") == [("acme",)]
+    traits = stored(
+        runtime,
+        "SELECT traits->>'plan', traits->>'segment', (traits->>'arr_cents')::BIGINT FROM accounts",
+    )
+    assert traits == [("enterprise", "mid-market", 4_800_000)]
+
+
+def test_write_keys_are_checked(client: TestClient, runtime: Runtime, write_key: str) -> None:
+    assert client.post("/api/v1/track", json=track(1)).status_code == 401
+    assert (
+        client.post("/api/v1/track", json=track(1), headers=basic("phw_wrong")).status_code == 401
+    )
+    body_key = client.post("/api/v1/track", json={**track(2), "writeKey": write_key})
+    assert body_key.status_code == 200
+    with runtime.database.session() as session:
+        source = session.query(EventSource).one()
+        assert source.last_used_at is not None
+        sources.revoke_source(session, Actor.command_line(), source)
+    revoked = client.post("/api/v1/track", json=track(3), headers=basic(write_key))
+    assert revoked.status_code == 401 and "revoked" in revoked.json()["detail"]
+
+
+def test_page_and_screen_calls_become_events(
+    client: TestClient, runtime: Runtime, write_key: str
+) -> None:
+    headers = basic(write_key)
+    client.post(
+        "/api/v1/page",
+        json={"anonymousId": "a1", "name": "Pricing", "messageId": str(uuid.uuid4())},
+        headers=headers,
+    )
+    client.post("/api/v1/screen", json={"userId": "u1", "name": "Home"}, headers=headers)
+    rows = stored(runtime, "SELECT event, properties->>'name' FROM events ORDER BY 1")
+    assert rows == [("Page Viewed", "Pricing"), ("Screen Viewed", "Home")]
