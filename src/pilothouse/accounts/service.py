@@ -31,6 +31,7 @@ __all__ = [
     "list_contacts",
     "merge_account_traits",
     "merge_contact_traits",
+    "merge_tracked",
     "update_account",
 ]
 
@@ -65,6 +66,66 @@ def _apply_columns(account: CustomerAccount, values: Mapping[str, Any]) -> None:
             setattr(account, column, None if value is None else str(value)[:300])
 
 
+def _chunks(keys: list[str], size: int = 500) -> list[list[str]]:
+    return [keys[i : i + size] for i in range(0, len(keys), size)]
+
+
+def merge_tracked(
+    session: Session,
+    account_traits: Mapping[str, Mapping[str, Any]],
+    contact_traits: Mapping[str, tuple[Mapping[str, Any], str | None]],
+) -> None:
+    """Merge many tracked traits at once (one request's ``group`` and ``identify`` calls).
+
+    Args:
+        account_traits: external account id → traits, already combined in call order.
+        contact_traits: user id → (traits, external account id or ``None``).
+    """
+    wanted = set(account_traits) | {a for _, a in contact_traits.values() if a}
+    found: dict[str, CustomerAccount] = {}
+    for chunk in _chunks(sorted(wanted)):
+        query = select(CustomerAccount).where(CustomerAccount.external_id.in_(chunk))
+        found.update({a.external_id: a for a in session.scalars(query)})
+    for external_id in sorted(wanted):
+        account = found.get(external_id)
+        if account is None:
+            account = found[external_id] = CustomerAccount(
+                external_id=external_id, name="", traits={}
+            )
+            session.add(account)
+        traits = account_traits.get(external_id, {})
+        _apply_columns(account, traits)
+        account.traits = {**(account.traits or {}), **traits}
+    contacts: dict[str, Contact] = {}
+    for chunk in _chunks(sorted(contact_traits)):
+        query = select(Contact).where(Contact.external_id.in_(chunk))
+        contacts.update({c.external_id: c for c in session.scalars(query) if c.external_id})
+    for user_id, (traits, account_id) in contact_traits.items():
+        contact = contacts.get(user_id)
+        if contact is None:
+            contact = Contact(external_id=user_id, traits={})
+            session.add(contact)
+        _apply_contact(contact, traits, found.get(account_id) if account_id else None)
+    session.flush()
+
+
+def _apply_contact(
+    contact: Contact, traits: Mapping[str, Any], account: CustomerAccount | None
+) -> None:
+    if traits.get("email"):
+        contact.email = str(traits["email"]).strip().lower()[:320]
+    name = traits.get("name") or " ".join(
+        str(traits[k])
+        for k in ("first_name", "last_name", "firstName", "lastName")
+        if traits.get(k)
+    )
+    if name:
+        contact.name = str(name)[:300]
+    if account is not None:
+        contact.account = account
+    contact.traits = {**(contact.traits or {}), **traits}
+
+
 def merge_account_traits(
     session: Session, external_id: str, traits: Mapping[str, Any]
 ) -> CustomerAccount:
@@ -94,18 +155,7 @@ def merge_contact_traits(
     if contact is None:
         contact = Contact(external_id=external_id, traits={})
         session.add(contact)
-    if traits.get("email"):
-        contact.email = str(traits["email"]).strip().lower()[:320]
-    name = traits.get("name") or " ".join(
-        str(traits[k])
-        for k in ("first_name", "last_name", "firstName", "lastName")
-        if traits.get(k)
-    )
-    if name:
-        contact.name = str(name)[:300]
-    if account is not None:
-        contact.account = account
-    contact.traits = {**(contact.traits or {}), **traits}
+    _apply_contact(contact, traits, account)
     return contact
 
 

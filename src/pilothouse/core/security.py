@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -46,9 +47,12 @@ class PasswordPolicy:
     def __init__(self, *, min_length: int, time_cost: int, memory_kib: int) -> None:
         self.min_length = min_length
         self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
-        # Verifying against this makes a sign-in for an unknown email take as long
-        # as one for a known email, so timing does not reveal who has an account.
-        self._dummy_hash = self._hasher.hash(secrets.token_hex(16))
+
+    @cached_property
+    def _dummy_hash(self) -> str:
+        """Verifying against this makes a sign-in for an unknown e-mail take as long as
+        one for a known e-mail, so timing does not reveal who has an account."""
+        return self._hasher.hash(secrets.token_hex(16))
 
     def problem(self, password: str) -> str | None:
         """Why ``password`` is not acceptable, or ``None`` when it is."""

@@ -2,7 +2,7 @@
 
 Each step is idempotent (loading twice adds nothing twice) and reports what it
 added, so ``pilothouse demo load`` can be run on a workspace in use. A domain
-adds its data by appending a :class:`DemoStep` to ``DEMO_STEPS``.
+adds its data by adding a :class:`DemoStep` to :func:`demo_steps`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from pilothouse.core.actor import Actor
 from pilothouse.core.runtime import Runtime
 
-__all__ = ["DEMO_STEPS", "DemoResult", "DemoStep", "load_demo"]
+__all__ = ["DemoResult", "DemoStep", "demo_steps", "load_demo"]
 
 
 @dataclass
@@ -33,14 +33,16 @@ class DemoStep:
     load: Callable[[Session, Actor, Runtime], DemoResult]
 
 
-def _core_step() -> DemoStep:
+def demo_steps() -> list[DemoStep]:
+    """Every demo step in the order it runs; later domains rely on the people and areas of
+    ``core``. Built on call, so domain modules can import this module without a cycle."""
     from pilothouse.demo.core_data import load_people_and_areas
+    from pilothouse.metrics.demo import load_demo_events
 
-    return DemoStep("core", "people, roles and product areas", load_people_and_areas)
-
-
-#: Steps in the order they run; later domains rely on the people and areas of ``core``.
-DEMO_STEPS: list[DemoStep] = [_core_step()]
+    return [
+        DemoStep("core", "people, roles and product areas", load_people_and_areas),
+        DemoStep("events", "120 days of product events, accounts and contacts", load_demo_events),
+    ]
 
 
 def load_demo(
@@ -48,7 +50,7 @@ def load_demo(
 ) -> list[tuple[DemoStep, DemoResult]]:
     """Run every step, each in its own transaction, and return what each added."""
     results = []
-    for step in DEMO_STEPS:
+    for step in demo_steps():
         if on_step is not None:
             on_step(step)
         with runtime.database.session() as session:

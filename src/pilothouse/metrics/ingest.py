@@ -19,7 +19,7 @@ from pilothouse.core.runtime import Runtime
 from pilothouse.metrics.models import EventSource
 from pilothouse.metrics.segment import MessageProblem, ParsedBatch, parse_batch, parse_message
 
-__all__ = ["IngestResult", "ingest"]
+__all__ = ["IngestResult", "ingest", "merge_entities"]
 
 
 @dataclass(frozen=True)
@@ -48,22 +48,26 @@ def _parse(body: object, kind: str, received_at: datetime) -> ParsedBatch:
         raise ValidationFailed(str(problem), errors=[FieldError("body", str(problem))]) from None
 
 
-def _merge_entities(session: Session, parsed: ParsedBatch) -> None:
+def merge_entities(session: Session, parsed: ParsedBatch) -> None:
+    """Apply one request's ``group`` and ``identify`` calls to accounts and contacts.
+
+    Calls are combined per account and per user in the order they came (later traits
+    win), then written in a few bulk queries rather than one query per call.
+    """
+    account_traits: dict[str, dict[str, object]] = {}
+    contacts: dict[str, tuple[dict[str, object], str | None]] = {}
     for group in parsed.groups:
-        account = accounts.merge_account_traits(session, group.group_id, group.traits)
+        account_traits.setdefault(group.group_id, {}).update(group.traits)
         if group.user_id is not None:
-            accounts.merge_contact_traits(session, group.user_id, {}, account=account)
+            traits, _ = contacts.get(group.user_id, ({}, None))
+            contacts[group.user_id] = (traits, group.group_id)
     for identify in parsed.identifies:
         if identify.user_id is not None:
-            account = (
-                accounts.merge_account_traits(session, identify.account_id, {})
-                if identify.account_id
-                else None
-            )
-            accounts.merge_contact_traits(
-                session, identify.user_id, identify.traits, account=account
-            )
-    session.flush()
+            traits, account = contacts.get(identify.user_id, ({}, None))
+            traits.update(identify.traits)
+            contacts[identify.user_id] = (traits, identify.account_id or account)
+    if account_traits or contacts:
+        accounts.merge_tracked(session, account_traits, contacts)
 
 
 def ingest(
@@ -81,7 +85,7 @@ def ingest(
             "no message in the batch is valid",
             errors=[FieldError(f"batch[{i}]", reason) for i, reason in parsed.problems],
         )
-    _merge_entities(session, parsed)
+    merge_entities(session, parsed)
     written = runtime.event_store.write(
         events=parsed.events,
         identifies=parsed.identifies,

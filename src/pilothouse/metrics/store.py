@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,9 +191,8 @@ class EventStore:
         cursor.begin()
         try:
             stored = 0
-            for pending in group:
-                self._merge_groups(cursor, pending.groups)
-                self._merge_identifies(cursor, pending.identifies)
+            self._merge_groups(cursor, [g for p in group for g in p.groups])
+            self._merge_identifies(cursor, [i for p in group for i in p.identifies])
             stored = self._insert_events(cursor, group)
             cursor.commit()
             return stored
@@ -214,7 +213,7 @@ class EventStore:
                 "account_id": [e.account_id for e, _, _ in rows],
                 "timestamp": [_naive_utc(e.timestamp) for e, _, _ in rows],
                 "received_at": [r for _, _, r in rows],
-                "properties": [json.dumps(e.properties, separators=(",", ":")) for e, _, _ in rows],
+                "properties": [_json(e.properties) for e, _, _ in rows],
                 "source_id": [s for _, s, _ in rows],
             },
             schema=_EVENT_SCHEMA,
@@ -237,48 +236,95 @@ class EventStore:
             cursor.unregister("staged_events")
 
     @staticmethod
-    def _merge_groups(cursor: duckdb.DuckDBPyConnection, groups: Iterable[Group]) -> None:
+    def _merge_groups(cursor: duckdb.DuckDBPyConnection, groups: Sequence[Group]) -> None:
+        """Upsert accounts and user memberships, combining repeated ids first.
+
+        DuckDB cannot update one row twice in one statement, and one statement per
+        call is slow: traits are merged per id in call order (later keys win), then
+        written with one upsert per table.
+        """
+        if not groups:
+            return
+        accounts: dict[str, tuple[dict[str, Any], datetime]] = {}
+        members: dict[str, tuple[str, datetime]] = {}
         for group in groups:
-            traits = json.dumps(group.traits, separators=(",", ":"))
-            updated = _naive_utc(group.timestamp)
-            cursor.execute(
-                """INSERT INTO accounts VALUES (?, ?::JSON, ?)
-                   ON CONFLICT (account_id) DO UPDATE SET
-                     traits = json_merge_patch(accounts.traits, excluded.traits),
-                     updated_at = excluded.updated_at""",
-                [group.group_id, traits, updated],
-            ).fetchall()
+            traits, _ = accounts.get(group.group_id, ({}, group.timestamp))
+            traits.update(group.traits)
+            accounts[group.group_id] = (traits, _naive_utc(group.timestamp))
             if group.user_id is not None:
-                cursor.execute(
-                    """INSERT INTO users VALUES (?, '{}'::JSON, ?, ?, ?)
-                       ON CONFLICT (user_id) DO UPDATE SET account_id = excluded.account_id,
-                         updated_at = excluded.updated_at""",
-                    [group.user_id, group.group_id, updated, updated],
-                ).fetchall()
+                members[group.user_id] = (group.group_id, _naive_utc(group.timestamp))
+        _upsert(
+            cursor,
+            "staged_accounts",
+            pa.table(
+                {
+                    "account_id": list(accounts),
+                    "traits": [_json(t) for t, _ in accounts.values()],
+                    "updated_at": [w for _, w in accounts.values()],
+                }
+            ),
+            """INSERT INTO accounts SELECT account_id, traits::JSON, updated_at FROM staged_accounts
+               ON CONFLICT (account_id) DO UPDATE SET
+                 traits = json_merge_patch(accounts.traits, excluded.traits),
+                 updated_at = excluded.updated_at""",
+        )
+        if members:
+            _upsert(
+                cursor,
+                "staged_members",
+                pa.table(
+                    {
+                        "user_id": list(members),
+                        "account_id": [a for a, _ in members.values()],
+                        "updated_at": [w for _, w in members.values()],
+                    }
+                ),
+                """INSERT INTO users SELECT user_id, '{}'::JSON, account_id, updated_at, updated_at
+                   FROM staged_members
+                   ON CONFLICT (user_id) DO UPDATE SET account_id = excluded.account_id,
+                     updated_at = excluded.updated_at""",
+            )
 
     @staticmethod
     def _merge_identifies(
-        cursor: duckdb.DuckDBPyConnection, identifies: Iterable[Identify]
+        cursor: duckdb.DuckDBPyConnection, identifies: Sequence[Identify]
     ) -> None:
+        """Upsert users from ``identify`` calls (anonymous ones stay on their events)."""
+        users: dict[str, tuple[dict[str, Any], str | None, datetime, datetime]] = {}
         for identify in identifies:
             if identify.user_id is None:
-                continue  # anonymous traits are kept on the events, not as a user
+                continue
             when = _naive_utc(identify.timestamp)
-            cursor.execute(
-                """INSERT INTO users VALUES (?, ?::JSON, ?, ?, ?)
-                   ON CONFLICT (user_id) DO UPDATE SET
-                     traits = json_merge_patch(users.traits, excluded.traits),
-                     account_id = COALESCE(excluded.account_id, users.account_id),
-                     first_seen_at = LEAST(users.first_seen_at, excluded.first_seen_at),
-                     updated_at = excluded.updated_at""",
-                [
-                    identify.user_id,
-                    json.dumps(identify.traits, separators=(",", ":")),
-                    identify.account_id,
-                    when,
-                    when,
-                ],
-            ).fetchall()
+            traits, account, first, _ = users.get(identify.user_id, ({}, None, when, when))
+            traits.update(identify.traits)
+            users[identify.user_id] = (
+                traits,
+                identify.account_id or account,
+                min(first, when),
+                when,
+            )
+        if not users:
+            return
+        _upsert(
+            cursor,
+            "staged_users",
+            pa.table(
+                {
+                    "user_id": list(users),
+                    "traits": [_json(u[0]) for u in users.values()],
+                    "account_id": pa.array([u[1] for u in users.values()], pa.string()),
+                    "first_seen_at": [u[2] for u in users.values()],
+                    "updated_at": [u[3] for u in users.values()],
+                }
+            ),
+            """INSERT INTO users SELECT user_id, traits::JSON, account_id, first_seen_at,
+                 updated_at FROM staged_users
+               ON CONFLICT (user_id) DO UPDATE SET
+                 traits = json_merge_patch(users.traits, excluded.traits),
+                 account_id = COALESCE(excluded.account_id, users.account_id),
+                 first_seen_at = LEAST(users.first_seen_at, excluded.first_seen_at),
+                 updated_at = excluded.updated_at""",
+        )
 
     def counts(self) -> dict[str, int]:
         """Rows per table, for status pages and tests."""
@@ -313,3 +359,15 @@ def _apportion(total: int, shares: list[int]) -> list[int]:
         result.append(taken)
         total -= taken
     return result
+
+
+def _json(value: dict[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _upsert(cursor: duckdb.DuckDBPyConnection, name: str, table: pa.Table, sql: str) -> None:
+    cursor.register(name, table)
+    try:
+        cursor.execute(sql).fetchall()
+    finally:
+        cursor.unregister(name)
