@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -57,8 +57,8 @@ class WriteKeyAuth:
     async def __call__(self, request: Request) -> Any:
         raw = await request.body()
         try:
-            body = json.loads(raw) if raw else None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            body = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError as exc:
             raise ValidationFailed(
                 f"malformed JSON: {exc}", errors=[FieldError("body", "malformed JSON")]
             ) from None

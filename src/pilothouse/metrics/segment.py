@@ -2,12 +2,12 @@
 
 Pure functions: JSON-decoded bodies in, validated and normalised messages out.
 A batch is validated message by message; each invalid one is reported with its
-index and reason while the valid ones go on to be stored.
+index and reason while the valid ones go on to be stored. Size is bounded by the
+request body limit (``PILOTHOUSE_MAX_BODY_BYTES``) rather than per message.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +25,6 @@ __all__ = [
 ]
 
 KINDS = ("track", "identify", "group", "page", "screen")
-MAX_MESSAGE_BYTES = 32 * 1024
 MAX_ID_LENGTH = 200
 MAX_BATCH_MESSAGES = 5000
 PAGE_EVENT, SCREEN_EVENT = "Page Viewed", "Screen Viewed"
@@ -175,8 +174,6 @@ def parse_message(body: Any, kind: str | None, received_at: datetime) -> Message
     kind = kind or body.get("type")
     if kind not in KINDS:
         raise MessageProblem(f"type must be one of {', '.join(KINDS)}")
-    if len(json.dumps(body, default=str)) > MAX_MESSAGE_BYTES:
-        raise MessageProblem("message is larger than 32 KB")
     if kind in ("track", "page", "screen"):
         return _track(body, kind, received_at)
     message_id, user_id, anonymous_id, timestamp = _common(body, received_at)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 
 from pilothouse.core.errors import Conflict
@@ -362,7 +363,10 @@ def _apportion(total: int, shares: list[int]) -> list[int]:
 
 
 def _json(value: dict[str, Any]) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # integers beyond 64 bits, which orjson refuses
+        return json.dumps(value, separators=(",", ":"), default=str)
 
 
 def _upsert(cursor: duckdb.DuckDBPyConnection, name: str, table: pa.Table, sql: str) -> None:
