@@ -58,6 +58,14 @@ class Settings(BaseSettings):
         description="Folder of metric definition YAML files (for example a git checkout). "
         "Default: `metrics/` in the data folder.",
     )
+    connections_path: Path | None = Field(
+        default=None,
+        description="YAML file of named warehouse connections (secrets as ${ENV_VAR}). "
+        "Default: `connections.yaml` in the data folder.",
+    )
+    query_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="Longest a metric query may run on a warehouse."
+    )
     host: str = Field(default="127.0.0.1", description="Address `pilothouse serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `pilothouse serve` uses.")
     timezone: str = Field(
@@ -143,6 +151,10 @@ class Settings(BaseSettings):
     @property
     def effective_metrics_path(self) -> Path:
         return self.metrics_path or self.home / "metrics"
+
+    @property
+    def effective_connections_path(self) -> Path:
+        return self.connections_path or self.home / "connections.yaml"
 
     def ensure_home(self) -> Path:
         """Create the data folder if needed and return it."""

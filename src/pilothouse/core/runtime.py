@@ -15,6 +15,7 @@ from pilothouse.core.db import Database
 from pilothouse.core.security import PasswordPolicy, SecretHasher
 
 if TYPE_CHECKING:
+    from pilothouse.metrics.service import ConnectionsRegistry, MetricsRegistry
     from pilothouse.metrics.store import EventStore
 
 __all__ = ["Runtime"]
@@ -49,7 +50,23 @@ class Runtime:
 
         return EventStore(self.settings.effective_events_path)
 
+    @cached_property
+    def metrics(self) -> MetricsRegistry:
+        """The metric catalog from the metrics folder, reloaded when files change."""
+        from pilothouse.metrics.service import MetricsRegistry
+
+        return MetricsRegistry(self.settings.effective_metrics_path)
+
+    @cached_property
+    def connections(self) -> ConnectionsRegistry:
+        """Named warehouse connections from the connections file."""
+        from pilothouse.metrics.service import ConnectionsRegistry
+
+        return ConnectionsRegistry(self.settings.effective_connections_path)
+
     def close(self) -> None:
+        if "connections" in self.__dict__:
+            self.connections.close()
         if "event_store" in self.__dict__:
             self.event_store.close()
         self.database.dispose()

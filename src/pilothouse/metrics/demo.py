@@ -8,8 +8,10 @@ mid-period onboarding change lifts activation, so the demo has a story to find.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -20,7 +22,7 @@ from pilothouse.demo.registry import DemoResult
 from pilothouse.metrics import ingest
 from pilothouse.metrics.segment import Group, Identify, ParsedBatch, TrackedEvent
 
-__all__ = ["DEMO_DAYS", "load_demo_events"]
+__all__ = ["DEMO_DAYS", "copy_demo_definitions", "load_demo_events"]
 
 DEMO_DAYS = 120
 SEED = 20261125
@@ -183,8 +185,23 @@ def _build(now: datetime) -> ParsedBatch:
     return batch
 
 
+DEFINITIONS = Path(__file__).resolve().parent / "demo_definitions"
+
+
+def copy_demo_definitions(folder: Path) -> int:
+    """Put the demo metric files into the metrics folder, never overwriting a file there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    for source in sorted(DEFINITIONS.glob("*.yaml")):
+        target = folder / f"demo_{source.name}"
+        if not target.exists():
+            shutil.copyfile(source, target)
+            copied += 1
+    return copied
+
+
 def load_demo_events(session: Session, actor: Actor, runtime: Runtime) -> DemoResult:
-    """Add the demo events (idempotent: message ids are fixed, so a reload adds none)."""
+    """Add the demo events and metric definitions (idempotent: ids are fixed)."""
     del actor  # tracking data has no human author
     now = datetime.now(UTC)
     batch = _build(now)
@@ -195,4 +212,7 @@ def load_demo_events(session: Session, actor: Actor, runtime: Runtime) -> DemoRe
     result = DemoResult()
     if written.stored:
         result.added["product events"] = written.stored
+    copied = copy_demo_definitions(runtime.settings.effective_metrics_path)
+    if copied:
+        result.added["metric definition files"] = copied
     return result

@@ -123,6 +123,11 @@ class EventStore:
         )
         self._writer.start()
 
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The process's connection, for read-only adapters that make their own cursors."""
+        return self._db
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for the calling thread (DuckDB connections are not shared across threads)."""
         return self._db.cursor()

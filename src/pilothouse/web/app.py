@@ -15,6 +15,7 @@ from pilothouse import __version__
 from pilothouse.core.config import Settings
 from pilothouse.core.migrate import upgrade
 from pilothouse.core.runtime import Runtime
+from pilothouse.metrics.pages import router as metrics_pages
 from pilothouse.web.api import api_router
 from pilothouse.web.api.docs import router as docs_router
 from pilothouse.web.api.health import router as health_router
@@ -26,6 +27,9 @@ from pilothouse.web.templating import make_templates
 __all__ = ["create_app"]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+#: Each domain keeps its pages' templates in ``<domain>/templates/<domain>/``.
+DOMAIN_TEMPLATES = [PACKAGE_DIR / "metrics" / "templates"]
 API_DESCRIPTION = """\
 The Pilothouse JSON API. Authenticate with a personal API token
 (`Authorization: Bearer ph_...`, created under *Account → API tokens* or with
@@ -62,12 +66,13 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.state.templates = make_templates()
+    app.state.templates = make_templates(DOMAIN_TEMPLATES)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(docs_router)
     app.include_router(pages_router)
+    app.include_router(metrics_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)

@@ -19,6 +19,7 @@ class NavItem:
 #: The sections in menu order; a domain appends its entry when it lands.
 NAV: list[NavItem] = [
     NavItem("Home", "/"),
+    NavItem("Metrics", "/metrics"),
     NavItem("Product areas", "/areas"),
     NavItem("Users", "/admin/users", Role.admin),
     NavItem("Audit log", "/admin/audit", Role.admin),

@@ -1,0 +1,193 @@
+"""The metrics service: the catalog as it is on disk, and queries against a source.
+
+The catalog is reloaded when the metrics folder changes; a file that stops
+validating keeps its previous version in use, and the problems are reported
+(``problems``) rather than dropping a metric that worked. Queries compile through
+the SQL compiler for the source's dialect and run read-only; only aggregated rows
+come back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pilothouse.core.errors import NotFound
+from pilothouse.core.runtime import Runtime
+from pilothouse.metrics.compiler import CompiledQuery, MetricQuery, compile_query
+from pilothouse.metrics.connections import Connection, ConnectionCatalog, load_connections
+from pilothouse.metrics.definitions import Catalog, DefinitionProblem, reload_catalog
+from pilothouse.metrics.definitions.model import Filter, Grain, Metric
+from pilothouse.metrics.warehouses import DuckDBAdapter, WarehouseAdapter, create_adapter
+
+__all__ = [
+    "EMBEDDED_SOURCE",
+    "ConnectionsRegistry",
+    "MetricsRegistry",
+    "SeriesRequest",
+    "SeriesResult",
+    "compile_metric",
+    "run_series",
+]
+
+EMBEDDED_SOURCE = "embedded"
+
+
+def _signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    if not folder.is_dir():
+        return ()
+    return tuple(
+        sorted(
+            (str(p.relative_to(folder)), p.stat().st_mtime_ns, p.stat().st_size)
+            for p in folder.rglob("*")
+            if p.suffix in (".yaml", ".yml") and p.is_file()
+        )
+    )
+
+
+class MetricsRegistry:
+    """The catalog of one installation, reloaded when its folder changes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._catalog: Catalog | None = None
+        self._signature: tuple[tuple[str, int, int], ...] | None = None
+        self.problems: tuple[DefinitionProblem, ...] = ()
+        self.kept: tuple[str, ...] = ()
+
+    def catalog(self) -> Catalog:
+        """The current catalog; cheap when nothing changed on disk."""
+        signature = _signature(self.folder)
+        with self._lock:
+            if self._catalog is None or signature != self._signature:
+                result = reload_catalog(self._catalog, self.folder)
+                self._catalog, self._signature = result.catalog, signature
+                self.problems, self.kept = result.problems, result.kept
+            return self._catalog
+
+    def metric(self, name: str) -> Metric:
+        catalog = self.catalog()
+        if name not in catalog:
+            raise NotFound(f"no metric named {name!r}; see 'pilothouse metrics list'")
+        return catalog.get(name)
+
+
+class ConnectionsRegistry:
+    """Named warehouse connections from ``connections.yaml``, with one adapter each.
+
+    Adapters are kept (a Spark session or a connection pool is costly to start) and
+    rebuilt when the file changes. A file that stops validating raises its problems
+    on use rather than silently keeping stale credentials.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._signature: tuple[int, int] | None = None
+        self._catalog: ConnectionCatalog | None = None
+        self._adapters: dict[str, WarehouseAdapter] = {}
+
+    def catalog(self) -> ConnectionCatalog:
+        stat = self.path.stat() if self.path.exists() else None
+        signature = (stat.st_mtime_ns, stat.st_size) if stat else (0, 0)
+        with self._lock:
+            if self._catalog is None or signature != self._signature:
+                catalog = load_connections(self.path)
+                self.close()
+                self._catalog, self._signature = catalog, signature
+            return self._catalog
+
+    def get(self, name: str) -> Connection:
+        return self.catalog().get(name)
+
+    def dialect(self, name: str) -> str:
+        return self.get(name).dialect
+
+    def schema(self, name: str) -> Any:
+        return self.get(name).schema
+
+    def adapter(self, name: str) -> WarehouseAdapter:
+        connection = self.get(name)
+        with self._lock:
+            if name not in self._adapters:
+                self._adapters[name] = create_adapter(
+                    connection.kind.value, name, connection.url, connection.options
+                )
+            return self._adapters[name]
+
+    def close(self) -> None:
+        for adapter in self._adapters.values():
+            adapter.close()
+        self._adapters = {}
+
+
+@dataclass(frozen=True)
+class SeriesRequest:
+    metric: str
+    start: dt.date
+    end: dt.date
+    grain: Grain | None = Grain.DAY
+    dimensions: tuple[str, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    source: str = EMBEDDED_SOURCE
+
+
+@dataclass(frozen=True)
+class SeriesResult:
+    metric: str
+    source: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    sql: str
+    elapsed_s: float = field(default=0.0, compare=False)
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+def _adapter(runtime: Runtime, source: str) -> WarehouseAdapter:
+    if source == EMBEDDED_SOURCE:
+        store = runtime.event_store
+        return DuckDBAdapter(EMBEDDED_SOURCE, str(store.path), connection=store.connection)
+    return runtime.connections.adapter(source)
+
+
+def compile_metric(
+    runtime: Runtime, request: SeriesRequest, dialect: str | None = None
+) -> CompiledQuery:
+    """SQL for ``request`` in ``dialect`` (default: the source's)."""
+    catalog = runtime.metrics.catalog()
+    runtime.metrics.metric(request.metric)
+    if dialect is None:
+        dialect = (
+            "duckdb"
+            if request.source == EMBEDDED_SOURCE
+            else (runtime.connections.dialect(request.source))
+        )
+    schema = (
+        None if request.source == EMBEDDED_SOURCE else runtime.connections.schema(request.source)
+    )
+    query = MetricQuery(
+        metric=request.metric,
+        start=request.start,
+        end=request.end,
+        grain=request.grain,
+        time_zone=runtime.settings.timezone,
+        dimensions=request.dimensions,
+        filters=request.filters,
+    )
+    return compile_query(query, catalog, schema, dialect)
+
+
+def run_series(runtime: Runtime, request: SeriesRequest) -> SeriesResult:
+    """Compile and run one series on its source; raises errors naming metric or source."""
+    adapter = _adapter(runtime, request.source)
+    compiled = compile_metric(runtime, request, adapter.dialect)
+    result = adapter.execute(compiled.sql, timeout_s=runtime.settings.query_timeout_seconds)
+    return SeriesResult(
+        request.metric, request.source, result.columns, result.rows, compiled.sql, result.elapsed_s
+    )
