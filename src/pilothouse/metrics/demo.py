@@ -84,7 +84,7 @@ def _accounts(rng: np.random.Generator) -> list[dict[str, object]]:
                 "segment": SEGMENTS[plan],
                 "seats": seats,
                 "arr_cents": seats * PLANS[plan][2],
-                "joined": int(rng.integers(0, DEMO_DAYS - 5)),
+                "joined": int((DEMO_DAYS - 5) * rng.random() ** 0.6),  # growing: more join lately
             }
         )
     return accounts
