@@ -1,0 +1,207 @@
+"""The metric catalog and queries through the service, the API, the pages and the CLI.
+
+Numbers are checked against counts worked out by hand from the events written here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pilothouse.core.models import Role
+from pilothouse.core.runtime import Runtime
+from pilothouse.metrics.demo import copy_demo_definitions
+from pilothouse.metrics.segment import Group, Identify, TrackedEvent
+from tests.support.accounts import Accounts
+
+DAY = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def _event(
+    n: int, event: str, user: str, account: str, days: float, **props: object
+) -> TrackedEvent:
+    return TrackedEvent(f"t-{n}", event, user, None, account, DAY + dt.timedelta(days=days), props)
+
+
+@pytest.fixture
+def metrics_runtime(runtime: Runtime) -> Runtime:
+    """Demo definitions plus a tiny, hand-countable history.
+
+    u1, u2 at a1 (growth); u3 at a2 (free). All sign up on DAY. u1 creates a dashboard a
+    day later (activated), u3 only after 10 days (not within 7). u1 exports csv, pdf, pdf;
+    u3 exports one pdf.
+    """
+    copy_demo_definitions(runtime.settings.effective_metrics_path)
+    events = [
+        _event(1, "Signed Up", "u1", "a1", 0),
+        _event(2, "Signed Up", "u2", "a1", 0),
+        _event(3, "Signed Up", "u3", "a2", 0),
+        _event(4, "Dashboard Created", "u1", "a1", 1),
+        _event(5, "Dashboard Created", "u3", "a2", 10),
+        _event(6, "Report Exported", "u1", "a1", 2, format="csv"),
+        _event(7, "Report Exported", "u1", "a1", 3, format="pdf"),
+        _event(8, "Report Exported", "u1", "a1", 4, format="pdf"),
+        _event(9, "Report Exported", "u3", "a2", 11, format="pdf"),
+    ]
+    groups = [
+        Group(f"g-{u}", a, u, None, {"plan": p}, DAY)
+        for u, a, p in (("u1", "a1", "growth"), ("u2", "a1", "growth"), ("u3", "a2", "free"))
+    ]
+    identifies = [
+        Identify(f"i-{u}", u, None, None, {"role": "analyst"}, DAY) for u in ("u1", "u2", "u3")
+    ]
+    runtime.event_store.write(events=events, groups=groups, identifies=identifies, received_at=DAY)
+    return runtime
+
+
+def _series(client: TestClient, headers: dict[str, str], name: str, **params: object) -> list:  # type: ignore[type-arg]
+    response = client.get(
+        f"/api/v1/metrics/{name}/series",
+        params={"from": "2026-11-01", "to": "2026-11-30", **params},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["rows"]
+
+
+def test_catalog_lists_and_pages_the_demo_metrics(
+    client: TestClient, accounts: Accounts, metrics_runtime: Runtime
+) -> None:
+    headers = accounts.bearer(accounts.person(Role.viewer))
+    first = client.get("/api/v1/metrics", params={"limit": 10}, headers=headers).json()
+    second = client.get(
+        "/api/v1/metrics", params={"limit": 10, "cursor": first["next_cursor"]}, headers=headers
+    ).json()
+    names = [m["name"] for m in first["items"] + second["items"]]
+    assert len(names) == len(set(names)) == len(metrics_runtime.metrics.catalog())
+    assert second["next_cursor"] is None
+    one = client.get("/api/v1/metrics/activation_rate", headers=headers).json()
+    assert one["certified"] is True and "type: conversion" in one["definition"]
+
+
+def test_series_match_hand_counts(
+    client: TestClient, accounts: Accounts, metrics_runtime: Runtime
+) -> None:
+    del metrics_runtime
+    headers = accounts.bearer(accounts.person(Role.viewer))
+    assert _series(client, headers, "signups", grain="total")[0]["value"] == 3
+    activation = _series(client, headers, "activation_rate", grain="total")[0]
+    assert (activation["numerator"], activation["denominator"]) == (1, 3)
+    by_plan = {
+        r["plan"]: r["value"]
+        for r in _series(client, headers, "reports_exported", grain="total", by="plan")
+    }
+    assert by_plan == {"growth": 3, "free": 1}
+    assert _series(client, headers, "pdf_exports_paid", grain="total")[0]["value"] == 2
+    filtered = _series(
+        client,
+        headers,
+        "reports_exported",
+        grain="total",
+        where=["account.plan = free", "property.format in pdf,xlsx"],
+    )
+    assert filtered[0]["value"] == 1
+    daily = _series(client, headers, "reports_exported", grain="day")
+    assert sum(r["value"] for r in daily) == 4 and len(daily) == 4
+
+
+def test_bad_queries_name_the_problem(
+    client: TestClient, accounts: Accounts, metrics_runtime: Runtime
+) -> None:
+    del metrics_runtime
+    headers = accounts.bearer(accounts.person(Role.viewer))
+    unknown = client.get("/api/v1/metrics/nope/series", headers=headers)
+    assert unknown.status_code == 404 and "nope" in unknown.json()["detail"]
+    grain = client.get("/api/v1/metrics/signups/series", params={"grain": "hour"}, headers=headers)
+    assert grain.status_code == 422 and grain.json()["errors"][0]["field"] == "grain"
+    where = client.get(
+        "/api/v1/metrics/signups/series", params={"where": "plan is great"}, headers=headers
+    )
+    assert where.status_code == 422 and where.json()["errors"][0]["field"] == "where[0]"
+    dimension = client.get(
+        "/api/v1/metrics/signups/series", params={"by": "colour"}, headers=headers
+    )
+    assert dimension.status_code in (404, 422) and "colour" in dimension.json()["detail"]
+    source = client.get(
+        "/api/v1/metrics/signups/series", params={"source": "warehouse"}, headers=headers
+    )
+    assert source.status_code == 404 and "warehouse" in source.json()["detail"]
+
+
+def test_sql_for_other_dialects_counts_distinct_exactly(
+    client: TestClient, accounts: Accounts, metrics_runtime: Runtime
+) -> None:
+    del metrics_runtime
+    headers = accounts.bearer(accounts.person(Role.viewer))
+    sql = client.get(
+        "/api/v1/metrics/active_users/sql", params={"dialect": "clickhouse"}, headers=headers
+    ).json()["sql"]
+    assert "uniq(" not in sql.replace("uniqExact(", "")
+
+
+def test_an_invalid_file_never_replaces_a_valid_one(metrics_runtime: Runtime) -> None:
+    registry = metrics_runtime.metrics
+    assert "signups" in registry.catalog()
+    path = registry.folder / "demo_growth.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("type: count\n    event: Signed Up", "type: count\n    evnt: x"))
+    os.utime(path, ns=(1, 1))  # a different signature even within the same mtime tick
+    catalog = registry.catalog()
+    assert "signups" in catalog and "activation_rate" in catalog
+    assert any("demo_growth.yaml" in str(p) for p in registry.problems)
+
+
+def test_pages_show_catalog_chart_definition_and_errors(
+    client: TestClient, accounts: Accounts, metrics_runtime: Runtime
+) -> None:
+    del metrics_runtime
+    from tests.support.accounts import sign_in
+
+    sign_in(client, accounts.person(Role.viewer))
+    catalog = client.get("/metrics", params={"q": "activation"})
+    assert catalog.status_code == 200 and "Activation rate" in catalog.text
+    assert "Sign-ups" not in catalog.text
+    fragment = client.get("/metrics", params={"q": "export"}, headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text and "Reports exported" in fragment.text
+    page = client.get(
+        "/metrics/signups", params={"from": "2026-11-01", "to": "2026-11-30", "compare": "true"}
+    )
+    assert "data-chart=" in page.text and "Generated SQL" in page.text
+    assert 'data-testid="not-certified"' not in page.text
+    uncertified = client.get("/metrics/reports_exported")
+    assert 'data-testid="not-certified"' in uncertified.text
+    failing = client.get("/metrics/signups", params={"where": "nonsense"})
+    assert failing.status_code == 200 and 'data-testid="query-error"' in failing.text
+
+
+def test_cli_validate_compile_and_query(tmp_path: Path) -> None:
+    env = {**os.environ, "PILOTHOUSE_HOME": str(tmp_path / "home")}
+    folder = tmp_path / "home" / "metrics"
+    copy_demo_definitions(folder)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pilothouse", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    ok = cli("metrics", "validate")
+    assert ok.returncode == 0, ok.stderr
+    compiled = cli("metrics", "compile", "signups", "--dialect", "bigquery", "--grain", "month")
+    assert compiled.returncode == 0 and "DATE_TRUNC" in compiled.stdout.upper()
+    queried = cli("metrics", "query", "signups", "--grain", "total", "--format", "csv")
+    assert queried.returncode == 0, queried.stderr
+    assert queried.stdout.splitlines()[0] == "period_start,value"
+    (folder / "broken.yaml").write_text("metrics:\n  - name: broken\n    type: count\n")
+    bad = cli("metrics", "validate")
+    assert bad.returncode == 1
+    assert "broken.yaml:2: metrics[0]" in bad.stdout and "Traceback" not in bad.stderr
