@@ -31,6 +31,7 @@ __all__ = [
     "TokenScope",
     "User",
     "WebSession",
+    "WorkspaceSetting",
 ]
 
 
@@ -198,3 +199,16 @@ class Link(Base):
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkspaceSetting(Base):
+    """One workspace rule set by admins at run time (see ``core.workspace``)."""
+
+    __tablename__ = "workspace_settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,5 +1,8 @@
-"""The web layer: app factory, pages, JSON API, static assets. Thin: it calls services."""
+"""The web layer: app factory (``pilothouse.web.app.create_app``), pages, JSON API and
+static assets. Thin: it calls domain services.
 
-from pilothouse.web.app import create_app
+Nothing is imported here, so that domain route modules can use ``web.deps`` without
+pulling in the app factory (which imports every domain's routes) first.
+"""
 
-__all__ = ["create_app"]
+__all__: list[str] = []

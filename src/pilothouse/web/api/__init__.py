@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from pilothouse.accounts.routes import router as accounts_router
+from pilothouse.experiments.routes import router as experiments_router
 from pilothouse.metrics.api import router as metrics_router
 from pilothouse.metrics.routes import ingest_router, sources_router
 from pilothouse.web.api import areas, audit, me, signins, tokens, users
@@ -15,4 +16,5 @@ for module in (me, users, areas, tokens, audit, signins):
 api_router.include_router(accounts_router)
 api_router.include_router(sources_router)
 api_router.include_router(metrics_router)
+api_router.include_router(experiments_router)
 api_router.include_router(ingest_router)
