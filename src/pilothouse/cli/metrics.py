@@ -106,15 +106,16 @@ def _request(
     source: str,
 ):
     from pilothouse.metrics import presenting, service
-    from pilothouse.metrics.query_text import parse_where
+    from pilothouse.metrics.query_text import parse_by, parse_where
 
     metric = runtime.metrics.metric(name)
     first, stop = presenting.date_range(
         start.date() if start else None, end.date() if end else None, dt.date.today()
     )
     filters = tuple(parse_where(text, "--where") for text in where)
+    dims = tuple(parse_by(b, "--by") for b in by)
     return service.SeriesRequest(
-        name, first, stop, presenting.parse_grain(grain, metric), tuple(by), filters, source
+        name, first, stop, presenting.parse_grain(grain, metric), dims, filters, source
     )
 
 

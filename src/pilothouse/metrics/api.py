@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from pilothouse.core.pagination import PageRequest
 from pilothouse.core.runtime import Runtime
 from pilothouse.metrics import presenting, service
-from pilothouse.metrics.query_text import parse_where
+from pilothouse.metrics.query_text import parse_by, parse_where
 from pilothouse.web.deps import PageParams, RuntimeDep, Viewer
 
 __all__ = ["router"]
@@ -80,8 +80,9 @@ def _request(
     metric = runtime.metrics.metric(name)
     first, stop = presenting.date_range(start, end, dt.date.today())
     filters = tuple(parse_where(text, f"where[{i}]") for i, text in enumerate(where))
+    dims = tuple(parse_by(text, f"by[{i}]") for i, text in enumerate(by))
     return service.SeriesRequest(
-        name, first, stop, presenting.parse_grain(grain, metric), tuple(by), filters, source
+        name, first, stop, presenting.parse_grain(grain, metric), dims, filters, source
     )
 
 

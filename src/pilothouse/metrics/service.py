@@ -20,7 +20,7 @@ from pilothouse.core.runtime import Runtime
 from pilothouse.metrics.compiler import CompiledQuery, MetricQuery, compile_query
 from pilothouse.metrics.connections import Connection, ConnectionCatalog, load_connections
 from pilothouse.metrics.definitions import Catalog, DefinitionProblem, reload_catalog
-from pilothouse.metrics.definitions.model import Filter, Grain, Metric
+from pilothouse.metrics.definitions.model import Dimension, Filter, Grain, Metric
 from pilothouse.metrics.warehouses import DuckDBAdapter, WarehouseAdapter, create_adapter
 
 __all__ = [
@@ -131,7 +131,7 @@ class SeriesRequest:
     start: dt.date
     end: dt.date
     grain: Grain | None = Grain.DAY
-    dimensions: tuple[str, ...] = ()
+    dimensions: tuple[str | Dimension, ...] = ()
     filters: tuple[Filter, ...] = ()
     source: str = EMBEDDED_SOURCE
 

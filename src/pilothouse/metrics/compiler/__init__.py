@@ -22,6 +22,7 @@ from pilothouse.metrics.compiler.compile import (
     resolve_dimensions,
 )
 from pilothouse.metrics.compiler.dialects import DIALECTS, DialectRules, rules_for
+from pilothouse.metrics.compiler.probes import compile_field_presence, missing_fields
 from pilothouse.metrics.compiler.query import MAX_DIMENSIONS, CompiledQuery, MetricQuery, QueryError
 from pilothouse.metrics.compiler.rewrites import RULES, apply_rewrites
 from pilothouse.metrics.compiler.schema import (
@@ -48,7 +49,9 @@ __all__ = [
     "WarehouseSchema",
     "apply_rewrites",
     "build_tree",
+    "compile_field_presence",
     "compile_query",
+    "missing_fields",
     "output_columns",
     "resolve_dimensions",
     "rules_for",

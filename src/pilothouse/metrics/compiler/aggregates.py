@@ -14,7 +14,7 @@ import datetime as dt
 
 from sqlglot import exp
 
-from pilothouse.metrics.compiler.context import MEASURE, PERIOD, UNIT, Context, col, ident
+from pilothouse.metrics.compiler.context import MEASURE, PERIOD, UNIT, Context, col, ident, table
 from pilothouse.metrics.compiler.query import QueryError
 from pilothouse.metrics.compiler.series import (
     Series,
@@ -95,6 +95,7 @@ def _combine(metric: Metric, over: list[str] | None) -> list[tuple[str, exp.Expr
 
     def agg(function: type[exp.Func], column: str) -> exp.Expression:
         inner = function(this=col(column))
+        assert isinstance(inner, exp.Expression)
         return running(inner, over) if over is not None else inner
 
     kind = metric.type
@@ -127,41 +128,49 @@ def _offsets(ctx: Context, days: int) -> str:
     return ctx.add_cte("window_offsets", exp.select(col("k")).from_(values))
 
 
+def _daily_partials(
+    ctx: Context, metric: Metric, base: Metric, events: str
+) -> tuple[str, list[str]]:
+    """Per local day and dims: distinct units, or the partial aggregates of ``base``."""
+    keys = [DAY, *ctx.dims]
+    if base.type is MetricType.DISTINCT:
+        select = exp.select(*(col(k) for k in (*keys, UNIT))).from_(table(events)).distinct()
+        return ctx.add_cte(f"{metric.name}_daily", select), [UNIT]
+    partial_values = [
+        (n, e) for n, e in _direct(base) if not (base.type is MetricType.AVERAGE and n == "value")
+    ]
+    daily = ctx.add_cte(f"{metric.name}_daily", grouped(events, keys, partial_values))
+    return daily, [n for n, _ in partial_values]
+
+
+def _shifted(ctx: Context, metric: Metric, daily: str, partials: list[str], days: int) -> str:
+    """Each daily row repeated on the ``days`` days whose window contains it."""
+    offsets = _offsets(ctx, days)
+    shifted_day = exp.DateAdd(this=col(DAY, "d"), expression=col("k", "o"), unit=exp.var("DAY"))
+    select = (
+        exp.select(
+            exp.cast(shifted_day, "date").as_(ident(PERIOD)),
+            *(col(c, "d").as_(ident(c)) for c in (*ctx.dims, *partials)),
+        )
+        .from_(table(daily, "d"))
+        .join(table(offsets, "o"), join_type="cross")
+    )
+    return ctx.add_cte(f"{metric.name}_shifted", select)
+
+
 def compile_rolling(ctx: Context, metric: Metric, base: Metric, window_days: int) -> Series:
     """Each day's value over the ``window_days`` local days ending that day (grain day)."""
     if ctx.query.grain is not Grain.DAY:
         raise QueryError(f"rolling metric {metric.name!r} can only be queried by day")
     first_day = ctx.query.start - dt.timedelta(days=window_days - 1)
     events = _events_cte(ctx, base, (DAY, ctx.local_date(ctx.event_ts())), ctx.utc(first_day))
-    keys = [DAY, *ctx.dims]
-    if base.type is MetricType.DISTINCT:
-        daily_select = exp.select(*(col(k) for k in (*keys, UNIT))).from_(ident(events)).distinct()
-        partials = [UNIT]
-    else:
-        partial_values = [
-            (n, e)
-            for n, e in _direct(base)
-            if not (base.type is MetricType.AVERAGE and n == "value")
-        ]
-        daily_select = grouped(events, keys, partial_values)
-        partials = [n for n, _ in partial_values]
-    daily = ctx.add_cte(f"{metric.name}_daily", daily_select)
-    offsets = _offsets(ctx, window_days)
-    shifted_day = exp.DateAdd(this=col(DAY, "d"), expression=col("k", "o"), unit=exp.var("DAY"))
-    shifted = (
-        exp.select(
-            exp.cast(shifted_day, "date").as_(ident(PERIOD)),
-            *(col(c, "d").as_(ident(c)) for c in (*ctx.dims, *partials)),
-        )
-        .from_(exp.to_table(ident(daily)).as_(ident("d")))
-        .join(exp.to_table(ident(offsets)).as_(ident("o")), join_type="cross")
-    )
-    shifted_cte = ctx.add_cte(f"{metric.name}_shifted", shifted)
+    daily, partials = _daily_partials(ctx, metric, base, events)
+    shifted = _shifted(ctx, metric, daily, partials, window_days)
     if base.type is MetricType.DISTINCT:
         values = [("value", count_distinct(col(UNIT)))]
     else:
         values = _combine(base, None)
-    select = grouped(shifted_cte, [PERIOD, *ctx.dims], values).where(
+    select = grouped(shifted, [PERIOD, *ctx.dims], values).where(
         exp.and_(
             exp.GTE(this=col(PERIOD), expression=ctx.date_literal(ctx.query.start)),
             exp.LT(this=col(PERIOD), expression=ctx.date_literal(ctx.query.end)),
@@ -180,7 +189,7 @@ def _new_units_per_period(ctx: Context, metric: Metric, events: str) -> str:
     keys = [PERIOD, *ctx.dims]
     units = ctx.add_cte(
         f"{metric.name}_units",
-        exp.select(*(col(k) for k in (*keys, UNIT))).from_(exp.to_table(ident(events))).distinct(),
+        exp.select(*(col(k) for k in (*keys, UNIT))).from_(table(events)).distinct(),
     )
     first = exp.Window(
         this=exp.Min(this=col(PERIOD)), partition_by=[col(k) for k in (*ctx.dims, UNIT)]
@@ -191,9 +200,7 @@ def _new_units_per_period(ctx: Context, metric: Metric, events: str) -> str:
     )
     marked = ctx.add_cte(
         f"{metric.name}_marked",
-        exp.select(*(col(k) for k in keys), is_new.as_(ident("is_new"))).from_(
-            exp.to_table(ident(units))
-        ),
+        exp.select(*(col(k) for k in keys), is_new.as_(ident("is_new"))).from_(table(units)),
     )
     return ctx.add_cte(
         f"{metric.name}_new", grouped(marked, keys, [("value", exp.Sum(this=col("is_new")))])
@@ -211,5 +218,5 @@ def compile_cumulative(ctx: Context, metric: Metric, base: Metric) -> Series:
         per_period = ctx.add_cte(f"{metric.name}_periods", grouped(events, keys, _direct(base)))
         values = _combine(base, ctx.dims)
     select = exp.select(*(col(k) for k in keys), *(e.as_(ident(n)) for n, e in values))
-    cte = ctx.add_cte(metric.name, select.from_(exp.to_table(ident(per_period))))
+    cte = ctx.add_cte(metric.name, select.from_(table(per_period)))
     return Series(cte, tuple(n for n, _ in values), base.type in ZERO_TYPES)

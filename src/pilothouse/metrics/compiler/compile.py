@@ -12,7 +12,7 @@ from pilothouse.metrics.compiler.aggregates import (
     compile_cumulative,
     compile_rolling,
 )
-from pilothouse.metrics.compiler.context import PERIOD, Context, col, ident
+from pilothouse.metrics.compiler.context import PERIOD, Context, col, ident, table
 from pilothouse.metrics.compiler.derived import compile_formula, compile_ratio
 from pilothouse.metrics.compiler.dialects import rules_for
 from pilothouse.metrics.compiler.funnels import compile_funnel, compile_retention
@@ -132,7 +132,7 @@ def build_tree(
         *(col(internal).as_(ident(name)) for internal, name in zip(ctx.dims, names, strict=True)),
         *(col(c) for c in series.columns),
     ]
-    select = exp.select(*outputs).from_(exp.to_table(ident(series.cte)))
+    select = exp.select(*outputs).from_(table(series.cte))
     select = select.order_by(
         *(exp.Ordered(this=col(k), nulls_first=True) for k in (PERIOD, *ctx.dims))
     )

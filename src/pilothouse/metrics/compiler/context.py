@@ -43,6 +43,7 @@ __all__ = [
     "col",
     "dim_names",
     "ident",
+    "table",
 ]
 
 PERIOD = "period_start"
@@ -59,6 +60,12 @@ def ident(name: str) -> exp.Identifier:
 
 def col(name: str, table: str | None = None) -> exp.Column:
     return exp.column(name, table=table, quoted=True)
+
+
+def table(name: str, alias: str | None = None) -> exp.Table:
+    """A reference to CTE ``name``, optionally aliased, both quoted."""
+    alias_node = exp.TableAlias(this=ident(alias)) if alias else None
+    return exp.Table(this=ident(name), alias=alias_node)
 
 
 def dim_names(count: int) -> list[str]:
@@ -179,6 +186,7 @@ class Context:
             FilterOp.GT: exp.GT,
             FilterOp.GE: exp.GTE,
         }[op](this=value, expression=literal)
+        assert isinstance(compare, exp.Expression)
         return _unset_or(value, compare) if op is FilterOp.NE else compare
 
     # -- time ----------------------------------------------------------------------------
@@ -198,7 +206,8 @@ class Context:
         if grain is Grain.DAY:
             return self.local_date(ts)
         unit = exp.var(grain.value.upper())
-        return exp.cast(exp.DateTrunc(this=self.local_time(ts), unit=unit), "date")
+        truncated = exp.DateTrunc(this=self.local_time(ts), unit=unit)  # type: ignore[no-untyped-call]
+        return exp.cast(truncated, "date")
 
     # -- sources -------------------------------------------------------------------------
 
@@ -217,14 +226,17 @@ class Context:
         hi: dt.datetime | None,
         unit: exp.Expression | None = None,
         distinct: bool = False,
+        query_filters: bool = True,
+        fields: Sequence[FieldRef] = (),
     ) -> exp.Select:
         """``SELECT columns FROM events [JOIN users/accounts] WHERE selection and range``.
 
         The range compares the raw timestamp with UTC literals, so warehouses can
-        prune partitions; only the period bucket applies the time zone.
+        prune partitions; only the period bucket applies the time zone. ``fields``
+        are extra properties/traits the columns read (their tables get joined).
         """
-        filters = (*selection.filters, *self.query.filters)
-        refs = [f.field for f in filters]
+        filters = (*selection.filters, *(self.query.filters if query_filters else ()))
+        refs = [*fields, *(f.field for f in filters)]
         if any(name.startswith("dim_") for name, _ in columns):
             refs += [d.field for d in self.dimensions]
         select = exp.select(*(expr.as_(ident(name)) for name, expr in columns))

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from sqlglot import exp
 
-from pilothouse.metrics.compiler.context import PERIOD, Context, col, ident
+from pilothouse.metrics.compiler.context import PERIOD, Context, col, ident, table
 from pilothouse.metrics.compiler.series import Series, as_double, grouped, safe_divide
 from pilothouse.metrics.definitions.formula import BinaryOp, FormulaNode, MetricRef, Negate, Number
 from pilothouse.metrics.definitions.model import FormulaSpec, Metric, RatioSpec
@@ -37,9 +37,7 @@ def _stack(ctx: Context, metric: Metric, inputs: Sequence[Series], *, as_float: 
         value: exp.Expression = as_double(col("value")) if as_float else col("value")
         empty: exp.Expression = exp.cast(exp.Null(), "double") if as_float else exp.Null()
         slots = [(value if j == i else empty).as_(ident(name)) for j, name in enumerate(names)]
-        branches.append(
-            exp.select(*(col(k) for k in keys), *slots).from_(exp.to_table(ident(series.cte)))
-        )
+        branches.append(exp.select(*(col(k) for k in keys), *slots).from_(table(series.cte)))
     union: exp.Query = branches[0]
     for branch in branches[1:]:
         union = exp.union(union, branch, distinct=False)
@@ -66,7 +64,7 @@ def compile_ratio(ctx: Context, metric: Metric, build: Build) -> Series:
     select = exp.select(
         *(col(k) for k in (PERIOD, *ctx.dims)), *(e.as_(ident(n)) for n, e in values)
     )
-    cte = ctx.add_cte(metric.name, select.from_(exp.to_table(ident(joined))))
+    cte = ctx.add_cte(metric.name, select.from_(table(joined)))
     return Series(cte, tuple(n for n, _ in values), False)
 
 
@@ -97,5 +95,5 @@ def compile_formula(ctx: Context, metric: Metric, build: Build) -> Series:
     }
     value = as_double(_formula_sql(spec.tree, inputs))  # type: ignore[arg-type]
     select = exp.select(*(col(k) for k in (PERIOD, *ctx.dims)), value.as_(ident("value")))
-    cte = ctx.add_cte(metric.name, select.from_(exp.to_table(ident(joined))))
+    cte = ctx.add_cte(metric.name, select.from_(table(joined)))
     return Series(cte, ("value",), False)

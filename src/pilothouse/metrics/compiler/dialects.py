@@ -123,6 +123,22 @@ def _json_text_postgres(column: exp.Expression, key: str, storage: JsonStorage) 
     return exp.JSONExtractScalar(this=source, expression=_json_path(key), only_json_types=True)
 
 
+def _json_text_spark(column: exp.Expression, key: str, storage: JsonStorage) -> exp.Expression:  # noqa: ARG001
+    """``get_json_object`` paths have no escapes: ``$.key`` unless the key holds ``.``/``[``,
+    then ``$['key']`` unless it also holds a quote, which Spark cannot address at all."""
+    if not any(c in key for c in ".[]"):
+        path = f"$.{key}"
+    elif "'" not in key:
+        path = f"$['{key}']"
+    else:
+        from pilothouse.metrics.compiler.query import QueryError
+
+        raise QueryError(
+            f"Spark cannot read the JSON key {key!r} (it holds both '.' or '[' and a quote)"
+        )
+    return _fn("GET_JSON_OBJECT", column, _s(path))
+
+
 def _json_text_clickhouse(
     column: exp.Expression,
     key: str,
@@ -153,7 +169,9 @@ DIALECTS: dict[str, DialectRules] = {
         add_seconds=_add_seconds_clickhouse,
         json_text=_json_text_clickhouse,
     ),
-    "spark": DialectRules("spark", _local_spark, add_seconds=_add_seconds_spark),
+    "spark": DialectRules(
+        "spark", _local_spark, add_seconds=_add_seconds_spark, json_text=_json_text_spark
+    ),
     "trino": DialectRules("trino", _local_trino),
     "bigquery": DialectRules("bigquery", _local_bigquery),
     "snowflake": DialectRules("snowflake", _local_snowflake),

@@ -19,7 +19,7 @@ import datetime as dt
 
 from sqlglot import exp
 
-from pilothouse.metrics.compiler.context import PERIOD, TS, UNIT, Context, col, ident
+from pilothouse.metrics.compiler.context import PERIOD, TS, UNIT, Context, col, ident, table
 from pilothouse.metrics.compiler.series import Series, grouped, safe_divide, to_bigint
 from pilothouse.metrics.definitions.model import (
     EventSelection,
@@ -71,9 +71,9 @@ def _next_step(
     reached = exp.Min(this=exp.Case(ifs=[exp.If(this=in_window, true=ts)]))
     select = (
         exp.select(*(col(c, "s").as_(ident(c)) for c in carried), reached.as_(ident(f"t_{step}")))
-        .from_(exp.to_table(ident(previous)).as_(ident("s")))
+        .from_(table(previous, "s"))
         .join(
-            exp.to_table(ident(events)).as_(ident("x")),
+            table(events, "x"),
             on=exp.EQ(this=col(UNIT, "x"), expression=col(UNIT, "s")),
             join_type="left",
         )
@@ -105,56 +105,51 @@ def compile_funnel(ctx: Context, metric: Metric) -> Series:
     return Series(cte, tuple(n for n, _ in values), False)
 
 
-def compile_retention(ctx: Context, metric: Metric) -> Series:
-    """N-day retention of the units whose first start event falls in each period."""
-    spec = metric.spec
-    assert isinstance(spec, RetentionSpec)
-    start = _first_events(ctx, metric, spec.start, "cohort")
-    keys = [PERIOD, *ctx.dims, UNIT]
-    start_day = ctx.local_date(col("t_1"))
-    cohort = ctx.add_cte(
-        f"{metric.name}_cohort_days",
-        exp.select(*(col(k) for k in keys), start_day.as_(ident("start_day"))).from_(
-            exp.to_table(ident(start))
-        ),
-    )
+def _return_days(ctx: Context, metric: Metric, spec: RetentionSpec) -> str:
+    """Distinct (unit, local day) of return events; bounded when only day N matters."""
     hi = None
     if spec.mode is RetentionMode.ON_DAY:
         hi = ctx.utc(ctx.query.end + dt.timedelta(days=spec.days + 1))
     unit = ctx.unit_id(metric)
     columns = [(UNIT, unit), ("day", ctx.local_date(ctx.event_ts()))]
     rows = ctx.event_rows(spec.returning, columns, lo=ctx.lo, hi=hi, unit=unit, distinct=True)
-    returns = ctx.add_cte(f"{metric.name}_returns", rows)
-    target = exp.cast(
-        exp.DateAdd(
-            this=col("start_day", "c"),
-            expression=exp.Literal.number(spec.days),
-            unit=exp.var("DAY"),
-        ),
-        "date",
-    )
+    return ctx.add_cte(f"{metric.name}_returns", rows)
+
+
+def _retained(ctx: Context, spec: RetentionSpec, cohort: str, returns: str) -> exp.Select:
+    """Per cohort unit: 1 when a return day matches day N (or is on/after it), else 0."""
+    keys = [PERIOD, *ctx.dims, UNIT]
+    days = exp.Literal.number(spec.days)
+    start_day = col("start_day", "c")
+    target = exp.cast(exp.DateAdd(this=start_day, expression=days, unit=exp.var("DAY")), "date")
     compare = exp.EQ if spec.mode is RetentionMode.ON_DAY else exp.GTE
+    matched = compare(this=col("day", "r"), expression=target)
     hit = exp.Case(
-        ifs=[
-            exp.If(
-                this=compare(this=col("day", "r"), expression=target), true=exp.Literal.number(1)
-            )
-        ],
-        default=exp.Literal.number(0),
+        ifs=[exp.If(this=matched, true=exp.Literal.number(1))], default=exp.Literal.number(0)
     )
-    retained = (
-        exp.select(
-            *(col(k, "c").as_(ident(k)) for k in keys), exp.Max(this=hit).as_(ident("retained"))
-        )
-        .from_(exp.to_table(ident(cohort)).as_(ident("c")))
+    return (
+        exp.select(*(col(k, "c").as_(ident(k)) for k in keys), exp.Max(this=hit).as_("retained"))
+        .from_(table(cohort, "c"))
         .join(
-            exp.to_table(ident(returns)).as_(ident("r")),
+            table(returns, "r"),
             on=exp.EQ(this=col(UNIT, "r"), expression=col(UNIT, "c")),
             join_type="left",
         )
         .group_by(*(col(k, "c") for k in keys))
     )
-    per_unit = ctx.add_cte(f"{metric.name}_retained", retained)
+
+
+def compile_retention(ctx: Context, metric: Metric) -> Series:
+    """N-day retention of the units whose first start event falls in each period."""
+    spec = metric.spec
+    assert isinstance(spec, RetentionSpec)
+    start = _first_events(ctx, metric, spec.start, "cohort")
+    keys = [PERIOD, *ctx.dims, UNIT]
+    start_day = ctx.local_date(col("t_1")).as_(ident("start_day"))
+    cohort_select = exp.select(*(col(k) for k in keys), start_day).from_(table(start))
+    cohort = ctx.add_cte(f"{metric.name}_cohort_days", cohort_select)
+    returns = _return_days(ctx, metric, spec)
+    per_unit = ctx.add_cte(f"{metric.name}_retained", _retained(ctx, spec, cohort, returns))
     numerator = to_bigint(exp.Sum(this=col("retained")))
     denominator = exp.Count(this=exp.Star())
     values = [

@@ -58,7 +58,7 @@ def iso_weeks(tree: exp.Expression, dialect: str) -> exp.Expression:
 
     def monday(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.DateTrunc) and node.unit and node.unit.name.upper() == "WEEK":
-            return exp.DateTrunc(this=node.this, unit=exp.var("ISOWEEK"))
+            return exp.DateTrunc(this=node.this, unit=exp.var("ISOWEEK"))  # type: ignore[no-untyped-call]
         return node
 
     return tree.transform(monday)

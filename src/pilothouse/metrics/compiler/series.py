@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from pilothouse.metrics.compiler.context import PERIOD, col, ident
+from pilothouse.metrics.compiler.context import PERIOD, col, ident, table
 
 __all__ = [
     "Series",
@@ -65,7 +65,7 @@ def grouped(
 ) -> exp.Select:
     """``SELECT keys, values FROM source GROUP BY keys``."""
     select = exp.select(*(col(k) for k in keys), *(e.as_(ident(n)) for n, e in values))
-    select = select.from_(exp.to_table(ident(source)))
+    select = select.from_(table(source))
     return select.group_by(*(col(k) for k in keys)) if keys else select
 
 

@@ -27,6 +27,12 @@ Example:
     growth.yaml:14: metrics[1].numerator: unknown metric 'exporters' (metric 'activation')
 """
 
+from pilothouse.metrics.definitions.adhoc import (
+    InvalidFilter,
+    adhoc_dimension,
+    filter_from_mapping,
+    parse_where,
+)
 from pilothouse.metrics.definitions.catalog import (
     Catalog,
     ReloadResult,
@@ -95,6 +101,7 @@ __all__ = [
     "FormulaSpec",
     "FunnelSpec",
     "Grain",
+    "InvalidFilter",
     "Location",
     "Metric",
     "MetricDefinitionError",
@@ -111,9 +118,12 @@ __all__ = [
     "UnknownMetric",
     "ValidationReport",
     "ValueType",
+    "adhoc_dimension",
+    "filter_from_mapping",
     "load_catalog",
     "parse_formula",
     "parse_sources",
+    "parse_where",
     "read_folder",
     "reload_catalog",
     "validate_folder",

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pilothouse.metrics.definitions.errors import (
@@ -173,15 +173,7 @@ def parse_sources(sources: Mapping[str, str]) -> tuple[FileDefinitions, ...]:
             continue
         result = parse_document(document)
         if problems:
-            result = FileDefinitions(
-                name,
-                result.metrics,
-                result.dimensions,
-                result.tracking_plan,
-                (*problems, *result.problems),
-                document=document,
-                positions=result.positions,
-            )
+            result = replace(result, problems=(*problems, *result.problems))
         parsed.append(result)
     return tuple(parsed)
 
@@ -212,7 +204,9 @@ def validate_sources(
     files = parse_sources(sources)
     for file in files:
         collector.extend(file.problems)
-    catalog, problems = _assemble(f for f in files if f.valid)
+    # Cross-file checks see what could be built even from files with problems, so
+    # one run reports everything; the catalog exists only when nothing was found.
+    catalog, problems = _assemble(files)
     collector.extend(problems)
     found = collector.finish()
     return ValidationReport(found, None if found else catalog)
@@ -229,10 +223,15 @@ def validate_folder(folder: Path, level: ErrorLevel = ErrorLevel.COLLECT) -> Val
 
 
 def load_catalog(folder: Path, level: ErrorLevel = ErrorLevel.RAISE) -> Catalog:
-    """Load and validate ``folder``; raises :class:`MetricDefinitionError` on any problem."""
+    """Load and validate ``folder``; raises :class:`MetricDefinitionError` on any problem.
+
+    ``level`` is ``RAISE`` (every problem in the error) or ``IMMEDIATE`` (the first);
+    to collect problems without raising, call :func:`validate_folder`.
+    """
+    if level is ErrorLevel.COLLECT:
+        raise ValueError("load_catalog raises on problems; use validate_folder to collect them")
     report = validate_folder(folder, level)
-    if report.catalog is None:  # only reachable with ErrorLevel.COLLECT
-        return Catalog()
+    assert report.catalog is not None  # RAISE and IMMEDIATE raised otherwise
     return report.catalog
 
 
@@ -247,7 +246,13 @@ def reload_catalog(previous: Catalog | None, sources: Mapping[str, str] | Path) 
         A :class:`ReloadResult`; it never raises for problems in the files.
     """
     if isinstance(sources, Path):
-        sources = read_folder(sources) if sources.is_dir() else {}
+        if not sources.is_dir():  # a moved or unmounted folder must not empty the catalog
+            problem = DefinitionProblem(
+                str(sources), None, "(folder)", "metrics folder does not exist"
+            )
+            kept = tuple(sorted(previous.files)) if previous else ()
+            return ReloadResult(previous or Catalog(), (problem,), kept)
+        sources = read_folder(sources)
     old_files = dict(previous.files) if previous else {}
     files = parse_sources(sources)
     problems = [p for f in files for p in f.problems]

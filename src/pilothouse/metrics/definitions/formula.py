@@ -82,7 +82,9 @@ def parse_formula(text: str) -> FormulaNode:
 def _convert(node: ast.expr, depth: int) -> FormulaNode:
     if depth > _MAX_DEPTH:
         raise FormulaError("formula is nested too deeply")
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        if isinstance(node.value, bool):
+            raise FormulaError("formula may not use true/false")
         return Number(node.value)
     if isinstance(node, ast.Name):
         return MetricRef(node.id)

@@ -30,7 +30,7 @@ from pilothouse.metrics.definitions.model import (
     TrackingPlan,
     ValueType,
 )
-from pilothouse.metrics.definitions.specs import SOURCES, field_ref, parse_spec
+from pilothouse.metrics.definitions.specs import ALL_SPEC_KEYS, SOURCES, field_ref, parse_spec
 
 __all__ = ["FileDefinitions", "parse_document"]
 
@@ -64,6 +64,8 @@ class FileDefinitions:
     document: LoadedDocument | None = field(default=None, compare=False, repr=False)
     positions: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     """Metric name -> index in the file's ``metrics`` list, for precise lines."""
+    unbuilt: tuple[str, ...] = ()
+    """Names of metrics too broken to build; references to them are not "unknown"."""
 
     def line_of(self, metric: str, *keys: str | int) -> int | None:
         """The line of ``metrics[i].<keys>`` for the metric called ``metric``."""
@@ -87,12 +89,25 @@ def parse_document(doc: LoadedDocument) -> FileDefinitions:
     if root.has("version") and root.raw("version") != 1:
         root.problem("version", "only version 1 is supported")
     parsed = _items(root, "metrics", _parse_metric)
+    raw_metrics = root.raw("metrics") if isinstance(root.raw("metrics"), list) else []
+    unbuilt = tuple(
+        str(item["name"])
+        for item, metric in zip(raw_metrics, parsed, strict=False)
+        if metric is None and isinstance(item, dict) and isinstance(item.get("name"), str)
+    )
     positions = {m.name: i for i, m in enumerate(parsed) if m is not None}
     metrics = tuple(m for m in parsed if m is not None)
     dimensions = tuple(d for d in _items(root, "dimensions", _parse_dimension) if d is not None)
     plan = _parse_plan(root)
     return FileDefinitions(
-        doc.file, metrics, dimensions, plan, tuple(problems), document=doc, positions=positions
+        doc.file,
+        metrics,
+        dimensions,
+        plan,
+        tuple(problems),
+        document=doc,
+        positions=positions,
+        unbuilt=unbuilt,
     )
 
 
@@ -116,8 +131,8 @@ def _parse_metric(section: Section) -> Metric | None:
     if name in RESERVED_NAMES:
         section.problem("name", f"{name!r} is reserved for result columns")
     metric_type = section.choice("type", MetricType)
-    if metric_type is None:
-        section.check_keys(COMMON_KEYS, "a metric")
+    if metric_type is None:  # unknown type: accept any key some type would accept
+        section.check_keys((*COMMON_KEYS, *ALL_SPEC_KEYS), "a metric")
         return None
     spec_fields = parse_spec(section, metric_type)
     section.check_keys((*COMMON_KEYS, *spec_fields.keys), f"a {metric_type.value} metric")

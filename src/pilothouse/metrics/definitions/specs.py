@@ -38,7 +38,16 @@ from pilothouse.metrics.definitions.model import (
     ValueType,
 )
 
-__all__ = ["MAX_WINDOW_DAYS", "SOURCES", "SpecFields", "field_ref", "parse_filter", "parse_spec"]
+__all__ = [
+    "ALL_SPEC_KEYS",
+    "MAX_WINDOW_DAYS",
+    "SOURCES",
+    "SpecFields",
+    "field_ref",
+    "parse_filter",
+    "parse_filters",
+    "parse_spec",
+]
 
 SOURCES = tuple(source.value for source in FieldSource)
 MAX_WINDOW_DAYS = 366
@@ -307,3 +316,6 @@ _READERS: dict[MetricType, tuple[_Reader, tuple[str, ...]]] = {
     MetricType.CUMULATIVE: (_cumulative, ("of",)),
     MetricType.FORMULA: (_formula, ("formula",)),
 }
+
+ALL_SPEC_KEYS: tuple[str, ...] = tuple(sorted({k for _, keys in _READERS.values() for k in keys}))
+"""Every key some metric type accepts."""

@@ -26,7 +26,17 @@ from pilothouse.metrics.definitions.model import (
 )
 from pilothouse.metrics.definitions.parser import FileDefinitions
 
-__all__ = ["CHECKS", "Definitions", "merge_plans", "validate_definitions"]
+__all__ = [
+    "CHECKS",
+    "Definitions",
+    "check_cycles",
+    "check_dimensions",
+    "check_duplicates",
+    "check_references",
+    "check_tracking_plan",
+    "merge_plans",
+    "validate_definitions",
+]
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,7 @@ class Definitions:
     metrics: dict[str, tuple[Metric, FileDefinitions]]
     dimensions: dict[str, Dimension]
     plan: TrackingPlan
+    unbuilt: frozenset[str] = frozenset()
 
 
 def merge_plans(plans: list[TrackingPlan]) -> TrackingPlan:
@@ -87,6 +98,8 @@ def check_references(defs: Definitions) -> Iterator[DefinitionProblem]:
     for metric, file in defs.metrics.values():
         keys = _reference_keys(metric)
         for key, name in keys:
+            if name in defs.unbuilt and name not in defs.metrics:
+                continue  # its own problems are reported; "unknown" would mislead
             if name not in defs.metrics:
                 hint = did_you_mean(name, defs.metrics)
                 yield _problem(file, metric.name, (key,), f"unknown metric {name!r}{hint}")
@@ -150,35 +163,55 @@ def check_tracking_plan(defs: Definitions) -> Iterator[DefinitionProblem]:
     if not defs.plan.declared:
         return
     for metric, file in defs.metrics.values():
-        for selection in metric.selections:
-            for message in _selection_problems(defs.plan, selection, metric):
-                yield _problem(file, metric.name, ("type",), message)
+        for index, selection in enumerate(metric.selections):
+            for keys, message in _selection_problems(defs.plan, selection, metric, index):
+                yield _problem(file, metric.name, keys, message)
         for name in metric.dimensions or ():
             dimension = defs.dimensions.get(name)
             if dimension is None:
                 continue
             for selection in metric.selections:
-                message = _field_problem(defs.plan, dimension.field, selection)
-                if message:
-                    yield _problem(
-                        file, metric.name, ("dimensions",), f"dimension {name!r}: {message}"
-                    )
+                found = _field_problem(defs.plan, dimension.field, selection)
+                if found:
+                    text = f"dimension {name!r}: {found}"
+                    yield _problem(file, metric.name, ("dimensions",), text)
 
 
-def _selection_problems(plan: TrackingPlan, selection: EventSelection, metric: Metric) -> list[str]:
-    problems = []
+_STEP_KEYS = {
+    MetricType.CONVERSION: ("from", "to"),
+    MetricType.RETENTION: ("start", "return"),
+}
+
+
+def _selection_key(metric: Metric, index: int) -> tuple[str | int, ...]:
+    """Where selection ``index`` of ``metric`` is written in the YAML."""
+    if metric.type in _STEP_KEYS:
+        return (_STEP_KEYS[metric.type][index],)
+    if metric.type is MetricType.FUNNEL:
+        return ("steps", index)
+    return ()
+
+
+def _selection_problems(
+    plan: TrackingPlan, selection: EventSelection, metric: Metric, index: int
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """(YAML keys, message) for each undeclared event, property or trait of a selection."""
+    base = _selection_key(metric, index)
+    problems: list[tuple[tuple[str | int, ...], str]] = []
     if plan.events:
         for event in selection.events:
             if event not in plan.events:
                 hint = did_you_mean(event, plan.events)
-                problems.append(f"event {event!r} is not in the tracking plan{hint}")
-    fields = [f.field for f in selection.filters]
-    if isinstance(metric.spec, AggregateSpec) and metric.spec.selection is selection:
-        fields.append(FieldRef(FieldSource.PROPERTY, metric.spec.property, metric.spec.value_type))
-    for field in fields:
+                key = base or ("events" if len(selection.events) > 1 else "event",)
+                problems.append((key, f"event {event!r} is not in the tracking plan{hint}"))
+    fields = [(base or ("filters", i), f.field) for i, f in enumerate(selection.filters)]
+    if isinstance(metric.spec, AggregateSpec):
+        ref = FieldRef(FieldSource.PROPERTY, metric.spec.property, metric.spec.value_type)
+        fields.append((("property",), ref))
+    for keys, field in fields:
         message = _field_problem(plan, field, selection)
         if message:
-            problems.append(message)
+            problems.append((keys, message))
     return problems
 
 
@@ -233,6 +266,7 @@ def validate_definitions(
         for dimension in file.dimensions:
             dimensions.setdefault(dimension.name, dimension)
     plan = merge_plans([file.tracking_plan for file in files])
-    defs = Definitions(files, metrics, dimensions, plan)
+    unbuilt = frozenset(name for file in files for name in file.unbuilt)
+    defs = Definitions(files, metrics, dimensions, plan, unbuilt)
     problems = [problem for check in CHECKS for problem in check(defs)]
     return defs, problems

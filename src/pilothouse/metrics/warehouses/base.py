@@ -13,7 +13,7 @@ import datetime as dt
 import decimal
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from pilothouse.metrics.compiler.schema import JsonStorage, WarehouseSchema
@@ -39,7 +39,7 @@ class QueryResult:
 
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
-    elapsed_s: float = 0.0
+    elapsed_s: float = field(default=0.0, compare=False)
 
     def as_dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]

@@ -64,7 +64,7 @@ class DuckDBAdapter(WarehouseAdapter):
                         f"warehouse {self.name!r} is unreachable: {path} does not exist",
                         connection=self.name,
                     )
-                config = {
+                config: dict[str, str | bool | int | float | list[str]] = {
                     k: str(v) for k, v in self.options.items() if k in ("threads", "memory_limit")
                 }
                 try:
