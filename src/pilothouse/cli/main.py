@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from pilothouse import __version__
-from pilothouse.cli import events, metrics, people, tokens
+from pilothouse.cli import events, metrics, people, roadmap, tokens
 from pilothouse.cli.common import cli_errors, open_runtime
 from pilothouse.core.actor import Actor
 from pilothouse.core.config import SECRET_FIELDS, Settings
@@ -27,6 +27,7 @@ app.add_typer(people.app, name="user")
 app.add_typer(tokens.app, name="token")
 app.add_typer(events.sources_app, name="sources")
 app.add_typer(events.events_app, name="events")
+app.add_typer(roadmap.app, name="roadmap")
 app.add_typer(metrics.app, name="metrics")
 app.command("init")(people.init)
 

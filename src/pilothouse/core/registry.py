@@ -11,6 +11,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "pilothouse.core.models",
     "pilothouse.accounts.models",
     "pilothouse.metrics.models",
+    "pilothouse.roadmap.models",
     "pilothouse.experiments.models",
 )
 

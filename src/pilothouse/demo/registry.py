@@ -38,10 +38,12 @@ def demo_steps() -> list[DemoStep]:
     ``core``. Built on call, so domain modules can import this module without a cycle."""
     from pilothouse.demo.core_data import load_people_and_areas
     from pilothouse.metrics.demo import load_demo_events
+    from pilothouse.roadmap.demo import load_demo_roadmap
 
     return [
         DemoStep("core", "people, roles and product areas", load_people_and_areas),
         DemoStep("events", "120 days of product events, accounts and contacts", load_demo_events),
+        DemoStep("roadmap", "objectives, key results and a scored roadmap", load_demo_roadmap),
     ]
 
 

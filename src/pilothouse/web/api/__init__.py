@@ -6,6 +6,7 @@ from pilothouse.accounts.routes import router as accounts_router
 from pilothouse.experiments.routes import router as experiments_router
 from pilothouse.metrics.api import router as metrics_router
 from pilothouse.metrics.routes import ingest_router, sources_router
+from pilothouse.roadmap.routes import router as roadmap_router
 from pilothouse.web.api import areas, audit, me, signins, tokens, users
 
 __all__ = ["api_router"]
@@ -17,4 +18,5 @@ api_router.include_router(accounts_router)
 api_router.include_router(sources_router)
 api_router.include_router(metrics_router)
 api_router.include_router(experiments_router)
+api_router.include_router(roadmap_router)
 api_router.include_router(ingest_router)

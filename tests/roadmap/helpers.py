@@ -1,0 +1,41 @@
+"""Shared helpers of the roadmap tests: people with tokens, and items made over the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from pilothouse.core.models import Role
+from tests.support.accounts import Accounts
+
+FIXTURES = Path(__file__).parent / "fixtures"
+API = "/api/v1/roadmap"
+
+
+class Team:
+    """An admin, an editor and a viewer, each with a write token."""
+
+    def __init__(self, client: TestClient, accounts: Accounts) -> None:
+        self.client = client
+        self.admin = accounts.bearer(accounts.person(Role.admin))
+        editor = accounts.person(Role.editor)
+        self.editor_id = editor.id
+        self.editor = accounts.bearer(editor)
+        self.viewer = accounts.bearer(accounts.person(Role.viewer))
+
+    def item(self, **values: Any) -> dict[str, Any]:
+        values.setdefault("title", "An item")
+        response = self.client.post(f"{API}/items", json=values, headers=self.editor)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = self.client.get(f"{API}{path}", params=params, headers=self.viewer)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
