@@ -205,3 +205,29 @@ def test_cli_validate_compile_and_query(tmp_path: Path) -> None:
     bad = cli("metrics", "validate")
     assert bad.returncode == 1
     assert "broken.yaml:2: metrics[0]" in bad.stdout and "Traceback" not in bad.stderr
+
+
+def test_current_values_for_key_results(runtime: Runtime) -> None:
+    """What a key result bound to a metric shows: the last 30 days, or the latest day."""
+    from pilothouse.metrics.service import current_metric_values
+
+    copy_demo_definitions(runtime.settings.effective_metrics_path)
+    recent = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
+    events = [
+        TrackedEvent(f"s{i}", "Signed Up", f"u{i}", None, None, when, {})
+        for i, when in enumerate([recent, recent, old])
+    ]
+    events.append(
+        TrackedEvent(
+            "d0", "Dashboard Created", "u0", None, None, recent + dt.timedelta(hours=1), {}
+        )
+    )
+    runtime.event_store.write(events=events, received_at=recent)
+    values = current_metric_values(
+        runtime, ["signups", "activation_rate", "cumulative_signups", "no_such_metric"]
+    )
+    assert values["signups"] == 2  # the 60-day-old sign-up is outside the window
+    assert values["activation_rate"] == pytest.approx(0.5)
+    assert values["cumulative_signups"] == 2
+    assert values["no_such_metric"] is None

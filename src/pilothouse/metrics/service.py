@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pilothouse.core.errors import NotFound
+from pilothouse.core.errors import NotFound, PilothouseError
 from pilothouse.core.runtime import Runtime
 from pilothouse.metrics.compiler import CompiledQuery, MetricQuery, compile_query
 from pilothouse.metrics.connections import Connection, ConnectionCatalog, load_connections
@@ -24,12 +25,14 @@ from pilothouse.metrics.definitions.model import Dimension, Filter, Grain, Metri
 from pilothouse.metrics.warehouses import DuckDBAdapter, WarehouseAdapter, create_adapter
 
 __all__ = [
+    "CURRENT_WINDOW_DAYS",
     "EMBEDDED_SOURCE",
     "ConnectionsRegistry",
     "MetricsRegistry",
     "SeriesRequest",
     "SeriesResult",
     "compile_metric",
+    "current_metric_values",
     "run_series",
 ]
 
@@ -191,3 +194,39 @@ def run_series(runtime: Runtime, request: SeriesRequest) -> SeriesResult:
     return SeriesResult(
         request.metric, request.source, result.columns, result.rows, compiled.sql, result.elapsed_s
     )
+
+
+#: The window "current value" looks at: what a key result bound to a metric shows.
+CURRENT_WINDOW_DAYS = 30
+
+
+def current_metric_values(runtime: Runtime, slugs: Sequence[str]) -> dict[str, float | None]:
+    """The current value of each metric: over the last 30 days, or, for rolling and
+    cumulative metrics, on the latest day. A metric that is unknown or fails is ``None``
+    (the caller shows the key result's manual value instead).
+    """
+    catalog = runtime.metrics.catalog()
+    today = dt.date.today()
+    start, end = today - dt.timedelta(days=CURRENT_WINDOW_DAYS - 1), today + dt.timedelta(days=1)
+    values: dict[str, float | None] = {}
+    for slug in slugs:
+        if slug not in catalog:
+            values[slug] = None
+            continue
+        by_day = catalog.get(slug).type.value in ("rolling", "cumulative")
+        request = SeriesRequest(slug, start, end, Grain.DAY if by_day else None)
+        try:
+            result = run_series(runtime, request)
+        except PilothouseError:
+            values[slug] = None
+            continue
+        values[slug] = _latest(result)
+    return values
+
+
+def _latest(result: SeriesResult) -> float | None:
+    if not result.rows:
+        return None
+    latest = max(result.rows, key=lambda row: row[0])
+    value = latest[result.columns.index("value")]
+    return None if value is None else float(value)
