@@ -11,7 +11,7 @@ from pilothouse.core import signin
 from pilothouse.core.actor import Actor
 from pilothouse.core.db import utcnow
 from pilothouse.core.errors import TooManyRequests, Unauthorized
-from pilothouse.core.models import Event, Role, User, WebSession
+from pilothouse.core.models import Event, LoginAttempt, Role, User, WebSession
 from pilothouse.core.runtime import Runtime
 from tests.support.accounts import Accounts, Person
 
@@ -127,3 +127,38 @@ def test_deactivated_person_cannot_sign_in(runtime: Runtime, accounts: Accounts)
         assert user is not None
         user.is_active = False
     assert isinstance(_attempt(runtime, person.email, person.password), Unauthorized)
+
+
+def test_locks_do_not_reveal_which_emails_exist(runtime: Runtime, accounts: Accounts) -> None:
+    person = accounts.person()
+    _lock(runtime, person)
+    for _ in range(runtime.settings.login_max_failures_per_account):
+        _attempt(runtime, "nobody@example.com", "wrong password!", address="10.0.0.7")
+    known = _attempt(runtime, person.email, "wrong password!", address="10.0.0.8")
+    unknown = _attempt(runtime, "nobody@example.com", "wrong password!", address="10.0.0.8")
+    assert isinstance(known, Unauthorized) and isinstance(unknown, Unauthorized)
+    assert known.detail == unknown.detail and "locked" in known.detail
+
+
+def test_address_lock_lasts_the_lockout_not_the_window(
+    runtime: Runtime, accounts: Accounts
+) -> None:
+    """The block ends login_lockout_minutes after the limit was reached."""
+    person = accounts.person()
+    limit = runtime.settings.login_max_failures_per_ip
+    for i in range(limit):
+        _attempt(runtime, f"guess{i}@example.com", "wrong password!", address="203.0.113.5")
+    with runtime.database.session() as session:
+        rows = session.scalars(
+            select(LoginAttempt).where(LoginAttempt.client_address == "203.0.113.5")
+        )
+        shift = timedelta(minutes=runtime.settings.login_lockout_minutes - 1)
+        for row in rows:  # the limit was reached just under the lockout ago
+            row.attempted_at = row.attempted_at - shift
+    still = _attempt(runtime, person.email, person.password, address="203.0.113.5")
+    assert isinstance(still, TooManyRequests) and 0 < still.retry_after_seconds <= 61
+    with runtime.database.session() as session:
+        for row in session.scalars(select(LoginAttempt)):
+            row.attempted_at = row.attempted_at - timedelta(minutes=2)
+    after = _attempt(runtime, person.email, person.password, address="203.0.113.5")
+    assert isinstance(after, signin.NewSession)

@@ -93,7 +93,7 @@ def test_malformed_json_is_a_problem_and_changes_nothing(
 ) -> None:
     headers = {**accounts.bearer(accounts.person(Role.editor)), "content-type": "application/json"}
     response = client.post("/api/v1/areas", content=b'{"name": "x",', headers=headers)
-    body = assert_problem(response, 422)
+    body = assert_problem(response, 422, field="body")
     assert "malformed JSON" in body["detail"]
     assert _count(runtime, ProductArea) == 0
 
@@ -334,3 +334,21 @@ def test_password_change_through_the_api(
     with runtime.database.session() as session:
         names = list(session.scalars(select(Event.name).where(Event.object_id == str(viewer.id))))
     assert "user.password_changed" in names
+
+
+def test_times_without_offset(client: TestClient, accounts: Accounts) -> None:
+    """Token expiry must say its time zone; audit filters read a bare time as UTC."""
+    admin = accounts.person(Role.admin)
+    headers = accounts.bearer(admin)
+    naive = client.post(
+        "/api/v1/tokens", json={"name": "n", "expires_at": "2030-01-01T00:00:00"}, headers=headers
+    )
+    assert_problem(naive, 422, field="expires_at")
+    aware = client.post(
+        "/api/v1/tokens", json={"name": "a", "expires_at": "2030-01-01T00:00:00Z"}, headers=headers
+    )
+    assert aware.status_code == 201
+    since = client.get("/api/v1/audit", params={"since": "2020-01-01T00:00:00"}, headers=headers)
+    assert since.status_code == 200 and since.json()["items"]
+    future = client.get("/api/v1/audit", params={"since": "2999-01-01T00:00:00"}, headers=headers)
+    assert future.json()["items"] == []

@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import typer
+from alembic.util import CommandError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 
-from pilothouse.core.config import Settings
+from pilothouse.core.config import SecretKeyError, Settings
 from pilothouse.core.errors import PilothouseError
 from pilothouse.core.migrate import current_revision, head_revision
 from pilothouse.core.runtime import Runtime
@@ -60,8 +61,12 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise fail(f"invalid settings: {problems}") from None
         except (OperationalError, ProgrammingError) as exc:
             raise fail(f"database error: {str(exc.orig).strip().splitlines()[0]}") from None
-        except (PermissionError, FileNotFoundError) as exc:
+        except (PermissionError, FileNotFoundError, SecretKeyError) as exc:
             raise fail(str(exc)) from None
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise fail(f"invalid database URL: {exc}") from None
+        except CommandError as exc:
+            raise fail(f"migration error: {exc}") from None
 
     return wrapper
 
@@ -100,4 +105,7 @@ def emit_rows(
         table.add_column(column)
     for row in rows:
         table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # piped: no terminal width to respect, so don't truncate
+        console = Console(width=250)
+    console.print(table)

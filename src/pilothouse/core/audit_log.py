@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,10 +45,15 @@ def list_events(
     if where.name:
         query = query.where(Event.name == where.name)
     if where.since:
-        query = query.where(Event.created_at >= where.since)
+        query = query.where(Event.created_at >= _utc(where.since))
     if where.until:
-        query = query.where(Event.created_at < where.until)
+        query = query.where(Event.created_at < _utc(where.until))
     return paginate(session, query, Event.id, PageRequest(page.limit, page.cursor, True))
+
+
+def _utc(moment: datetime) -> datetime:
+    """A time without an offset is read as UTC, the time zone the log is kept in."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def object_types(session: Session) -> list[str]:

@@ -11,14 +11,17 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+import tempfile
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-__all__ = ["OBSOLETE_SETTINGS", "SECRET_FIELDS", "Settings", "load_secret_key"]
+__all__ = ["OBSOLETE_SETTINGS", "SECRET_FIELDS", "SecretKeyError", "Settings", "load_secret_key"]
 
 SECRET_KEY_FILE = "secret_key"
 
@@ -98,7 +101,7 @@ class Settings(BaseSettings):
         default=15, ge=1, description="Window in which failed sign-ins are counted."
     )
     login_lockout_minutes: int = Field(
-        default=15, ge=1, description="How long an account or address stays locked."
+        default=15, ge=1, description="How long an account, or a client address, stays locked."
     )
     password_min_length: int = Field(default=10, ge=8, description="Shortest accepted password.")
     argon2_time_cost: int = Field(
@@ -134,8 +137,30 @@ class Settings(BaseSettings):
             return None
         for prefix in ("postgres://", "postgresql://"):
             if value.startswith(prefix):
-                return "postgresql+psycopg://" + value[len(prefix) :]
+                value = "postgresql+psycopg://" + value[len(prefix) :]
+                break
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL; expected e.g. postgresql://user:password@host:5432/db"
+            ) from None
         return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (use: openssl rand -base64 48)")
+        return value
+
+    @model_validator(mode="after")
+    def _page_sizes_agree(self) -> Settings:
+        if self.api_page_size > self.api_max_page_size:
+            raise ValueError(
+                "PILOTHOUSE_API_PAGE_SIZE must not exceed PILOTHOUSE_API_MAX_PAGE_SIZE"
+            )
+        return self
 
     @property
     def effective_database_url(self) -> str:
@@ -168,20 +193,34 @@ class Settings(BaseSettings):
         return load_secret_key(self.ensure_home())
 
 
+class SecretKeyError(ValueError):
+    """The secret key file cannot be used; the message says what to do."""
+
+
 def load_secret_key(home: Path) -> str:
     """Read ``<home>/secret_key``, creating it with mode 0600 on first use.
 
-    The file is created with ``O_EXCL`` so two processes starting at once agree on
-    one key, and its mode is checked so a key readable by others is refused.
+    The key is written to a private temporary file, flushed, and then hard-linked
+    into place: a second process starting at the same moment either wins that link
+    or reads a complete key, never an empty file. A key readable by others is refused.
     """
     path = home / SECRET_KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return _read_secret_key(path)
     key = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
+    fd, temporary = tempfile.mkstemp(dir=home, prefix=".secret_key.")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return _read_secret_key(path)  # another process won; use its key
+    finally:
+        os.unlink(temporary)
     return key
 
 
@@ -193,5 +232,8 @@ def _read_secret_key(path: Path) -> str:
         )
     key = path.read_text().strip()
     if len(key) < 32:
-        raise ValueError(f"{path} holds a key shorter than 32 characters")
+        raise SecretKeyError(
+            f"{path} holds no usable key (shorter than 32 characters); delete it to make a "
+            "new one (API tokens and sessions made with the old key stop working)"
+        )
     return key

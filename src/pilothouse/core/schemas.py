@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from pilothouse.core.models import Role, TokenScope
 
@@ -134,7 +134,9 @@ class TokenRead(BaseModel):
 class TokenCreate(StrictInput):
     name: str = Field(min_length=1, max_length=200)
     scope: TokenScope = TokenScope.read
-    expires_at: datetime | None = None
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="With a time zone offset, e.g. 2027-01-01T00:00:00Z."
+    )
 
 
 class TokenCreated(TokenRead):

@@ -64,15 +64,47 @@ def _failures_since(session: Session, column: object, value: str, since: datetim
     )
 
 
-def _check_address(session: Session, settings: Settings, address: str) -> None:
+def _locked_until(
+    session: Session, settings: Settings, column: object, value: str
+) -> datetime | None:
+    """When the lock on ``value`` (an address or an e-mail) ends, or ``None`` if unlocked.
+
+    A lock starts at the failure that brings the count within one window to the limit,
+    and lasts ``login_lockout_minutes``. Attempts made while locked are not recorded,
+    so the rows read here stay few.
+    """
     window = timedelta(minutes=settings.login_failure_window_minutes)
-    since = utcnow() - window
-    if _failures_since(session, LoginAttempt.client_address, address, since) >= (
+    lockout = timedelta(minutes=settings.login_lockout_minutes)
+    now = utcnow()
+    failures = list(
+        session.scalars(
+            select(LoginAttempt.attempted_at)
+            .where(
+                column == value,  # type: ignore[arg-type]
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.attempted_at >= now - window - lockout,
+            )
+            .order_by(LoginAttempt.attempted_at)
+        )
+    )
+    limit = (
         settings.login_max_failures_per_ip
-    ):
+        if column is LoginAttempt.client_address
+        else settings.login_max_failures_per_account
+    )
+    for index in range(limit - 1, len(failures)):
+        started = failures[index]
+        if started - failures[index - limit + 1] <= window and started + lockout > now:
+            return started + lockout
+    return None
+
+
+def _check_address(session: Session, settings: Settings, address: str) -> None:
+    until = _locked_until(session, settings, LoginAttempt.client_address, address)
+    if until is not None:
         raise TooManyRequests(
             "too many failed sign-ins from your address; try again later",
-            retry_after_seconds=settings.login_lockout_minutes * 60,
+            retry_after_seconds=max(1, int((until - utcnow()).total_seconds()) + 1),
         )
 
 
@@ -96,9 +128,14 @@ def sign_in(
     _check_address(session, settings, client_address)
     user = session.scalar(select(User).where(User.email == email))
     now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        passwords.verify(None, password)  # same time as any other attempt
-        session.add(LoginAttempt(email=email, client_address=client_address, succeeded=False))
+    if user is None:
+        # Answer for an unknown e-mail exactly as for a locked account, so that locks
+        # do not reveal which e-mails have accounts.
+        locked = _locked_until(session, settings, LoginAttempt.email, email) is not None
+    else:
+        locked = user.locked_until is not None and user.locked_until > now
+    if locked:
+        passwords.verify(None, password)  # same time as any other attempt; not recorded
         raise Unauthorized("this account is locked after repeated failed sign-ins; try later")
     ok = passwords.verify(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:

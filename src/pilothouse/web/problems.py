@@ -84,10 +84,12 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
         message = error.get("msg", "invalid")
         if error.get("type") == "extra_forbidden":
             message = "unknown field"
+        location = _field_path(error.get("loc", ()))
         if error.get("type") == "json_invalid":
             ctx = error.get("ctx") or {}
             message = f"malformed JSON: {ctx.get('error', 'cannot parse')}"
-        errors.append(FieldError(_field_path(error.get("loc", ())), message))
+            location = "body"  # pydantic's location is a character offset here
+        errors.append(FieldError(location, message))
     return errors
 
 
