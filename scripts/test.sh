@@ -43,6 +43,11 @@ if [ ! -x /usr/bin/chromium ]; then
     apt_install chromium
 fi
 
+# --- 2b. Java for the Spark parity tests ---------------------------------------------
+if ! command -v java >/dev/null 2>&1; then
+    apt_install openjdk-17-jre-headless
+fi
+
 # --- 3. throwaway PostgreSQL -----------------------------------------------------------
 find_pg_bin() {
     local dir

@@ -40,13 +40,18 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pilothouse.core.errors import NotFound, ValidationFailed
+from pilothouse.metrics.compiler.schema import SchemaError, WarehouseSchema
 from pilothouse.metrics.definitions.errors import DefinitionProblem, did_you_mean
 from pilothouse.metrics.definitions.fields import Section
 from pilothouse.metrics.definitions.loader import load_yaml
-from pilothouse.metrics.definitions.model import METRIC_NAME, Location
+from pilothouse.metrics.definitions.model import Location
+from pilothouse.metrics.warehouses.base import WarehouseAdapter
+from pilothouse.metrics.warehouses.errors import UnsupportedError
+from pilothouse.metrics.warehouses.registry import adapter_class, create_adapter
 
 __all__ = [
     "CONNECTIONS_FILE",
+    "CONNECTION_NAME",
     "KINDS",
     "Connection",
     "ConnectionCatalog",
@@ -60,9 +65,11 @@ __all__ = [
     "mask_url",
     "open_warehouse",
     "parse_connections",
+    "schema_for",
 ]
 
 CONNECTIONS_FILE = "connections.yaml"
+CONNECTION_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 MASK = "***"
 
 #: Option and URL-parameter names whose values are secrets.
@@ -70,6 +77,7 @@ SECRET_NAME = re.compile(r"pass|secret|token|key|credential|auth|private|signatu
 
 _REFERENCE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|(\$)|(\{[^}]*\}?))")
 _ONLY_REFERENCES = re.compile(r"(?:\$\{[A-Za-z_][A-Za-z0-9_]*\})+")
+_OPTION_IN_MESSAGE = re.compile(r"option '([^']+)'")
 _ROOT_KEYS = ("version", "connections")
 _CONNECTION_KEYS = ("name", "kind", "url", "description", "options", "schema")
 
@@ -144,11 +152,12 @@ class Connection:
     kind: WarehouseKind
     url: str = field(repr=False)
     options: Mapping[str, Any] = field(default_factory=dict, repr=False)
-    schema: Any = None
+    schema: WarehouseSchema = field(default_factory=WarehouseSchema)
     description: str = ""
     location: Location | None = None
     raw_url: str = field(default="", repr=False)
     raw_options: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    raw_schema: Mapping[str, Any] | None = field(default=None, repr=False)
 
     @property
     def dialect(self) -> str:
@@ -169,6 +178,7 @@ class Connection:
             "executable": self.executable,
             "url": mask_url(self.raw_url or self.url),
             "options": _mask_options(self.raw_options or self.options),
+            "schema": dict(self.raw_schema) if self.raw_schema else None,
             "description": self.description,
             "defined_at": str(self.location) if self.location else None,
         }
@@ -253,7 +263,7 @@ def parse_connections(
                 root.problem("version", "only version 1 is supported")
             connections = _parse_list(root, env)
     if problems:
-        raise ConnectionConfigError(problems)
+        raise ConnectionConfigError(sorted(problems, key=lambda p: p.line or 0))
     return ConnectionCatalog(file, connections)
 
 
@@ -263,34 +273,43 @@ def _parse_list(root: Section, env: Mapping[str, str]) -> dict[str, Connection]:
         root.problem("connections", "'connections' must be a list")
         return {}
     connections: dict[str, Connection] = {}
+    first_lines: dict[str, int | None] = {}
     for index, item in enumerate(items):
         section = root.child("connections", {}).mapping(index, item)
-        connection = _parse_connection(section, env) if section is not None else None
-        if connection is None:
+        if section is None:
             continue
-        if connection.name in connections:
-            first = connections[connection.name].location
-            section.problem("name", f"duplicate connection {connection.name!r} (first at {first})")  # type: ignore[union-attr]
+        name = section.raw("name")
+        if isinstance(name, str) and name in first_lines:
+            where = f"{section.doc.file}:{first_lines[name]}"
+            section.problem("name", f"duplicate connection {name!r} (first at {where})")
             continue
-        connections[connection.name] = connection
+        if isinstance(name, str):
+            first_lines[name] = section.doc.line(section.path)
+        connection = _parse_connection(section, env)
+        if connection is not None:
+            connections[connection.name] = connection
     return connections
 
 
 def _parse_connection(section: Section, env: Mapping[str, str]) -> Connection | None:
+    mark = len(section.problems)
     section.check_keys(_CONNECTION_KEYS, "a connection")
-    name = section.pattern("name", METRIC_NAME, "a snake_case name", required=True)
+    name = section.pattern("name", CONNECTION_NAME, "a lower-case name", required=True)
     kind = section.choice("kind", WarehouseKind)
     raw_url = section.text("url", required=True)
     url = _expand(section, "url", raw_url, env)
-    if kind is not None and url:
-        _check_url(section, kind, url)
+    url_ok = kind is not None and bool(url) and _check_url(section, kind, url)
     raw_options = _options(section)
     options = {
         key: _expand(section.child("options", {}), key, value, env)
         for key, value in raw_options.items()
     }
-    schema = _schema(section, kind)
-    if not name or kind is None or not url:
+    raw_schema, schema = _schema(section, kind)
+    description = section.text("description")
+    if not name or kind is None or not url_ok:
+        return None
+    _check_adapter(section, kind, name, url, options)
+    if len(section.problems) > mark:
         return None
     return Connection(
         name=name,
@@ -298,7 +317,8 @@ def _parse_connection(section: Section, env: Mapping[str, str]) -> Connection | 
         url=url,
         options=options,
         schema=schema,
-        description=section.text("description"),
+        raw_schema=raw_schema,
+        description=description,
         location=Location(section.doc.file, section.doc.line(section.path)),
         raw_url=raw_url,
         raw_options=raw_options,
@@ -328,14 +348,53 @@ def _scalar(value: Any, section: Section, key: str) -> bool:
     return False
 
 
-def _schema(section: Section, kind: WarehouseKind | None) -> Any:
-    """The ``WarehouseSchema`` mapping override (None: the logical names)."""
-    del kind
+def _schema(
+    section: Section, kind: WarehouseKind | None
+) -> tuple[dict[str, Any] | None, WarehouseSchema]:
+    """The ``schema`` mapping as written, and the :class:`WarehouseSchema` it gives.
+
+    Unset keys keep the kind's defaults (JSON storage, timestamps with a zone).
+    """
     value = section.raw("schema")
-    if value is None:
-        return None
-    schema = section.mapping("schema", value)
-    return dict(schema.data) if schema is not None else None
+    raw = None
+    if value is not None:
+        mapping = section.mapping("schema", value)
+        raw = dict(mapping.data) if mapping is not None else None
+    if kind is None:
+        return raw, WarehouseSchema()
+    try:
+        return raw, schema_for(kind, raw)
+    except SchemaError as exc:
+        section.problem("schema", exc.detail)
+        return raw, WarehouseSchema()
+
+
+def schema_for(kind: WarehouseKind | str, overrides: Mapping[str, Any] | None) -> WarehouseSchema:
+    """The kind's default :class:`WarehouseSchema` with ``overrides`` (a ``schema:`` mapping).
+
+    Raises:
+        SchemaError: an unknown table, column or key in ``overrides``.
+    """
+    adapter = adapter_class(str(kind))
+    defaults: dict[str, Any] = {
+        "json_storage": adapter.JSON_STORAGE.value,
+        "timestamps_with_time_zone": adapter.TIMESTAMPS_WITH_TIME_ZONE,
+    }
+    return WarehouseSchema.from_mapping({**defaults, **(overrides or {})})
+
+
+def _check_adapter(
+    section: Section, kind: WarehouseKind, name: str, url: str, options: Mapping[str, Any]
+) -> None:
+    """Let the adapter check its URL and options now (adapters connect only on use)."""
+    try:
+        create_adapter(kind.value, name, url, options)
+    except UnsupportedError as exc:
+        named = _OPTION_IN_MESSAGE.search(exc.detail)
+        if named and named.group(1) in options:
+            section.child("options", {}).problem(named.group(1), exc.detail)
+        else:
+            section.problem("options" if "option" in exc.detail else "url", exc.detail)
 
 
 def _expand(section: Section, key: str, value: Any, env: Mapping[str, str]) -> Any:
@@ -387,13 +446,15 @@ def interpolate(text: str, environ: Mapping[str, str]) -> str:
     return _REFERENCE.sub(replace, text)
 
 
-def _check_url(section: Section, kind: WarehouseKind, url: str) -> None:
+def _check_url(section: Section, kind: WarehouseKind, url: str) -> bool:
     scheme = _scheme(url)
     schemes = KINDS[kind].schemes
-    if scheme not in schemes:
-        accepted = ", ".join(f"{s}:" for s in schemes)
-        shown = f"{scheme}:" if scheme else "no scheme"
-        section.problem("url", f"a {kind.value} url must start with {accepted} (got {shown})")
+    if scheme in schemes:
+        return True
+    accepted = ", ".join(f"{s}:" for s in schemes)
+    shown = f"{scheme}:" if scheme else "no scheme"
+    section.problem("url", f"a {kind.value} url must start with {accepted} (got {shown})")
+    return False
 
 
 def _scheme(url: str) -> str:
@@ -454,10 +515,21 @@ def _mask_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return masked
 
 
-def open_warehouse(connection: Connection) -> Any:
-    """Build the executor of ``connection`` through the warehouse registry.
+def open_warehouse(connection: Connection) -> WarehouseAdapter:
+    """The adapter that runs queries on ``connection`` (nothing is opened until a query).
 
     Raises:
-        UnsupportedError: for SQL-generation-only kinds (trino, bigquery, snowflake).
+        UnsupportedError: for SQL-generation-only kinds (trino, bigquery, snowflake),
+            naming the kind and how to get their SQL instead.
     """
-    raise NotImplementedError
+    if not connection.executable:
+        kind = connection.kind.value
+        raise UnsupportedError(
+            f"warehouse {connection.name!r} is a {kind} connection: Pilothouse generates SQL "
+            f"for {kind} but does not run it; compile a metric with "
+            f"`pilothouse metrics compile NAME --dialect {connection.dialect}` and run the SQL "
+            "in your warehouse"
+        )
+    return create_adapter(
+        connection.kind.value, connection.name, connection.url, connection.options
+    )

@@ -19,10 +19,15 @@ from typing import Any
 from pilothouse.core.errors import NotFound, PilothouseError
 from pilothouse.core.runtime import Runtime
 from pilothouse.metrics.compiler import CompiledQuery, MetricQuery, compile_query
-from pilothouse.metrics.connections import Connection, ConnectionCatalog, load_connections
+from pilothouse.metrics.connections import (
+    Connection,
+    ConnectionCatalog,
+    load_connections,
+    open_warehouse,
+)
 from pilothouse.metrics.definitions import Catalog, DefinitionProblem, reload_catalog
 from pilothouse.metrics.definitions.model import Dimension, Filter, Grain, Metric
-from pilothouse.metrics.warehouses import DuckDBAdapter, WarehouseAdapter, create_adapter
+from pilothouse.metrics.warehouses import DuckDBAdapter, WarehouseAdapter
 
 __all__ = [
     "CURRENT_WINDOW_DAYS",
@@ -117,9 +122,7 @@ class ConnectionsRegistry:
         connection = self.get(name)
         with self._lock:
             if name not in self._adapters:
-                self._adapters[name] = create_adapter(
-                    connection.kind.value, name, connection.url, connection.options
-                )
+                self._adapters[name] = open_warehouse(connection)
             return self._adapters[name]
 
     def close(self) -> None:

@@ -23,6 +23,7 @@ session sets ``count_distinct_implementation='uniqExact'`` for any
 
 from __future__ import annotations
 
+import importlib
 import io
 import math
 import re
@@ -67,7 +68,15 @@ def clickhouse_error_code(message: str) -> int | None:
 
 
 def _first_line(message: str) -> str:
+    """The server's own message: no driver preamble, version or URL trailer.
+
+    >>> _first_line("Received ClickHouse exception, code: 60, server response: Code: 60. "
+    ...     "DB::Exception: Unknown table. (UNKNOWN_TABLE) (for url http://h:8123)")
+    'Code: 60. DB::Exception: Unknown table. (UNKNOWN_TABLE)'
+    """
     line = (message.strip().splitlines() or ["unknown error"])[0]
+    line = line.split("server response: ", 1)[-1]
+    line = re.sub(r" \(for url [^)]*\)$", "", line)
     return line.split(" (version ")[0].strip()
 
 
@@ -108,11 +117,11 @@ class ClickHouseAdapter(WarehouseAdapter):
     REQUIRED_SERVER_VALUES: ClassVar[Mapping[str, frozenset[str]]] = {
         "readonly": frozenset({"1", "2"}),
         "count_distinct_implementation": frozenset({"uniqExact"}),
-        "join_use_nulls": frozenset({"1"}),
     }
     """Values a server user must end up with; when its profile forbids changing one of
     these settings and its own value differs, queries are refused rather than run
-    writable or with approximate counts."""
+    writable or with approximate counts. Other settings a profile fixes are left as
+    the profile says (the compiled SQL does not depend on them)."""
 
     CONNECT_TIMEOUT_S: ClassVar[float] = 10.0
     """Seconds to wait for a TCP/TLS connection before calling a server unreachable."""
@@ -173,7 +182,7 @@ class ClickHouseAdapter(WarehouseAdapter):
         detail = _first_line(message).replace(self.url, redact_url(self.url))
         if code in _TIMEOUT_CODES:
             return WarehouseTimeout(
-                f"query on {self.name!r} timed out after {timeout_s:g} s ({detail})",
+                f"query on {self.name!r} timed out after {timeout_s:g} s",
                 connection=self.name,
                 timeout_s=timeout_s,
             )
@@ -198,10 +207,10 @@ class ClickHouseAdapter(WarehouseAdapter):
         """
         if not self._embedded:
             raise UnsupportedError(f"warehouse {self.name!r} is a server, not embedded chdb")
-        from chdb import session as chdb_session
-
         try:
-            return chdb_session.Session(self._chdb_path())
+            return _chdb_session(self._chdb_path(), self.name)
+        except UnsupportedError:
+            raise
         except Exception as exc:  # chdb raises plain RuntimeError subclasses
             raise WarehouseUnreachable(
                 f"warehouse {self.name!r} is unreachable: {_first_line(str(exc))}",
@@ -211,13 +220,14 @@ class ClickHouseAdapter(WarehouseAdapter):
     def _run_embedded(
         self, sql: str, timeout_s: float
     ) -> tuple[Sequence[str], Sequence[Sequence[Any]]]:
-        import pyarrow.parquet as pq
-        from chdb import session as chdb_session
+        pq = _require("pyarrow.parquet", self.name)
 
         settings = {k: str(v) for k, v in self.settings(timeout_s).items()}
         target = f"{self._chdb_path()}?{urlencode(settings)}"
         try:
-            query_session = chdb_session.Session(target)
+            query_session = _chdb_session(target, self.name)
+        except UnsupportedError:
+            raise
         except Exception as exc:
             raise WarehouseUnreachable(
                 f"warehouse {self.name!r} is unreachable: {_first_line(str(exc))}",
@@ -246,7 +256,7 @@ class ClickHouseAdapter(WarehouseAdapter):
             return self._client
 
     def _new_client(self, timeout_s: float) -> Any:
-        import clickhouse_connect
+        clickhouse_connect = _require("clickhouse_connect", self.name)
         from clickhouse_connect.driver.exceptions import ClickHouseError
 
         parts = self._parts
@@ -274,6 +284,8 @@ class ClickHouseAdapter(WarehouseAdapter):
             code = clickhouse_error_code(message)
             if code is None or code in _UNREACHABLE_CODES:
                 detail = _first_line(message) if code else _network_cause(message)
+                if detail == "timed out":
+                    detail = f"no answer within {timeout_s + self.RESPONSE_GRACE_S:g} s"
                 raise WarehouseUnreachable(
                     f"warehouse {self.name!r} is unreachable at {self._where()}: {detail}",
                     connection=self.name,
@@ -287,11 +299,18 @@ class ClickHouseAdapter(WarehouseAdapter):
         )
 
     def _server_settings(self, client: Any, timeout_s: float) -> dict[str, str | int]:
-        """The settings this server user can take; refuse when a required one is fixed."""
+        """The settings this server user can take; refuse when a required one is fixed.
+
+        Settings the server does not know (``session_timezone`` before 23.6) are left
+        out when they are ours; the connection's own extra settings are always sent.
+        """
         wanted = self.settings(timeout_s)
+        known_settings: Mapping[str, Any] = client.server_settings
         sendable: dict[str, str | int] = {}
         for key, value in wanted.items():
-            known = client.server_settings.get(key)
+            known = known_settings.get(key)
+            if known is None and known_settings and key in self.QUERY_SETTINGS:
+                continue
             if known is None or not known.readonly:
                 sendable[key] = value
                 continue
@@ -306,9 +325,9 @@ class ClickHouseAdapter(WarehouseAdapter):
     def _run_server(
         self, sql: str, timeout_s: float
     ) -> tuple[Sequence[str], Sequence[Sequence[Any]]]:
+        client = self._connect(timeout_s)
         from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
 
-        client = self._connect(timeout_s)
         settings = self._server_settings(client, timeout_s)
         try:
             result = client.query(sql, settings=settings)
@@ -338,6 +357,23 @@ class ClickHouseAdapter(WarehouseAdapter):
             if self._client is not None:
                 self._client.close()
                 self._client = None
+
+
+def _require(module: str, connection: str) -> Any:
+    """Import an optional driver, or say which package to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        package = module.split(".")[0].replace("_", "-")
+        raise UnsupportedError(
+            f"warehouse {connection!r} needs the {package} package (pip install {package}): {exc}"
+        ) from None
+
+
+def _chdb_session(target: str, connection: str) -> Any:
+    """A chdb session on ``target`` (a path or ``:memory:``, plus ``?setting=value``)."""
+    factory: Any = _require("chdb.session", connection).Session
+    return factory(target)
 
 
 def _naive_utc(value: Any) -> Any:

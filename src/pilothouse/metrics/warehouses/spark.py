@@ -46,7 +46,7 @@ _LOCAL = re.compile(r"^local(\[.*\])?$")
 _UNSAFE_FUNCTIONS = frozenset({"reflect", "java_method", "try_reflect"})
 
 _SESSION_LOCK = threading.Lock()
-_SESSION: dict[str, Any] = {}  # "session", "key", "users"
+_SESSION: dict[str, Any] = {}  # "session", "key" (master and conf), "owner" (connection)
 
 
 def check_read_only(sql: str) -> str | None:
@@ -103,7 +103,12 @@ class SparkAdapter(WarehouseAdapter):
     """Added for ``local`` masters: the driver listens on loopback only."""
 
     FORBIDDEN_CONF: ClassVar[frozenset[str]] = frozenset(
-        {"spark.jars.packages", "spark.jars.repositories", "spark.jars.ivy", "spark.jars.ivySettings"}
+        {
+            "spark.jars.packages",
+            "spark.jars.repositories",
+            "spark.jars.ivy",
+            "spark.jars.ivySettings",
+        }
     )
     """Entries that make Spark download jars at start-up; refused."""
 
@@ -171,7 +176,10 @@ class SparkAdapter(WarehouseAdapter):
         try:
             from pyspark.sql import SparkSession
         except ImportError as exc:
-            raise UnsupportedError(f"warehouse {self.name!r}: pyspark is not installed") from exc
+            raise UnsupportedError(
+                f"warehouse {self.name!r} needs the pyspark package (pip install pyspark) "
+                "and Java 17"
+            ) from exc
         builder = SparkSession.builder.master(self.master).appName(
             str(self.options.get("app_name", "pilothouse"))
         )
