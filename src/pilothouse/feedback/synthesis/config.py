@@ -1,0 +1,167 @@
+"""Config dataclasses for the synthesis engine.
+
+Every knob of the engine is an explicit, frozen dataclass with a documented
+default, passed in by the caller (the gbstats ``models/settings.py`` pattern):
+the engine never reads the environment, so the service layer decides where
+settings come from and tests build isolated configs. Defaults are the values
+measured in ``benchmarks/feedback_synthesis.py`` and written up in
+``docs/synthesis.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "AssignConfig",
+    "ClusteringConfig",
+    "DuplicateConfig",
+    "EmbedderConfig",
+    "LabelConfig",
+    "SentimentConfig",
+    "SteeringConfig",
+    "SynthesisConfig",
+]
+
+
+@dataclass(frozen=True)
+class EmbedderConfig:
+    """Which embedding backend to load and how to run it.
+
+    Attributes:
+        backend: ``"minilm"`` (ONNX all-MiniLM-L6-v2, best quality), ``"static"``
+            (a model2vec-format static model, fast), ``"tfidf"`` (the floor) or
+            ``"auto"`` (the first of those that loads).
+        model_path: An explicit ONNX file for ``minilm`` or a model2vec folder for
+            ``static``; ``None`` means the packaged model. An explicit ONNX file
+            must still match ``expected_sha256`` unless that is set to ``None``.
+        expected_sha256: The sha256 the ONNX file must have; the packaged
+            model's pin by default.
+        batch_size: Texts per ONNX run. 64 measured fastest on two cores.
+        max_tokens: Word pieces kept per text. all-MiniLM-L6-v2 was trained on
+            128-piece inputs; sentence-transformers allows 256, which makes long
+            tickets slower to embed.
+        threads: onnxruntime intra-op threads; 0 lets onnxruntime decide.
+        dynamic_int8: Re-quantise the MatMuls dynamically at load for about
+            twice the speed at slightly lower quality (needs the ``onnx``
+            package; vectors get their own model id). See ``quantize.py``.
+    """
+
+    backend: str = "auto"
+    model_path: Path | None = None
+    expected_sha256: str | None = "default"
+    batch_size: int = 64
+    max_tokens: int = 128
+    threads: int = 0
+    dynamic_int8: bool = False
+
+
+@dataclass(frozen=True)
+class ClusteringConfig:
+    """Automatic theme discovery (see ``clustering.py`` for the why).
+
+    Attributes:
+        neighbors: k of the k-nearest-neighbour similarity graph.
+        min_resolution: First Leiden resolution of the ladder (coarsest).
+        max_resolution: Last rung; rungs grow by a factor of sqrt(2).
+        patience: Rungs past the silhouette peak before the climb stops.
+        min_theme_size: Groups smaller than this are folded into the nearest
+            theme, as HDBSCAN outliers are in BERTopic's outlier reduction.
+        min_theme_share: The same floor as a share of the corpus; the larger of
+            the two applies, so a 10,000-item corpus is not cut into crumbs.
+        silhouette_sample: Items sampled to score a partition (bounds the cost).
+        seed: Seed of every random choice, so a run is reproducible.
+    """
+
+    neighbors: int = 12
+    min_resolution: float = 0.25
+    max_resolution: float = 32.0
+    patience: int = 5
+    min_theme_size: int = 5
+    min_theme_share: float = 1 / 300
+    silhouette_sample: int = 2500
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class LabelConfig:
+    """Theme labels, summaries and quotes.
+
+    Attributes:
+        keywords: Distinctive terms kept per theme (c-TF-IDF ranking).
+        label_terms: Terms joined into the short label.
+        quotes: Representative items kept per theme.
+        max_quote_chars: Quotes longer than this are cut at a word boundary.
+    """
+
+    keywords: int = 8
+    label_terms: int = 3
+    quotes: int = 3
+    max_quote_chars: int = 280
+
+
+@dataclass(frozen=True)
+class AssignConfig:
+    """Assigning a new item to an existing theme.
+
+    Attributes:
+        min_similarity: Below this cosine to the best theme the item stays
+            unassigned (a candidate for a new theme at the next re-synthesis).
+    """
+
+    min_similarity: float = 0.35
+
+
+@dataclass(frozen=True)
+class SteeringConfig:
+    """Steered themes: names, descriptions, keywords and example items.
+
+    Attributes:
+        name_weight: Weight of the theme's own text (name, description and
+            keywords) against its examples in the theme prototype.
+        min_similarity: Below this cosine an item is left unassigned.
+    """
+
+    name_weight: float = 1.0
+    min_similarity: float = 0.0
+
+
+@dataclass(frozen=True)
+class DuplicateConfig:
+    """Near-duplicate detection.
+
+    Attributes:
+        min_similarity: Cosine at or above which a later item is a repeat of an
+            earlier one. 0.92 on all-MiniLM-L6-v2 keeps paraphrases of the same
+            sentence and drops merely related items.
+    """
+
+    min_similarity: float = 0.92
+
+
+@dataclass(frozen=True)
+class SentimentConfig:
+    """Sentiment from a logistic head on the embeddings.
+
+    Attributes:
+        neutral_band: Items whose positive probability lies strictly inside
+            ``(low, high)`` are neutral.
+    """
+
+    neutral_band: tuple[float, float] = (0.3, 0.7)
+
+
+@dataclass(frozen=True)
+class SynthesisConfig:
+    """Everything one synthesis run needs.
+
+    Attributes:
+        min_items: Fewer items than this return ``TOO_FEW_ITEMS`` and no themes.
+        clustering: See :class:`ClusteringConfig`.
+        labels: See :class:`LabelConfig`.
+    """
+
+    min_items: int = 10
+    clustering: ClusteringConfig = field(default_factory=ClusteringConfig)
+    labels: LabelConfig = field(default_factory=LabelConfig)

@@ -1,0 +1,127 @@
+"""One synthesis run: vectors and texts in, themes with labels and quotes out.
+
+This is the function the ``synthesize`` job and CLI call. It takes the stored
+embeddings (computed once per item and model, never here) and the texts, and
+returns plain results: nothing is written anywhere. Empty and tiny corpora are
+results with an ``error_code``, not exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from pilothouse.feedback.synthesis import codes
+from pilothouse.feedback.synthesis.clustering import cluster
+from pilothouse.feedback.synthesis.config import SynthesisConfig
+from pilothouse.feedback.synthesis.embedders import normalize_rows
+from pilothouse.feedback.synthesis.labels import (
+    ctfidf_keywords,
+    make_label,
+    pick_quotes,
+    summarize,
+)
+from pilothouse.feedback.synthesis.results import SynthesisResult, Theme
+
+__all__ = ["build_themes", "synthesize"]
+
+
+def _check(texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or vectors.shape[0] != len(texts):
+        raise ValueError(
+            f"vectors must be (len(texts), d); got {vectors.shape} for {len(texts)} texts"
+        )
+    return normalize_rows(vectors)
+
+
+def build_themes(
+    texts: Sequence[str], vectors: np.ndarray, labels: np.ndarray, config: SynthesisConfig
+) -> tuple[Theme, ...]:
+    """Describe each group of a partition: label, keywords, quotes, summary, centroid.
+
+    Args:
+        texts: Texts of the items in ``labels``.
+        vectors: Their unit vectors.
+        labels: Group ``0..k-1`` per item.
+        config: Label settings.
+    """
+    n_themes = int(labels.max()) + 1 if labels.size else 0
+    keywords = ctfidf_keywords(texts, labels, n_themes, config.labels.keywords)
+    themes = []
+    for t in range(n_themes):
+        members = np.flatnonzero(labels == t)
+        mean = vectors[members].mean(axis=0)
+        centroid = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        quotes = pick_quotes(vectors, members, centroid, config.labels.quotes)
+        themes.append(
+            Theme(
+                index=t,
+                label=make_label(keywords[t], config.labels.label_terms),
+                keywords=keywords[t],
+                items=tuple(int(i) for i in members),
+                quotes=quotes,
+                summary=summarize(texts, quotes, members.size, config.labels),
+                cohesion=float((vectors[members] @ centroid).mean()),
+                centroid=centroid.astype(np.float32),
+            )
+        )
+    return tuple(themes)
+
+
+def synthesize(
+    texts: Sequence[str], vectors: np.ndarray, config: SynthesisConfig | None = None
+) -> SynthesisResult:
+    """Find themes in a corpus with an automatically chosen number of themes.
+
+    Args:
+        texts: Item texts (title and body joined by the caller).
+        vectors: ``(len(texts), d)`` embeddings of those texts.
+        config: Clustering and label settings, and the minimum corpus size.
+
+    Returns:
+        Themes (largest first) and each item's theme index (-1: none), with
+        ``error_code`` ``EMPTY_CORPUS``/``TOO_FEW_ITEMS`` (no themes),
+        ``NO_STRUCTURE`` (one theme) or ``None``.
+
+    Raises:
+        ValueError: ``vectors`` does not have one row per text.
+    """
+    config = config or SynthesisConfig()
+    vectors = _check(texts, vectors)
+    usable = np.array([bool(t and t.strip()) for t in texts], dtype=bool)
+    unassigned = tuple(-1 for _ in texts)
+    if not usable.any():
+        return SynthesisResult((), unassigned, codes.EMPTY_CORPUS)
+    if usable.sum() < max(2, config.min_items):
+        return SynthesisResult((), unassigned, codes.TOO_FEW_ITEMS)
+    index = np.flatnonzero(usable)
+    partition = cluster(vectors[index], config.clustering)
+    kept = [texts[int(i)] for i in index]
+    local = build_themes(kept, vectors[index], partition.labels, config)
+    themes = tuple(_reindex(theme, index) for theme in local)
+    assignments = np.full(len(texts), -1, dtype=np.int64)
+    assignments[index] = partition.labels
+    code = codes.NO_STRUCTURE if len(themes) == 1 else None
+    return SynthesisResult(
+        themes,
+        tuple(int(a) for a in assignments),
+        code,
+        partition.resolution,
+        partition.silhouette,
+    )
+
+
+def _reindex(theme: Theme, index: np.ndarray) -> Theme:
+    """Map a theme's item positions from the usable subset back to the input."""
+    return Theme(
+        index=theme.index,
+        label=theme.label,
+        keywords=theme.keywords,
+        items=tuple(int(index[i]) for i in theme.items),
+        quotes=tuple(int(index[i]) for i in theme.quotes),
+        summary=theme.summary,
+        cohesion=theme.cohesion,
+        centroid=theme.centroid,
+    )
