@@ -24,6 +24,7 @@ from pilothouse.core.pagination import Page, PageRequest, paginate
 
 __all__ = [
     "AccountFilter",
+    "contact_for_email",
     "create_account",
     "find_account",
     "get_account",
@@ -267,3 +268,39 @@ def update_account(
         after=snapshot(account, AUDITED_ACCOUNT_FIELDS),
     )
     return account
+
+
+def contact_for_email(
+    session: Session,
+    email: str,
+    *,
+    name: str = "",
+    account: CustomerAccount | None = None,
+) -> Contact:
+    """The contact with ``email``, created when unknown (feedback authors, CRM contacts).
+
+    A new contact without an ``account`` joins the account whose ``domain`` is the
+    e-mail's domain, if exactly one has it. Like tracked merges, not audited: the
+    record that brought the person (a feedback item, an import) is.
+    """
+    address = email.strip().lower()[:320]
+    contact = session.scalar(
+        select(Contact).where(Contact.email == address).order_by(Contact.id).limit(1)
+    )
+    if contact is None:
+        contact = Contact(email=address, name=name[:300], traits={})
+        session.add(contact)
+        if account is None and "@" in address:
+            domain = address.rsplit("@", 1)[1]
+            matches = list(
+                session.scalars(
+                    select(CustomerAccount).where(func.lower(CustomerAccount.domain) == domain)
+                ).all()
+            )
+            account = matches[0] if len(matches) == 1 else None
+    elif name and not contact.name:
+        contact.name = name[:300]
+    if account is not None and contact.account_id is None:
+        contact.account = account
+    session.flush()
+    return contact

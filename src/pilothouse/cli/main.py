@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from pilothouse import __version__
-from pilothouse.cli import events, metrics, people, roadmap, tokens
+from pilothouse.cli import accounts, events, experiments, feedback, metrics, people, roadmap, tokens
 from pilothouse.cli.common import cli_errors, open_runtime
 from pilothouse.core.actor import Actor
 from pilothouse.core.config import SECRET_FIELDS, Settings
@@ -29,6 +29,9 @@ app.add_typer(events.sources_app, name="sources")
 app.add_typer(events.events_app, name="events")
 app.add_typer(roadmap.app, name="roadmap")
 app.add_typer(metrics.app, name="metrics")
+app.add_typer(experiments.app, name="experiments")
+app.add_typer(feedback.app, name="feedback")
+app.add_typer(accounts.app, name="accounts")
 app.command("init")(people.init)
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)

@@ -13,6 +13,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "pilothouse.metrics.models",
     "pilothouse.roadmap.models",
     "pilothouse.experiments.models",
+    "pilothouse.feedback.models",
 )
 
 

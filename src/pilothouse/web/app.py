@@ -15,6 +15,8 @@ from pilothouse import __version__
 from pilothouse.core.config import Settings
 from pilothouse.core.migrate import upgrade
 from pilothouse.core.runtime import Runtime
+from pilothouse.experiments.pages import router as experiments_pages
+from pilothouse.feedback.pages import router as feedback_pages
 from pilothouse.metrics.pages import router as metrics_pages
 from pilothouse.web.api import api_router
 from pilothouse.web.api.docs import router as docs_router
@@ -29,7 +31,9 @@ __all__ = ["create_app"]
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 #: Each domain keeps its pages' templates in ``<domain>/templates/<domain>/``.
-DOMAIN_TEMPLATES = [PACKAGE_DIR / "metrics" / "templates"]
+DOMAIN_TEMPLATES = [
+    PACKAGE_DIR / domain / "templates" for domain in ("metrics", "experiments", "feedback")
+]
 API_DESCRIPTION = """\
 The Pilothouse JSON API. Authenticate with a personal API token
 (`Authorization: Bearer ph_...`, created under *Account → API tokens* or with
@@ -73,6 +77,8 @@ def create_app(
     app.include_router(docs_router)
     app.include_router(pages_router)
     app.include_router(metrics_pages)
+    app.include_router(experiments_pages)
+    app.include_router(feedback_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)

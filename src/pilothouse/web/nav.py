@@ -20,6 +20,8 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("Home", "/"),
     NavItem("Metrics", "/metrics"),
+    NavItem("Experiments", "/experiments"),
+    NavItem("Feedback", "/feedback"),
     NavItem("Product areas", "/areas"),
     NavItem("Users", "/admin/users", Role.admin),
     NavItem("Audit log", "/admin/audit", Role.admin),

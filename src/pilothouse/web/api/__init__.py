@@ -3,7 +3,9 @@
 from fastapi import APIRouter
 
 from pilothouse.accounts.routes import router as accounts_router
+from pilothouse.experiments.analysis_routes import router as experiment_analysis_router
 from pilothouse.experiments.routes import router as experiments_router
+from pilothouse.feedback.routes import router as feedback_router
 from pilothouse.metrics.api import router as metrics_router
 from pilothouse.metrics.routes import ingest_router, sources_router
 from pilothouse.roadmap.routes import router as roadmap_router
@@ -18,5 +20,7 @@ api_router.include_router(accounts_router)
 api_router.include_router(sources_router)
 api_router.include_router(metrics_router)
 api_router.include_router(experiments_router)
+api_router.include_router(experiment_analysis_router)
 api_router.include_router(roadmap_router)
+api_router.include_router(feedback_router)
 api_router.include_router(ingest_router)

@@ -1,0 +1,200 @@
+"""Experiment pages: the list, and one experiment's scorecard, history, power and decision."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from pilothouse.core.errors import NotFound, PilothouseError
+from pilothouse.core.pagination import PageRequest
+from pilothouse.core.runtime import Runtime
+from pilothouse.experiments import registry
+from pilothouse.experiments.forest import forest_rows, forest_svg
+from pilothouse.experiments.models import DecisionOutcome, ExperimentStatus, MetricRole
+from pilothouse.web.deps import EditorWrite, RuntimeDep, SessionDep, Viewer
+from pilothouse.web.templating import flash_redirect, render
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/experiments", include_in_schema=False)
+DEFAULT_EXPOSURE = {
+    "kind": "event",
+    "event": "Experiment Viewed",
+    "experiment_property": "experiment",
+    "variation_property": "variation",
+}
+
+
+@router.get("")
+def list_page(
+    request: Request, _principal: Viewer, session: SessionDep, runtime: RuntimeDep, status: str = ""
+) -> Response:
+    chosen = ExperimentStatus(status) if status in ExperimentStatus.__members__ else None
+    page = registry.list_experiments(session, PageRequest(limit=200), status=chosen)
+    metrics = sorted(m.name for m in runtime.metrics.catalog())
+    return render(
+        request,
+        "experiments/list.html",
+        {
+            "experiments": page.items,
+            "status": status,
+            "statuses": list(ExperimentStatus),
+            "metrics": metrics,
+        },
+    )
+
+
+@router.post("")
+def create_from_form(
+    principal: EditorWrite,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    name: Annotated[str, Form(max_length=300)],
+    hypothesis: Annotated[str, Form(max_length=10_000)] = "",
+    primary_metric: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    metrics = [registry.MetricChoice(primary_metric, MetricRole.primary)] if primary_metric else []
+    design = registry.ExperimentDesign(
+        name=name,
+        hypothesis=hypothesis,
+        exposure=dict(DEFAULT_EXPOSURE),
+        metrics=metrics,
+        variations=[
+            registry.VariationSpec("control", "Control", 0.5),
+            registry.VariationSpec("treatment", "Treatment", 0.5),
+        ],
+    )
+    experiment = registry.create_experiment(
+        session, principal.actor, design, known_metrics={m.name for m in runtime.metrics.catalog()}
+    )
+    return flash_redirect(f"/experiments/{experiment.key}", f"Created draft {experiment.key}.")
+
+
+def _latest(session: Session, experiment: Any) -> Any:
+    from pilothouse.experiments.analysis import service as analysis
+
+    try:
+        return analysis.latest_results(session, experiment)
+    except NotFound:
+        return None
+
+
+def _history_chart(session: Session, experiment: Any) -> str:
+    """Effect of the first primary metric over the snapshots, for the over-time chart."""
+    from pilothouse.experiments.analysis import service as analysis
+
+    snapshots = list(
+        reversed(analysis.list_snapshots(session, experiment, PageRequest(limit=200)).items)
+    )
+    primary = next((m.metric for m in experiment.metrics if m.role is MetricRole.primary), None)
+    labels, effect, lower, upper = [], [], [], []
+    for snapshot in snapshots:
+        if not snapshot.succeeded:
+            continue
+        entry = next(
+            (m for m in snapshot.results.get("metrics", []) if m["metric"] == primary), None
+        )
+        variations = entry.get("variations", []) if entry else []
+        if len(variations) < 2 or variations[1].get("effect") is None:
+            continue
+        ci = variations[1].get("ci") or [None, None]
+        labels.append(snapshot.computed_at.strftime("%Y-%m-%d %H:%M"))
+        effect.append(variations[1]["effect"])
+        lower.append(ci[0] if isinstance(ci[0], float | int) else None)
+        upper.append(ci[1] if isinstance(ci[1], float | int) else None)
+    if len(labels) < 2:
+        return ""
+    datasets = [
+        {"label": f"effect on {primary}", "data": effect, "borderColor": "#1d4ed8"},
+        {"label": "interval, lower", "data": lower, "borderColor": "#93c5fd", "borderDash": [4, 3]},
+        {"label": "interval, upper", "data": upper, "borderColor": "#93c5fd", "borderDash": [4, 3]},
+    ]
+    return json.dumps(
+        {
+            "type": "line",
+            "data": {"labels": labels, "datasets": datasets},
+            "options": {"responsive": True, "maintainAspectRatio": False},
+        }
+    )
+
+
+def _power(session: Session, runtime: Runtime, experiment: Any) -> tuple[Any, str | None]:
+    from pilothouse.experiments.analysis import service as analysis
+
+    try:
+        return analysis.power_for(session, runtime, experiment), None
+    except PilothouseError as exc:
+        return None, exc.detail
+
+
+@router.get("/{key}")
+def experiment_page(
+    request: Request, key: str, _principal: Viewer, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    experiment = registry.find_experiment(session, key)
+    snapshot = _latest(session, experiment)
+    results = snapshot.results if snapshot else {}
+    relative = results.get("settings", {}).get("difference", "relative") == "relative"
+    power, power_error = (
+        _power(session, runtime, experiment) if experiment.metrics else (None, None)
+    )
+    return render(
+        request,
+        "experiments/experiment.html",
+        {
+            "e": experiment,
+            "snapshot": snapshot,
+            "results": results,
+            "relative": relative,
+            "forest": Markup(forest_svg(forest_rows(results), relative=relative)),
+            "history_chart": _history_chart(session, experiment),
+            "power": power,
+            "power_error": power_error,
+            "outcomes": list(DecisionOutcome),
+        },
+    )
+
+
+@router.post("/{key}/start")
+def start_form(key: str, principal: EditorWrite, session: SessionDep) -> Response:
+    experiment = registry.start(session, principal.actor, registry.find_experiment(session, key))
+    return flash_redirect(f"/experiments/{key}", f"{experiment.key} is running.")
+
+
+@router.post("/{key}/stop")
+def stop_form(key: str, principal: EditorWrite, session: SessionDep) -> Response:
+    experiment = registry.stop(session, principal.actor, registry.find_experiment(session, key))
+    return flash_redirect(f"/experiments/{key}", f"{experiment.key} stopped.")
+
+
+@router.post("/{key}/analyze")
+def analyze_form(
+    key: str, principal: EditorWrite, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    from pilothouse.experiments.analysis import service as analysis
+
+    experiment = registry.find_experiment(session, key)
+    snapshot = analysis.analyze_experiment(session, runtime, principal.actor, experiment)
+    if not snapshot.succeeded:
+        return flash_redirect(
+            f"/experiments/{key}", f"The analysis failed: {snapshot.error}", kind="error"
+        )
+    return flash_redirect(f"/experiments/{key}", "Analysis updated.")
+
+
+@router.post("/{key}/decision")
+def decision_form(
+    key: str,
+    principal: EditorWrite,
+    session: SessionDep,
+    outcome: Annotated[DecisionOutcome, Form()],
+    rationale: Annotated[str, Form(max_length=10_000)],
+) -> Response:
+    experiment = registry.find_experiment(session, key)
+    registry.decide(session, principal.actor, experiment, outcome, rationale)
+    return flash_redirect(f"/experiments/{key}", f"Decision recorded: {outcome.value}.")
