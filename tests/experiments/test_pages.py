@@ -60,14 +60,14 @@ def test_viewers_read_but_cannot_act(
 def test_forest_plot_marks_wins_losses_and_breaches() -> None:
     svg = forest_svg(
         [
-            ForestRow("revenue · B", 0.05, 0.01, 0.09, "won"),
+            ForestRow("revenue · B", 0.05, 0.01, 0.09, "better"),
             ForestRow("orders · B", -0.04, -0.07, -0.01, "breach"),
             ForestRow("<script>", 0.0, -0.02, 0.02, "inconclusive"),
         ],
         relative=True,
     )
     assert svg.count("<circle") == 3
-    assert 'data-tone="won"' in svg and 'data-tone="breach"' in svg
+    assert 'data-tone="better"' in svg and 'data-tone="breach"' in svg
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     assert "+5.00%" in svg
     assert forest_svg([], relative=True) == ""

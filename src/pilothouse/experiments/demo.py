@@ -30,6 +30,7 @@ import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ from pilothouse.experiments import registry
 from pilothouse.experiments.models import DecisionOutcome, Experiment, MetricRole
 from pilothouse.metrics.importer import ColumnMapping, plan_import
 from pilothouse.metrics.segment import Identify
+from pilothouse.metrics.store import StoreWrite
 
 __all__ = [
     "DATASETS",
@@ -355,26 +357,33 @@ DATASETS = (
 MAPPING = ColumnMapping()
 
 
-def _import(runtime: Runtime, tables: list[pa.Table], work: Path, name: str) -> int:
-    """Write the events as Parquet and load them with the bulk importer (all or nothing)."""
-    stored = 0
+def _import(
+    runtime: Runtime, tables: list[pa.Table], work: Path, name: str, writes: ThreadPoolExecutor
+) -> list[Future[StoreWrite]]:
+    """Write the events as Parquet and check them with the bulk importer (all or nothing);
+    storing goes to ``writes``, so the next file is checked while this one is stored."""
+    pending = []
     for index, events in enumerate(tables):
         path = work / f"{name}-{index}.parquet"
         pq.write_table(events, path)
         plan = plan_import(path, "parquet", MAPPING)
         if plan.problems:
             raise ValueError(f"{path.name}: {plan.problems[0]}")
-        stored += runtime.event_store.write(events=plan.events, received_at=plan.received_at).stored
-    return stored
+        pending.append(
+            writes.submit(
+                runtime.event_store.write, events=plan.events, received_at=plan.received_at
+            )
+        )
+    return pending
 
 
-def _identify(runtime: Runtime, traits: dict[str, str]) -> None:
+def _identify(runtime: Runtime, traits: dict[str, str]) -> StoreWrite:
     when = dt.datetime(2017, 1, 1, tzinfo=_UTC)
     identifies = [
         Identify(f"{user}-country", user, None, None, {"country": country}, when)
         for user, country in traits.items()
     ]
-    runtime.event_store.write(identifies=identifies, received_at=dt.datetime.now(_UTC))
+    return runtime.event_store.write(identifies=identifies, received_at=dt.datetime.now(_UTC))
 
 
 def _create(session: Session, actor: Actor, runtime: Runtime, dataset: Dataset) -> Experiment:
@@ -405,43 +414,17 @@ def _copy_definitions(runtime: Runtime) -> int:
     return 1
 
 
-def _summary(experiment: Experiment, results: dict[str, Any]) -> str:
-    parts = [f"{experiment.key} {experiment.name}: SRM p={_fmt(results['srm']['p_value'])}"]
-    for metric in results["metrics"]:
-        if metric["error"]:
-            parts.append(f"{metric['metric']} {metric['error']}")
-            continue
-        means = "/".join(_fmt(v["mean"]) for v in metric["variations"])
-        effects = ", ".join(
-            f"{v['key']} {_fmt(v.get('effect'), True)} (p={_fmt(v.get('p_value'))})"
-            for v in metric["variations"][1:]
-        )
-        parts.append(f"{metric['metric']} {means}: {effects}")
-    return "; ".join(parts)
-
-
-def _fmt(value: Any, percent: bool = False) -> str:
-    if not isinstance(value, int | float):
-        return str(value)
-    return f"{value:+.1%}" if percent else f"{value:.4g}"
-
-
-def _load_one(
-    session: Session, actor: Actor, runtime: Runtime, dataset: Dataset, folder: Path, work: Path
-) -> tuple[int, str]:
+def _analyse(session: Session, actor: Actor, runtime: Runtime, dataset: Dataset) -> str | None:
+    """Create the experiment, analyse it and record its decision; a notice if it failed."""
     from pilothouse.experiments.analysis import service
 
-    tables, traits = dataset.events(folder)
-    stored = _import(runtime, tables, work, dataset.name.split()[0].lower())
-    if traits:
-        _identify(runtime, traits)
     experiment = _create(session, actor, runtime, dataset)
     snapshot = service.analyze_experiment(session, runtime, actor, experiment)
     if not snapshot.succeeded:
-        return stored, f"{experiment.key}: the analysis failed: {snapshot.error}"
+        return f"{experiment.key}: the demo analysis failed: {snapshot.error}"
     if dataset.decision is not None:
         registry.decide(session, actor, experiment, *dataset.decision)
-    return stored, _summary(experiment, snapshot.results)
+    return None
 
 
 def load_demo_experiments(session: Session, actor: Actor, runtime: Runtime) -> DemoResult:
@@ -458,12 +441,24 @@ def load_demo_experiments(session: Session, actor: Actor, runtime: Runtime) -> D
     if _copy_definitions(runtime):
         result.added["metric definition files"] = 1
     existing = set(session.scalars(select(Experiment.name)))
-    with tempfile.TemporaryDirectory(prefix="pilothouse-demo-") as work:
-        for dataset in DATASETS:
-            if dataset.design["name"] in existing:
-                continue
-            stored, summary = _load_one(session, actor, runtime, dataset, folder, Path(work))
-            result.added["experiment events"] = result.added.get("experiment events", 0) + stored
-            result.added["experiments"] = result.added.get("experiments", 0) + 1
-            result.notices.append(summary)
+    todo = [d for d in DATASETS if d.design["name"] not in existing]
+    pending: list[Future[StoreWrite]] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="pilothouse-demo-") as work,
+        ThreadPoolExecutor(1, thread_name_prefix="demo-store") as writes,
+    ):
+        for dataset in todo:
+            tables, traits = dataset.events(folder)
+            name = dataset.name.split()[0].lower()
+            pending += _import(runtime, tables, Path(work), name, writes)
+            if traits:
+                pending.append(writes.submit(_identify, runtime, traits))
+        stored = sum(f.result().stored for f in pending)
+    if stored:
+        result.added["experiment events"] = stored
+    for dataset in todo:
+        notice = _analyse(session, actor, runtime, dataset)
+        result.added["analysed experiments"] = result.added.get("analysed experiments", 0) + 1
+        if notice:  # results are in the app and `pilothouse experiments show`; only failures here
+            result.notices.append(notice)
     return result

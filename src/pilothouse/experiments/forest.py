@@ -15,7 +15,8 @@ __all__ = ["ForestRow", "forest_rows", "forest_svg"]
 ROW_HEIGHT = 30
 LABEL_WIDTH = 220
 PLOT_WIDTH = 420
-COLOURS = {"won": "#059669", "lost": "#dc2626", "breach": "#dc2626", "inconclusive": "#6b7280"}
+COLOURS = {"better": "#059669", "worse": "#dc2626", "breach": "#dc2626",
+           "inconclusive": "#6b7280"}
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class ForestRow:
     effect: float
     lower: float
     upper: float
-    tone: str  # won, lost, breach or inconclusive
+    tone: str  # better, worse, breach or inconclusive (the scorecard's statuses)
 
 
 def _bound(value: Any, fallback: float) -> float:
@@ -49,7 +50,7 @@ def forest_rows(results: dict[str, Any]) -> list[ForestRow]:
                 if variation.get("guardrail_breached")
                 else (
                     variation.get("status")
-                    if variation.get("status") in ("won", "lost")
+                    if variation.get("status") in ("better", "worse")
                     else "inconclusive"
                 )
             )
