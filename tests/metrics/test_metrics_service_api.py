@@ -231,3 +231,20 @@ def test_current_values_for_key_results(runtime: Runtime) -> None:
     assert values["activation_rate"] == pytest.approx(0.5)
     assert values["cumulative_signups"] == 2
     assert values["no_such_metric"] is None
+
+
+def test_a_filter_on_a_property_never_set_is_an_error_not_zeros(
+    client: TestClient, accounts: Accounts, metrics_runtime: Runtime
+) -> None:
+    del metrics_runtime
+    headers = accounts.bearer(accounts.person(Role.viewer))
+    response = client.get(
+        "/api/v1/metrics/reports_exported/series",
+        params={"from": "2026-11-01", "to": "2026-11-30", "where": "property.colour = red"},
+        headers=headers,
+    )
+    assert response.status_code == 422
+    assert "reports_exported" in response.json()["detail"]
+    assert "colour" in response.json()["detail"]
+    empty_range = _series(client, headers, "reports_exported", grain="total", to="2026-11-01")
+    assert all(not row["value"] for row in empty_range)  # no events at all: zeros, no error

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pilothouse.core.errors import NotFound, PilothouseError
+from pilothouse.core.errors import FieldError, NotFound, PilothouseError, ValidationFailed
 from pilothouse.core.runtime import Runtime
 from pilothouse.metrics.compiler import CompiledQuery, MetricQuery, compile_query
+from pilothouse.metrics.compiler.probes import compile_field_presence, missing_fields
 from pilothouse.metrics.connections import (
     Connection,
     ConnectionCatalog,
@@ -177,7 +178,11 @@ def compile_metric(
     schema = (
         None if request.source == EMBEDDED_SOURCE else runtime.connections.schema(request.source)
     )
-    query = MetricQuery(
+    return compile_query(_metric_query(runtime, request), catalog, schema, dialect)
+
+
+def _metric_query(runtime: Runtime, request: SeriesRequest) -> MetricQuery:
+    return MetricQuery(
         metric=request.metric,
         start=request.start,
         end=request.end,
@@ -186,17 +191,40 @@ def compile_metric(
         dimensions=request.dimensions,
         filters=request.filters,
     )
-    return compile_query(query, catalog, schema, dialect)
 
 
 def run_series(runtime: Runtime, request: SeriesRequest) -> SeriesResult:
-    """Compile and run one series on its source; raises errors naming metric or source."""
+    """Compile and run one series on its source; raises errors naming metric or source.
+
+    A series with no non-zero value is checked once more: when a property or trait the
+    metric filters or breaks down on is never set on its events, that is almost always
+    a typo or a tracking gap, and it is reported as an error naming the metric and field
+    rather than shown as a flat line of zeros.
+    """
     adapter = _adapter(runtime, request.source)
     compiled = compile_metric(runtime, request, adapter.dialect)
-    result = adapter.execute(compiled.sql, timeout_s=runtime.settings.query_timeout_seconds)
+    timeout = runtime.settings.query_timeout_seconds
+    result = adapter.execute(compiled.sql, timeout_s=timeout)
+    if not any(row[result.columns.index("value")] for row in result.rows):
+        _check_fields(runtime, request, adapter, timeout)
     return SeriesResult(
         request.metric, request.source, result.columns, result.rows, compiled.sql, result.elapsed_s
     )
+
+
+def _check_fields(
+    runtime: Runtime, request: SeriesRequest, adapter: WarehouseAdapter, timeout: float
+) -> None:
+    query = _metric_query(runtime, request)
+    schema = (
+        None if request.source == EMBEDDED_SOURCE else runtime.connections.schema(request.source)
+    )
+    probe = compile_field_presence(query, runtime.metrics.catalog(), schema, adapter.dialect)
+    problems = missing_fields(probe, adapter.execute(probe.sql, timeout_s=timeout).rows, query)
+    if problems:
+        raise ValidationFailed(
+            "; ".join(problems), errors=[FieldError("metric", p) for p in problems]
+        )
 
 
 #: The window "current value" looks at: what a key result bound to a metric shows.

@@ -225,8 +225,14 @@ class UnitValues:
             if ref is not None:
                 value = col(f"v{self.fields[ref]}")
             # COUNT of a CASE counts its non-null results: events, or events with the property.
-            aggregate = {"first": exp.Min, "sum": exp.Sum}.get(kind, exp.Count)
-            result: exp.Expression = aggregate(this=case(condition, value))
+            inner = case(condition, value)
+            result: exp.Expression = (
+                exp.Min(this=inner)
+                if kind == "first"
+                else exp.Sum(this=inner)
+                if kind == "sum"
+                else exp.Count(this=inner)
+            )
             if kind == "any":  # the same COUNT as the count metric's, which engines share
                 result = case(exp.GT(this=result, expression=number(0)), number(1))
             values.append(result.as_(ident(name)))
