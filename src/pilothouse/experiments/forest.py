@@ -15,8 +15,7 @@ __all__ = ["ForestRow", "forest_rows", "forest_svg"]
 ROW_HEIGHT = 30
 LABEL_WIDTH = 220
 PLOT_WIDTH = 420
-COLOURS = {"better": "#059669", "worse": "#dc2626", "breach": "#dc2626",
-           "inconclusive": "#6b7280"}
+COLOURS = {"better": "#059669", "worse": "#dc2626", "breach": "#dc2626", "inconclusive": "#6b7280"}
 
 
 @dataclass(frozen=True)
