@@ -10,9 +10,11 @@ from fastapi.testclient import TestClient
 
 from pilothouse.accounts.models import Contact, CustomerAccount
 from pilothouse.core.actor import Actor
+from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
 from pilothouse.metrics import sources
 from pilothouse.metrics.models import EventSource
+from tests.support.accounts import Accounts
 
 
 @pytest.fixture
@@ -179,3 +181,19 @@ def test_page_and_screen_calls_become_events(
     client.post("/api/v1/screen", json={"userId": "u1", "name": "Home"}, headers=headers)
     rows = stored(runtime, "SELECT event, properties->>'name' FROM events ORDER BY 1")
     assert rows == [("Page Viewed", "Pricing"), ("Screen Viewed", "Home")]
+
+
+def test_sources_list_is_paged_and_never_shows_keys(
+    client: TestClient, runtime: Runtime, accounts: Accounts
+) -> None:
+    with runtime.database.session() as session:
+        for name in ("web", "ios", "android"):
+            sources.create_source(session, Actor.command_line(), runtime.secrets, name)
+    headers = accounts.bearer(accounts.person(Role.admin))
+    first = client.get("/api/v1/sources", params={"limit": 2}, headers=headers).json()
+    second = client.get(
+        "/api/v1/sources", params={"limit": 2, "cursor": first["next_cursor"]}, headers=headers
+    ).json()
+    assert [s["name"] for s in first["items"] + second["items"]] == ["web", "ios", "android"]
+    assert second["next_cursor"] is None
+    assert all("write_key" not in s for s in first["items"])

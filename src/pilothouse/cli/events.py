@@ -44,7 +44,7 @@ def list_sources(
                 "last_used_at": s.last_used_at,
                 "revoked": s.revoked_at is not None,
             }
-            for s in sources.list_sources(session)
+            for s in sources.list_sources(session).items
         ]
     emit_rows(rows, ["id", "name", "key_prefix", "last_used_at", "revoked"], fmt, title="Sources")
 

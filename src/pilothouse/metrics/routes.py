@@ -23,7 +23,7 @@ from pilothouse.core.runtime import Runtime
 from pilothouse.metrics import ingest as ingestion
 from pilothouse.metrics import sources
 from pilothouse.metrics.models import EventSource
-from pilothouse.web.deps import AdminRead, AdminWrite, RuntimeDep, SessionDep
+from pilothouse.web.deps import AdminRead, AdminWrite, PageParams, RuntimeDep, SessionDep
 
 __all__ = ["WriteKeyAuth", "ingest_router", "sources_router"]
 
@@ -118,9 +118,17 @@ class SourceCreated(SourceRead):
     write_key: str = Field(description="Shown only in this response.")
 
 
-@sources_router.get("", response_model=list[SourceRead], summary="List event sources")
-def list_sources(_principal: AdminRead, session: SessionDep) -> list[SourceRead]:
-    return [SourceRead.model_validate(s) for s in sources.list_sources(session)]
+class SourceList(BaseModel):
+    items: list[SourceRead]
+    next_cursor: str | None = None
+
+
+@sources_router.get("", response_model=SourceList, summary="List event sources")
+def list_sources(_principal: AdminRead, session: SessionDep, page: PageParams) -> SourceList:
+    result = sources.list_sources(session, page)
+    return SourceList(
+        items=[SourceRead.model_validate(s) for s in result.items], next_cursor=result.next_cursor
+    )
 
 
 @sources_router.post(

@@ -12,6 +12,7 @@ from pilothouse.core.audit import Action, record_change
 from pilothouse.core.db import utcnow
 from pilothouse.core.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
 from pilothouse.core.models import Role
+from pilothouse.core.pagination import Page, PageRequest, paginate
 from pilothouse.core.security import SecretHasher, new_secret
 from pilothouse.metrics.models import EventSource
 
@@ -57,8 +58,9 @@ def create_source(
     return source, key
 
 
-def list_sources(session: Session) -> list[EventSource]:
-    return list(session.scalars(select(EventSource).order_by(EventSource.id)))
+def list_sources(session: Session, page: PageRequest | None = None) -> Page[EventSource]:
+    """Sources in creation order; one page of them when ``page`` is given."""
+    return paginate(session, select(EventSource), EventSource.id, page or PageRequest(10_000))
 
 
 def find_source(session: Session, key: str) -> EventSource:
