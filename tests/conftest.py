@@ -29,6 +29,7 @@ from pilothouse.core.migrate import upgrade
 from pilothouse.core.registry import import_all_models
 from pilothouse.core.runtime import Runtime
 from tests.support import Accounts, served_app
+from tests.support.browser import browser  # noqa: F401  (the session-wide Chromium fixture)
 
 BACKENDS = ["sqlite", "postgresql"]
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
