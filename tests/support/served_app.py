@@ -79,7 +79,7 @@ def serve(home: Path, database_url: str) -> Iterator[ServedApp]:
 
 
 def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # generous: a loaded 2-core CI machine starts slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{log_path.read_text()}")

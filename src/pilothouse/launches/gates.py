@@ -1,0 +1,251 @@
+"""Gates: named approvers decide, and a launch moves to its next stage only when the
+current stage's required items are done and every one of its gates is approved.
+
+A refused attempt is itself a fact worth keeping: :func:`advance` writes the
+``launch.gate_refused`` event, commits it, and only then raises :class:`GateRefused`
+(409, naming each missing item and approver). The commit is why ``advance`` must be
+called in a transaction of its own, as the API and the pages do. Entering the final
+stage launches the launch and marks its features launched on the roadmap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pilothouse.core.actor import Actor
+from pilothouse.core.audit import Action, record_change
+from pilothouse.core.db import utcnow
+from pilothouse.core.errors import Conflict, FieldError, Forbidden, NotFound
+from pilothouse.core.models import Role, User
+from pilothouse.launches.common import (
+    LAUNCH_OBJECT_TYPE,
+    GateRefused,
+    invalid,
+    launch_label,
+    resolve_user,
+)
+from pilothouse.launches.launching import features_of
+from pilothouse.launches.models import (
+    ApprovalDecision,
+    GateApproval,
+    Launch,
+    LaunchGate,
+    LaunchStatus,
+)
+from pilothouse.roadmap import items as roadmap_items
+from pilothouse.roadmap import statuses as roadmap_statuses
+from pilothouse.roadmap.models import StatusCategory
+
+__all__ = ["advance", "blockers", "decide", "find_gate", "set_approvers"]
+
+LAUNCHED_STATUS_KEY = "launched"
+
+
+def find_gate(launch: Launch, gate_id: int) -> LaunchGate:
+    for stage in launch.stages:
+        for gate in stage.gates:
+            if gate.id == gate_id:
+                return gate
+    raise NotFound(f"{launch.key} has no gate {gate_id}")
+
+
+def _stage_of(launch: Launch, gate: LaunchGate) -> int:
+    return next(s.position for s in launch.stages if s.id == gate.stage_id)
+
+
+def _check_decidable(launch: Launch, gate: LaunchGate) -> None:
+    if launch.status in (LaunchStatus.cancelled, LaunchStatus.launched):
+        raise Conflict(
+            f"{launch.key} is {launch.status.value}; its gates are closed",
+            errors=[FieldError("status", launch.status.value)],
+        )
+    if _stage_of(launch, gate) < launch.current_stage:
+        raise Conflict(
+            f"the gate {gate.name!r} was passed already", errors=[FieldError("gate", "passed")]
+        )
+
+
+def decide(
+    session: Session,
+    actor: Actor,
+    launch: Launch,
+    gate: LaunchGate,
+    decision: ApprovalDecision,
+    comment: str = "",
+) -> GateApproval:
+    """Record the acting person's approval or rejection of ``gate``; only its named
+    approvers may decide, whatever their role. A rejection needs a comment."""
+    actor.require(Role.viewer, write=True)
+    if decision is ApprovalDecision.pending:
+        raise invalid("decision", "approved or rejected")
+    approval = next((a for a in gate.approvals if a.approver_id == actor.user_id), None)
+    if approval is None:
+        names = ", ".join(a.approver.email for a in gate.approvals)
+        raise Forbidden(f"only the gate's named approvers may decide ({names})")
+    _check_decidable(launch, gate)
+    comment = comment.strip()
+    if decision is ApprovalDecision.rejected and not comment:
+        raise invalid("comment", "say why you reject, so the team can fix it")
+    before = {"decision": approval.decision.value, "comment": approval.comment}
+    approval.decision, approval.comment, approval.decided_at = decision, comment, utcnow()
+    session.flush()
+    record_change(
+        session,
+        actor,
+        object_type=LAUNCH_OBJECT_TYPE,
+        object_id=launch.id,
+        action=Action.updated,
+        label=launch_label(launch, f"gate {gate.name}"),
+        before={f"gates.{gate.id}.{actor.label}.{k}": v for k, v in before.items()},
+        after={
+            f"gates.{gate.id}.{actor.label}.decision": decision.value,
+            f"gates.{gate.id}.{actor.label}.comment": comment,
+        },
+        name=f"launch.gate_{decision.value}",
+    )
+    return approval
+
+
+def set_approvers(
+    session: Session, actor: Actor, launch: Launch, gate: LaunchGate, refs: Sequence[Any]
+) -> LaunchGate:
+    """Name the gate's approvers (editors); people who stay keep their decision."""
+    actor.require(Role.editor, write=True)
+    _check_decidable(launch, gate)
+    ids = list(
+        dict.fromkeys(resolve_user(session, r, f"approvers.{n}") for n, r in enumerate(refs))
+    )
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        raise invalid("approvers", "a gate needs at least one named approver")
+    before = sorted(a.approver.email for a in gate.approvals)
+    for approval in list(gate.approvals):
+        if approval.approver_id not in wanted:
+            gate.approvals.remove(approval)
+    have = {a.approver_id for a in gate.approvals}
+    gate.approvals.extend(GateApproval(approver_id=i) for i in wanted if i not in have)
+    session.flush()
+    session.expire(gate, ["approvals"])
+    emails = dict(session.execute(select(User.id, User.email).where(User.id.in_(wanted))).all())
+    record_change(
+        session,
+        actor,
+        object_type=LAUNCH_OBJECT_TYPE,
+        object_id=launch.id,
+        action=Action.updated,
+        label=launch_label(launch, f"gate {gate.name}"),
+        before={f"gates.{gate.id}.approvers": before},
+        after={f"gates.{gate.id}.approvers": sorted(emails[i] for i in wanted)},
+        name="launch.gate_approvers_changed",
+    )
+    return gate
+
+
+def blockers(launch: Launch) -> list[FieldError]:
+    """What keeps the launch in its current stage: each open required item, and each
+    approver of the stage's gates who has not approved (pending or rejected)."""
+    stage = launch.stage
+    if stage is None:
+        return []
+    found = [
+        FieldError(f"items.{item.id}", f"required item not done: {item.title}")
+        for item in stage.items
+        if item.required and not item.done
+    ]
+    for gate in stage.gates:
+        for approval in gate.approvals:
+            if approval.decision is not ApprovalDecision.approved:
+                state = "rejected" if approval.decision is ApprovalDecision.rejected else "pending"
+                found.append(
+                    FieldError(
+                        f"gates.{gate.id}.approvers.{approval.approver.email}",
+                        f"{gate.name}: approval {state} from {approval.approver.email}",
+                    )
+                )
+    return found
+
+
+def _refuse(session: Session, actor: Actor, launch: Launch, problems: list[FieldError]) -> None:
+    stage = launch.stage
+    assert stage is not None
+    nxt = launch.stages[launch.current_stage + 1].name
+    detail = (
+        f"{launch.key} cannot leave {stage.name} for {nxt}: "
+        + "; ".join(p.message for p in problems[:10])
+        + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+    )
+    record_change(
+        session,
+        actor,
+        object_type=LAUNCH_OBJECT_TYPE,
+        object_id=launch.id,
+        action=Action.updated,
+        label=launch_label(launch, f"{stage.name} → {nxt} refused"),
+        before={"stage": stage.name},
+        after={"refused": nxt, "reasons": [p.message for p in problems]},
+        name="launch.gate_refused",
+    )
+    session.commit()  # keep the refusal on record although the request fails
+    raise GateRefused(detail, errors=problems)
+
+
+def _mark_features_launched(session: Session, actor: Actor, launch: Launch) -> None:
+    """Move the launch's roadmap items to the workflow's launched status (``launched``,
+    else the first status in the ``done`` category), through the roadmap's service."""
+    statuses = roadmap_statuses.list_statuses(session)
+    target = next((s for s in statuses if s.key == LAUNCHED_STATUS_KEY), None) or next(
+        (s for s in statuses if s.category is StatusCategory.done), None
+    )
+    if target is None:
+        return
+    for item in features_of(session, launch):
+        if item.status_id != target.id:
+            roadmap_items.update_item(session, actor, item, {"status": target.key})
+
+
+def advance(session: Session, actor: Actor, launch: Launch) -> Launch:
+    """Move ``launch`` into its next stage, or refuse with the reasons (see the module)."""
+    actor.require(Role.editor, write=True)
+    # Lock the row (PostgreSQL; SQLite transactions are serialised already), so two
+    # clicks on "Pass gate" cannot both move the launch from the same stage.
+    session.flush()
+    session.execute(select(Launch.id).where(Launch.id == launch.id).with_for_update())
+    session.expire_all()  # read stage, items and approvals as of the lock
+    if launch.status in (LaunchStatus.cancelled, LaunchStatus.launched):
+        raise Conflict(
+            f"{launch.key} is {launch.status.value}; there is no next stage",
+            errors=[FieldError("status", launch.status.value)],
+        )
+    if launch.current_stage >= len(launch.stages) - 1:
+        raise Conflict(f"{launch.key} is in its final stage", errors=[FieldError("stage", "final")])
+    problems = blockers(launch)
+    if problems:
+        _refuse(session, actor, launch, problems)
+    before = {"stage": launch.stages[launch.current_stage].name, "status": launch.status.value}
+    now = utcnow()
+    launch.stages[launch.current_stage].passed_at = now
+    launch.current_stage += 1
+    launch.stages[launch.current_stage].entered_at = now
+    final = launch.current_stage == len(launch.stages) - 1
+    launch.status = LaunchStatus.launched if final else LaunchStatus.in_progress
+    if final:
+        launch.launched_at = now
+    session.flush()
+    record_change(
+        session,
+        actor,
+        object_type=LAUNCH_OBJECT_TYPE,
+        object_id=launch.id,
+        action=Action.updated,
+        label=launch_label(launch),
+        before=before,
+        after={"stage": launch.stages[launch.current_stage].name, "status": launch.status.value},
+        name="launch.stage_changed",
+    )
+    if final:
+        _mark_features_launched(session, actor, launch)
+    return launch
