@@ -74,7 +74,10 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
 @contextmanager
 def open_runtime(*, require_schema: bool = True) -> Iterator[Runtime]:
     """A runtime from the environment; refuses to run on a database that is not migrated."""
-    runtime = Runtime.from_settings(Settings())
+    settings = Settings()
+    if "jobs_mode" not in settings.model_fields_set:  # commands run their jobs themselves
+        settings = settings.model_copy(update={"jobs_mode": "immediate"})
+    runtime = Runtime.from_settings(settings)
     try:
         if require_schema and current_revision(runtime.database) != head_revision():
             raise fail("the database schema is not up to date; run: pilothouse db upgrade")

@@ -24,6 +24,8 @@ from sqlalchemy.exc import ArgumentError
 __all__ = ["OBSOLETE_SETTINGS", "SECRET_FIELDS", "SecretKeyError", "Settings", "load_secret_key"]
 
 SECRET_KEY_FILE = "secret_key"
+#: URL schemes ``jobs_broker_url`` accepts (Redis, or PostgreSQL through huey's storage).
+JOB_BROKER_SCHEMES = ("redis://", "rediss://", "unix://", "postgres://", "postgresql")
 
 #: Settings that were removed, mapped to what to do instead (none yet).
 OBSOLETE_SETTINGS: dict[str, str] = {}
@@ -119,6 +121,25 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level of the server."
     )
+    jobs_mode: Literal["inprocess", "worker", "immediate"] = Field(
+        default="inprocess",
+        description="Who runs jobs: `inprocess` (threads in the web server), `worker` "
+        "(`pilothouse jobs worker` processes) or `immediate` (synchronously at submit).",
+    )
+    jobs_broker_url: SecretStr | None = Field(
+        default=None,
+        description="Job queue: `redis://...` or `postgresql://...`. Default: the SQLite "
+        "file `jobs-queue.db` in the data folder.",
+    )
+    jobs_workers: int = Field(
+        default=2, ge=1, le=64, description="Threads that run jobs in each consumer."
+    )
+    jobs_stale_after_minutes: int = Field(
+        default=15,
+        ge=1,
+        description="When a consumer starts, a running job silent this long is marked "
+        "failed, and a job queued this long is queued again.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -127,6 +148,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
+        return value
+
+    @field_validator("jobs_broker_url")
+    @classmethod
+    def _known_broker(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(JOB_BROKER_SCHEMES):
+            raise ValueError("must start with one of " + ", ".join(JOB_BROKER_SCHEMES))
         return value
 
     @field_validator("database_url")
