@@ -7,7 +7,9 @@ before it starts" — live here, in the database, audited like any shared object
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +20,15 @@ from pilothouse.core.audit import Action, record_change
 from pilothouse.core.errors import FieldError, ValidationFailed
 from pilothouse.core.models import Role, WorkspaceSetting
 
-__all__ = ["WORKSPACE_SETTINGS", "SettingSpec", "get_setting", "set_setting"]
+__all__ = [
+    "WORKSPACE_SETTINGS",
+    "SettingSpec",
+    "SettingValue",
+    "get_setting",
+    "list_settings",
+    "set_setting",
+    "update_settings",
+]
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,19 @@ WORKSPACE_SETTINGS: dict[str, SettingSpec] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True)
+class SettingValue:
+    """A setting as admins see it: its value, default, help, and who changed it last."""
+
+    key: str
+    value: Any
+    default: Any
+    help: str
+    kind: str
+    updated_at: datetime | None
+    updated_by_id: int | None
 
 
 def _spec(key: str) -> SettingSpec:
@@ -91,3 +114,46 @@ def set_setting(session: Session, actor: Actor, key: str, value: Any) -> None:
         before={"value": before},
         after={"value": value},
     )
+
+
+def list_settings(session: Session) -> list[SettingValue]:
+    """Every workspace setting with its current value (the default when never set)."""
+    rows = {r.key: r for r in session.scalars(select(WorkspaceSetting))}
+    out = []
+    for spec in WORKSPACE_SETTINGS.values():
+        row = rows.get(spec.key)
+        out.append(
+            SettingValue(
+                key=spec.key,
+                value=spec.default if row is None else row.value,
+                default=spec.default,
+                help=spec.help,
+                kind=spec.kind.__name__,
+                updated_at=None if row is None else row.updated_at,
+                updated_by_id=None if row is None else row.updated_by_id,
+            )
+        )
+    return out
+
+
+def _check(key: str, value: Any) -> FieldError | None:
+    spec = WORKSPACE_SETTINGS.get(key)
+    if spec is None:
+        return FieldError(key, "unknown workspace setting")
+    # bool is a subclass of int: a number where a flag is expected (or the reverse) is refused.
+    if not isinstance(value, spec.kind) or (spec.kind is not bool and isinstance(value, bool)):
+        return FieldError(key, f"{spec.kind.__name__} expected")
+    return None
+
+
+def update_settings(session: Session, actor: Actor, changes: Mapping[str, Any]) -> None:
+    """Change several settings at once (admins only): all are checked before any is
+    written, so a bad value leaves every setting as it was. Unchanged values are
+    not rewritten (no audit entry for a no-op)."""
+    actor.require(Role.admin, write=True)
+    problems = [p for p in (_check(k, v) for k, v in changes.items()) if p is not None]
+    if problems:
+        raise ValidationFailed("the workspace settings are not valid", errors=problems)
+    for key, value in changes.items():
+        if get_setting(session, key) != value:
+            set_setting(session, actor, key, value)

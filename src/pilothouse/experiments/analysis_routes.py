@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
+from pilothouse.experiments import jobs as analysis_jobs
 from pilothouse.experiments import registry
 from pilothouse.experiments.analysis import service
 from pilothouse.experiments.analysis.schemas import (
@@ -20,6 +22,7 @@ from pilothouse.experiments.analysis.schemas import (
     SnapshotSummary,
 )
 from pilothouse.experiments.models import Experiment, ExperimentSnapshot
+from pilothouse.web.api.jobs import JobRead
 from pilothouse.web.deps import EditorWrite, PageParams, RuntimeDep, SessionDep, Viewer
 
 __all__ = ["router"]
@@ -43,12 +46,22 @@ def _read(experiment: Experiment, snapshot: ExperimentSnapshot) -> SnapshotRead:
     "/{key}/analyze",
     response_model=SnapshotRead,
     status_code=201,
-    summary="Run the analysis now and store a snapshot (failed runs too)",
+    summary="Run the analysis now and store a snapshot (failed runs too), or queue it as a job",
+    responses={202: {"model": JobRead, "description": "With background=true: the queued job."}},
 )
 def create_analysis(
-    key: str, principal: EditorWrite, session: SessionDep, runtime: RuntimeDep
-) -> SnapshotRead:
+    key: str,
+    principal: EditorWrite,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    background: Annotated[
+        bool, Query(description="Run as an experiments.analyze job; 202 with the job.")
+    ] = False,
+) -> SnapshotRead | JSONResponse:
     experiment = registry.find_experiment(session, key)
+    if background:
+        view = analysis_jobs.submit_analysis(runtime, principal.actor, experiment, session)
+        return JSONResponse(JobRead.of(view).model_dump(mode="json"), status_code=202)
     snapshot = service.analyze_experiment(session, runtime, principal.actor, experiment)
     return _read(experiment, snapshot)
 

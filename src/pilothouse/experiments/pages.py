@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from pilothouse.core.errors import NotFound, PilothouseError
 from pilothouse.core.pagination import PageRequest
 from pilothouse.core.runtime import Runtime
-from pilothouse.experiments import registry
+from pilothouse.experiments import experiment_links, registry, template_pages, template_service
 from pilothouse.experiments.forest import forest_rows, forest_svg
 from pilothouse.experiments.models import DecisionOutcome, ExperimentStatus, MetricRole
 from pilothouse.web.deps import EditorWrite, RuntimeDep, SessionDep, Viewer
@@ -22,6 +23,8 @@ from pilothouse.web.templating import flash_redirect, render
 __all__ = ["router"]
 
 router = APIRouter(prefix="/experiments", include_in_schema=False)
+# Before "/{key}", so that /experiments/templates is not read as an experiment key.
+router.include_router(template_pages.router)
 DEFAULT_EXPOSURE = {
     "kind": "event",
     "event": "Experiment Viewed",
@@ -32,11 +35,18 @@ DEFAULT_EXPOSURE = {
 
 @router.get("")
 def list_page(
-    request: Request, _principal: Viewer, session: SessionDep, runtime: RuntimeDep, status: str = ""
+    request: Request,
+    _principal: Viewer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    status: str = "",
+    template: int | None = None,
 ) -> Response:
     chosen = ExperimentStatus(status) if status in ExperimentStatus.__members__ else None
     page = registry.list_experiments(session, PageRequest(limit=200), status=chosen)
     metrics = sorted(m.name for m in runtime.metrics.catalog())
+    templates = template_service.list_templates(session)
+    picked = next((t for t in templates if t.id == template), None)
     return render(
         request,
         "experiments/list.html",
@@ -45,6 +55,8 @@ def list_page(
             "status": status,
             "statuses": list(ExperimentStatus),
             "metrics": metrics,
+            "templates": templates,
+            "picked": picked,
         },
     )
 
@@ -57,22 +69,40 @@ def create_from_form(
     name: Annotated[str, Form(max_length=300)],
     hypothesis: Annotated[str, Form(max_length=10_000)] = "",
     primary_metric: Annotated[str, Form(max_length=200)] = "",
+    template: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    metrics = [registry.MetricChoice(primary_metric, MetricRole.primary)] if primary_metric else []
-    design = registry.ExperimentDesign(
-        name=name,
-        hypothesis=hypothesis,
-        exposure=dict(DEFAULT_EXPOSURE),
-        metrics=metrics,
-        variations=[
-            registry.VariationSpec("control", "Control", 0.5),
-            registry.VariationSpec("treatment", "Treatment", 0.5),
-        ],
-    )
+    design = _form_design(session, name, hypothesis, primary_metric, template)
     experiment = registry.create_experiment(
         session, principal.actor, design, known_metrics={m.name for m in runtime.metrics.catalog()}
     )
     return flash_redirect(f"/experiments/{experiment.key}", f"Created draft {experiment.key}.")
+
+
+def _form_design(
+    session: Session, name: str, hypothesis: str, primary_metric: str, template: str
+) -> registry.ExperimentDesign:
+    """The new-experiment form: a template's design, or two 50/50 variations on the
+    standard exposure event; a primary metric chosen in the form replaces the template's."""
+    metrics = (
+        [registry.MetricChoice(primary_metric, MetricRole.primary)] if primary_metric else None
+    )
+    design = registry.ExperimentDesign(name=name, hypothesis=hypothesis, metrics=metrics)
+    if template:
+        chosen = template_service.find_template(session, template)
+        design = template_service.design_from_template(chosen, design)
+        if metrics and design.metrics is not None:
+            kept = [m for m in (chosen.defaults.get("metrics") or []) if m.get("role") != "primary"]
+            design = replace(design, metrics=[*metrics, *template_service.metric_choices(kept)])
+    return replace(
+        design,
+        exposure=design.exposure if design.exposure is not None else dict(DEFAULT_EXPOSURE),
+        metrics=design.metrics or [],
+        variations=design.variations
+        or [
+            registry.VariationSpec("control", "Control", 0.5),
+            registry.VariationSpec("treatment", "Treatment", 0.5),
+        ],
+    )
 
 
 def _latest(session: Session, experiment: Any) -> Any:
@@ -134,11 +164,19 @@ def _power(session: Session, runtime: Runtime, experiment: Any) -> tuple[Any, st
 
 @router.get("/{key}")
 def experiment_page(
-    request: Request, key: str, _principal: Viewer, session: SessionDep, runtime: RuntimeDep
+    request: Request,
+    key: str,
+    _principal: Viewer,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    dimension: str = "",
 ) -> Response:
     experiment = registry.find_experiment(session, key)
     snapshot = _latest(session, experiment)
     results = snapshot.results if snapshot else {}
+    dimension_names = [d["name"] for d in results.get("dimensions", [])]
+    if dimension not in dimension_names:
+        dimension = dimension_names[0] if dimension_names else ""
     relative = results.get("settings", {}).get("difference", "relative") == "relative"
     power, power_error = (
         _power(session, runtime, experiment) if experiment.metrics else (None, None)
@@ -156,8 +194,20 @@ def experiment_page(
             "power": power,
             "power_error": power_error,
             "outcomes": list(DecisionOutcome),
+            "dimension_names": dimension_names,
+            "dimension": dimension,
+            "links": experiment_links.experiment_links(session, experiment),
+            "logged_decisions": _logged_decisions(session, experiment),
         },
     )
+
+
+def _logged_decisions(session: Session, experiment: Any) -> list[Any]:
+    """Decision-log entries about the experiment (newest first), through the decisions
+    domain's service; the experiment's own ship/roll-back decision is shown apart."""
+    from pilothouse.decisions.linking import decisions_about
+
+    return decisions_about(session, experiment_links.experiment_ref(experiment))
 
 
 @router.post("/{key}/start")
@@ -174,11 +224,22 @@ def stop_form(key: str, principal: EditorWrite, session: SessionDep) -> Response
 
 @router.post("/{key}/analyze")
 def analyze_form(
-    key: str, principal: EditorWrite, session: SessionDep, runtime: RuntimeDep
+    key: str,
+    principal: EditorWrite,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    background: Annotated[bool, Form()] = False,
 ) -> Response:
+    from pilothouse.experiments import jobs
     from pilothouse.experiments.analysis import service as analysis
 
     experiment = registry.find_experiment(session, key)
+    if background:
+        job = jobs.submit_analysis(runtime, principal.actor, experiment, session)
+        return flash_redirect(
+            f"/experiments/{key}",
+            f"Analysis queued as job {job.id}; see /jobs/{job.id}. Reload when it is done.",
+        )
     snapshot = analysis.analyze_experiment(session, runtime, principal.actor, experiment)
     if not snapshot.succeeded:
         return flash_redirect(
@@ -198,3 +259,29 @@ def decision_form(
     experiment = registry.find_experiment(session, key)
     registry.decide(session, principal.actor, experiment, outcome, rationale)
     return flash_redirect(f"/experiments/{key}", f"Decision recorded: {outcome.value}.")
+
+
+@router.post("/{key}/links")
+def link_form(
+    key: str,
+    principal: EditorWrite,
+    session: SessionDep,
+    type: Annotated[str, Form(pattern="^(roadmap_item|launch)$")],
+    id: Annotated[str, Form(min_length=1, max_length=64)],
+) -> Response:
+    experiment = registry.find_experiment(session, key)
+    view = experiment_links.add_experiment_link(session, principal.actor, experiment, type, id)
+    return flash_redirect(f"/experiments/{key}", f"Linked {view.label or view.ref}.")
+
+
+@router.post("/{key}/links/remove")
+def unlink_form(
+    key: str,
+    principal: EditorWrite,
+    session: SessionDep,
+    type: Annotated[str, Form(pattern="^(roadmap_item|launch)$")],
+    id: Annotated[str, Form(min_length=1, max_length=64)],
+) -> Response:
+    experiment = registry.find_experiment(session, key)
+    experiment_links.remove_experiment_link(session, principal.actor, experiment, type, id)
+    return flash_redirect(f"/experiments/{key}", f"Unlinked {type}:{id}.")

@@ -20,6 +20,7 @@ from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
 from pilothouse.core.db import utcnow
 from pilothouse.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from pilothouse.core.links import ObjectRef, links_of
 from pilothouse.core.models import ProductArea, Role, User
 from pilothouse.core.pagination import Page, PageRequest, paginate
 from pilothouse.core.workspace import get_setting
@@ -37,6 +38,9 @@ __all__ = [
     "ExperimentDesign",
     "MetricChoice",
     "VariationSpec",
+    "check_exposure",
+    "check_metrics",
+    "check_variations",
     "create_experiment",
     "decide",
     "find_experiment",
@@ -100,7 +104,7 @@ def _snapshot(experiment: Experiment) -> dict[str, Any]:
     }
 
 
-def _check_variations(variations: Sequence[VariationSpec]) -> None:
+def check_variations(variations: Sequence[VariationSpec]) -> None:
     problems = []
     keys = [v.key for v in variations]
     if len(variations) < 2:
@@ -121,7 +125,7 @@ def _check_variations(variations: Sequence[VariationSpec]) -> None:
         raise ValidationFailed("the variations are not valid", errors=problems)
 
 
-def _check_exposure(exposure: dict[str, Any]) -> None:
+def check_exposure(exposure: dict[str, Any]) -> None:
     kind = exposure.get("kind")
     needed = {
         "event": ("event", "experiment_property", "variation_property"),
@@ -147,7 +151,7 @@ def _check_exposure(exposure: dict[str, Any]) -> None:
         )
 
 
-def _check_metrics(metrics: Sequence[MetricChoice], known: set[str] | None) -> None:
+def check_metrics(metrics: Sequence[MetricChoice], known: set[str] | None) -> None:
     problems = []
     names = [m.metric for m in metrics]
     if len(set(names)) != len(names):
@@ -213,18 +217,18 @@ def _apply(
         experiment.analysis_unit = design.analysis_unit
     if design.exposure is not None:
         if design.exposure:  # a draft may leave it empty; start() requires it
-            _check_exposure(design.exposure)
+            check_exposure(design.exposure)
         experiment.exposure = dict(design.exposure)
     if design.analysis is not None:
         experiment.analysis = dict(design.analysis)
     if design.variations is not None:
-        _check_variations(design.variations)
+        check_variations(design.variations)
         experiment.variations = [
             ExperimentVariation(key=v.key, name=v.name or v.key, weight=v.weight, position=i)
             for i, v in enumerate(design.variations)
         ]
     if design.metrics is not None:
-        _check_metrics(design.metrics, known_metrics)
+        check_metrics(design.metrics, known_metrics)
         experiment.metrics = [
             ExperimentMetric(
                 metric=m.metric,
@@ -348,6 +352,17 @@ def stop(session: Session, actor: Actor, experiment: Experiment) -> Experiment:
     return experiment
 
 
+def _linked_refs(session: Session, experiment: Experiment) -> list[str]:
+    mine = ObjectRef("experiment", str(experiment.id))
+    refs = []
+    for link in links_of(session, mine):
+        outgoing = link.from_type == mine.type and link.from_id == mine.id
+        refs.append(
+            f"{link.to_type}:{link.to_id}" if outgoing else f"{link.from_type}:{link.from_id}"
+        )
+    return refs
+
+
 def decide(
     session: Session, actor: Actor, experiment: Experiment, outcome: DecisionOutcome, rationale: str
 ) -> ExperimentDecision:
@@ -374,7 +389,13 @@ def decide(
         action=Action.updated,
         name="experiment.decision_recorded",
         label=experiment.name,
-        after={"outcome": outcome.value, "rationale": decision.rationale},
+        # The linked roadmap items and launches, so their pages (and automations reading
+        # the event) know which work this decision is about.
+        after={
+            "outcome": outcome.value,
+            "rationale": decision.rationale,
+            "linked": _linked_refs(session, experiment),
+        },
     )
     return decision
 

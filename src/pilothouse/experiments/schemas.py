@@ -15,6 +15,12 @@ __all__ = [
     "ExperimentList",
     "ExperimentRead",
     "ExperimentUpdate",
+    "LinkCreate",
+    "LinkRead",
+    "TemplateCreate",
+    "TemplateList",
+    "TemplateRead",
+    "TemplateUpdate",
 ]
 
 
@@ -50,6 +56,11 @@ class ExperimentCreate(Strict):
     exposure: dict[str, Any] = Field(default_factory=dict)
     metrics: list[MetricIn] = Field(default_factory=list)
     analysis: dict[str, Any] = Field(default_factory=dict)
+    template: int | str | None = Field(
+        default=None,
+        description="An experiment template (id or name): the variations, metrics, unit, "
+        "exposure and analysis settings this request leaves out are taken from it.",
+    )
 
 
 class ExperimentUpdate(Strict):
@@ -87,6 +98,23 @@ class DecisionOut(BaseModel):
     decided_at: datetime
 
 
+class LinkRead(BaseModel):
+    """A link from the experiment to a roadmap item or a launch (``ref`` = ``type:id``)."""
+
+    type: str
+    id: str
+    ref: str
+    kind: str
+    label: str | None = None
+    url: str | None = None
+
+
+class LinkCreate(Strict):
+    type: str = Field(pattern="^(roadmap_item|launch)$")
+    id: str = Field(min_length=1, max_length=64)
+    kind: str = Field(default="related", min_length=1, max_length=32)
+
+
 class ExperimentRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -106,6 +134,11 @@ class ExperimentRead(BaseModel):
     started_at: datetime | None
     ended_at: datetime | None
     created_at: datetime
+    links: list[LinkRead] | None = Field(
+        default=None,
+        description="Linked roadmap items and launches (in single-experiment responses; "
+        "null in lists).",
+    )
 
 
 class ExperimentList(BaseModel):
@@ -116,3 +149,38 @@ class ExperimentList(BaseModel):
 class DecisionCreate(Strict):
     outcome: DecisionOutcome
     rationale: str = Field(min_length=1, max_length=10_000)
+
+
+class TemplateBase(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    defaults: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Any of analysis_unit, variations, exposure, metrics, analysis, "
+        "hypothesis_prompt (see docs/experiments.md#templates).",
+    )
+
+
+class TemplateCreate(TemplateBase):
+    pass
+
+
+class TemplateUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    defaults: dict[str, Any] | None = None
+
+
+class TemplateRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    description: str
+    defaults: dict[str, Any]
+    created_at: datetime
+
+
+class TemplateList(BaseModel):
+    items: list[TemplateRead]
+    count: int

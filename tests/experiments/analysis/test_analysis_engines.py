@@ -123,7 +123,33 @@ def test_clickhouse_gives_the_reference_statistics(chdb: WarehouseAdapter, data:
     _check(chdb, data)
 
 
+def _check_quantiles(adapter: WarehouseAdapter, data: syn.Data) -> None:
+    from tests.experiments.analysis import test_analysis_quantiles as quantiles
+
+    plan = quantiles._plan()
+    compiled = compile_statistics(plan, adapter.default_schema(), adapter.dialect)
+    table = StatisticsTable()
+    table.add(compiled, plan, adapter.execute(compiled.sql, timeout_s=600).as_dicts())
+    expected = quantiles._expected(data)
+    assert set(table.users) == set(expected)
+    for key, by_metric in expected.items():
+        for name, want in by_metric.items():
+            quantiles._assert_equal(table.sums[name][key], want, (key, name))
+
+
+def test_clickhouse_quantiles_and_bounds_equal_numpy(
+    chdb: WarehouseAdapter, data: syn.Data
+) -> None:
+    _check_quantiles(chdb, data)
+
+
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 def test_spark_gives_the_reference_statistics(spark: WarehouseAdapter, data: syn.Data) -> None:
     _check(spark, data)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+def test_spark_quantiles_and_bounds_equal_numpy(spark: WarehouseAdapter, data: syn.Data) -> None:
+    _check_quantiles(spark, data)

@@ -18,8 +18,11 @@ average             ratio         sum of the property / events carrying it
 ratio               ratio         numerator metric / denominator metric
 ==================  ============  ===========================================
 
-Other types (min, max, rolling, cumulative, formula) have no per-unit form; such a
-metric gets the ``UNSUPPORTED_METRIC`` error and the others are analysed.
+A count or sum metric with a ``quantile`` setting (``{"metrics": {"revenue":
+{"quantile": 0.9}}}``) is analysed as kind ``quantile``: the P90 of the per-unit
+values instead of their mean (no CUPED, no capping). Other types (min, max,
+rolling, cumulative, formula) have no per-unit form; such a metric gets the
+``UNSUPPORTED_METRIC`` error and the others are analysed.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pilothouse.core.errors import FieldError, ValidationFailed
 from pilothouse.experiments.analysis.settings import (
     AnalysisSettings,
     Capping,
+    QuantileSetting,
     parse_analysis_settings,
 )
 from pilothouse.experiments.stats.config import AnalysisConfig
@@ -153,6 +157,7 @@ class MetricPlan:
     test: str = "two-sided"
     bad_direction: str | None = None
     margin: float | None = None
+    quantile: QuantileSetting | None = None
     error: str | None = None
     message: str | None = None
 
@@ -303,10 +308,43 @@ def _metric_plan(
     if isinstance(resolved, str):
         return replace(base, error=UNSUPPORTED_METRIC, message=resolved)
     kind, numerator, denominator = resolved
+    if own.quantile is not None:
+        return _quantile_plan(base, metric, kind, numerator, own.quantile)
     cuped = own.cuped if own.cuped is not None else settings.cuped
     cap = own.cap if kind != "proportion" else None
     return replace(
         base, kind=kind, numerator=numerator, denominator=denominator, cuped=cuped, cap=cap
+    )
+
+
+def _quantile_plan(
+    base: MetricPlan, metric: Metric, kind: str, numerator: Component, quantile: QuantileSetting
+) -> MetricPlan:
+    """A quantile of the per-unit values: only numbers per unit (count, sum) have one.
+
+    Proportions are 0/1 (every quantile is 0 or 1) and a ratio of sums is not a
+    per-unit value, so both are refused with ``UNSUPPORTED_METRIC``. CUPED and
+    capping do not apply to quantiles (capping at a percentile would move the
+    quantile itself), so both are off.
+    """
+    if kind != "mean":
+        return replace(
+            base,
+            error=UNSUPPORTED_METRIC,
+            message=(
+                f"metric {metric.name!r} is a {metric.type.value} metric: a quantile needs a "
+                "count or sum metric (a number per unit); a proportion is 0 or 1 per unit and "
+                "a ratio has no per-unit value"
+            ),
+        )
+    return replace(
+        base,
+        label=f"P{quantile.level * 100:g} of {base.label}",
+        kind="quantile",
+        numerator=numerator,
+        quantile=quantile,
+        cuped=False,
+        cap=None,
     )
 
 

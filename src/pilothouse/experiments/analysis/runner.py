@@ -258,6 +258,7 @@ def _spec(metric: MetricPlan) -> MetricSpec:
         cuped=metric.cuped,
         inverse=metric.inverse,
         test=metric.test,  # type: ignore[arg-type]
+        quantile_level=metric.quantile.level if metric.quantile else None,
     )
 
 

@@ -175,6 +175,11 @@ _STAT_FIELDS = (
     "main_pre_denominator_post_sum_product",
     "main_pre_denominator_pre_sum_product",
     "denominator_post_denominator_pre_sum_product",
+    "quantile_n",
+    "quantile_nstar",
+    "quantile",
+    "quantile_lower",
+    "quantile_upper",
 )
 
 
@@ -186,6 +191,11 @@ def metric_entry(outcome: MetricOutcome, analysis: AnalysisPlan) -> dict[str, An
         "label": plan.label,
         "role": plan.role,
         "kind": plan.kind,
+        "quantile": (
+            None
+            if plan.quantile is None
+            else {"level": plan.quantile.level, "ignore_zeros": plan.quantile.ignore_zeros}
+        ),
         "cuped": plan.cuped,
         "inverse": plan.inverse,
         "test": plan.test,

@@ -10,7 +10,7 @@ An experiment's ``analysis`` JSON holds everything that changes how it is analys
      "dimensions": ["country", "user.plan", "property.browser"],
      "srm_threshold": 0.001,
      "metrics": {"revenue": {"window": "7d", "cuped": true, "inverse": false,
-                             "test": "two-sided",
+                             "test": "two-sided", "quantile": null,
                              "cap": {"type": "percentile", "value": 0.99,
                                      "ignore_zeros": false}}}}
 
@@ -40,6 +40,7 @@ __all__ = [
     "AnalysisSettings",
     "Capping",
     "MetricSettings",
+    "QuantileSetting",
     "parse_analysis_settings",
     "parse_moment",
 ]
@@ -60,7 +61,8 @@ SQL_KEYS = frozenset(
     {"cuped", "cuped_days", "start", "end", "dimensions", "metrics", "srm_threshold"}
 )
 SETTINGS_KEYS = STATS_KEYS | SQL_KEYS
-METRIC_KEYS = frozenset({"window", "cuped", "inverse", "test", "cap"})
+METRIC_KEYS = frozenset({"window", "cuped", "inverse", "test", "cap", "quantile"})
+QUANTILE_KEYS = frozenset({"level", "ignore_zeros"})
 CAP_KEYS = frozenset({"type", "value", "ignore_zeros"})
 CAP_TYPES = ("absolute", "percentile")
 DEFAULT_CUPED_DAYS = 14
@@ -85,6 +87,20 @@ class Capping:
 
 
 @dataclass(frozen=True)
+class QuantileSetting:
+    """Analyse a quantile of the per-unit values instead of their mean (P90 and the like).
+
+    Attributes:
+        level: The quantile, in (0, 1): ``0.9`` for P90.
+        ignore_zeros: Leave out units whose value is 0 (units without events),
+            for "P90 of spend among spenders".
+    """
+
+    level: float
+    ignore_zeros: bool = False
+
+
+@dataclass(frozen=True)
 class MetricSettings:
     """Per-metric options; ``None`` means "use the experiment-wide default"."""
 
@@ -93,6 +109,7 @@ class MetricSettings:
     inverse: bool | None = None
     test: str | None = None
     cap: Capping | None = None
+    quantile: QuantileSetting | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +188,25 @@ def _cap(raw: Any, path: str) -> Capping | None:
     return Capping(str(kind), float(value), ignore)
 
 
+def _level(value: Any, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+        raise _invalid(path, "a quantile level in (0, 1), such as 0.9 for P90")
+    return float(value)
+
+
+def _quantile(raw: Any, path: str) -> QuantileSetting | None:
+    """``0.9`` or ``{"level": 0.9, "ignore_zeros": true}``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        return QuantileSetting(_level(raw, path))
+    unknown = sorted(set(raw) - QUANTILE_KEYS)
+    if unknown:
+        raise _invalid(f"{path}.{unknown[0]}", "unknown key")
+    ignore = _flag(raw, "ignore_zeros", f"{path}.ignore_zeros") or False
+    return QuantileSetting(_level(raw.get("level"), f"{path}.level"), ignore)
+
+
 def _metric(name: str, raw: Any) -> MetricSettings:
     path = f"metrics.{name}"
     if not isinstance(raw, Mapping):
@@ -192,6 +228,7 @@ def _metric(name: str, raw: Any) -> MetricSettings:
         inverse=_flag(raw, "inverse", f"{path}.inverse"),
         test=test,
         cap=_cap(raw.get("cap"), f"{path}.cap"),
+        quantile=_quantile(raw.get("quantile"), f"{path}.quantile"),
     )
 
 

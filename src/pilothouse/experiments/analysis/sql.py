@@ -53,6 +53,11 @@ from pilothouse.experiments.analysis.plan import (
     MetricPlan,
     TableExposure,
 )
+from pilothouse.experiments.analysis.quantiles import (
+    QUANTILE_FIELDS,
+    quantile_aggregates,
+    rank_columns,
+)
 from pilothouse.experiments.analysis.values import Requirement, UnitValues
 from pilothouse.metrics.compiler.context import Context, col, ident, table
 from pilothouse.metrics.compiler.dialects import rules_for
@@ -103,6 +108,8 @@ class CompiledAnalysis:
 
 def metric_fields(metric: MetricPlan) -> tuple[str, ...]:
     """GrowthBook sufficient-statistic columns the SQL returns for ``metric``."""
+    if metric.kind == "quantile":
+        return QUANTILE_FIELDS
     fields = ["main_sum", "main_sum_squares"]
     if metric.kind == "ratio":
         fields += ["denominator_sum", "denominator_sum_squares", "main_denominator_sum_product"]
@@ -380,6 +387,9 @@ def _capped(
 def _aggregates(metrics: Sequence[MetricPlan]) -> list[exp.Expr]:
     out: list[exp.Expr] = [exp.Count(this=exp.Star()).as_(ident("users"))]
     for index, metric in enumerate(metrics):
+        if metric.kind == "quantile":
+            out.extend(quantile_aggregates(index, metric))
+            continue
         for name in metric_fields(metric):
             parts = [col(f"m{index}_{p}") for p in _SUMS[name]]
             product = parts[0] if len(parts) == 1 else exp.Mul(this=parts[0], expression=parts[1])
@@ -387,28 +397,53 @@ def _aggregates(metrics: Sequence[MetricPlan]) -> list[exp.Expr]:
     return out
 
 
-def _result(plan: AnalysisPlan, values: str, metrics: Sequence[MetricPlan]) -> exp.Query:
+def _ranked(
+    builder: _Builder,
+    values: str,
+    metrics: Sequence[MetricPlan],
+    columns: Sequence[str],
+    partition: list[str],
+) -> str:
+    """``values`` with each quantile metric's rank and count within ``partition``
+    (the values CTE itself when no metric is a quantile)."""
+    ranks = rank_columns(metrics, partition)
+    if not ranks:
+        return values
+    keys = ["variation", *(f"dim_{i}" for i in range(len(builder.plan.dimensions)))]
+    select = exp.select(*(col(c) for c in [*keys, *columns]), *ranks).from_(table(values))
+    name = "quantile_ranks" if len(partition) == 1 else f"quantile_ranks_{partition[1]}"
+    return builder.ctx.add_cte(name, select)
+
+
+def _result(
+    builder: _Builder, values: str, metrics: Sequence[MetricPlan], columns: Sequence[str]
+) -> exp.Query:
     """Per-variation sums: one group of rows per dimension, stacked with UNION ALL.
 
     Without dimensions the rows are the overall ones (``dimension`` NULL). With
     dimensions the overall rows are not queried: every unit has exactly one value
     of each dimension, so the overall sums are the sums of the first dimension's
-    rows (:func:`overall_from_slices`), which saves a pass over the units.
+    rows (:func:`overall_from_slices`), which saves a pass over the units. Quantiles
+    cannot be added up, so with a quantile metric the overall rows are queried too.
     """
-    if not plan.dimensions:
-        return (
+    plan = builder.plan
+    quantiles = any(m.kind == "quantile" for m in metrics)
+    parts = []
+    if not plan.dimensions or quantiles:
+        source = _ranked(builder, values, metrics, columns, ["variation"])
+        parts.append(
             exp.select(
                 text(exp.Null()).as_(ident("dimension")),
                 text(exp.Null()).as_(ident("dimension_value")),
                 col("variation"),
                 *_aggregates(metrics),
             )
-            .from_(table(values))
+            .from_(table(source))
             .group_by(col("variation"))
         )
-    parts = []
     for index, dimension in enumerate(plan.dimensions):
         dim = col(f"dim_{index}")
+        source = _ranked(builder, values, metrics, columns, ["variation", f"dim_{index}"])
         parts.append(
             exp.select(
                 text(exp.Literal.string(dimension.name)).as_(ident("dimension")),
@@ -416,7 +451,7 @@ def _result(plan: AnalysisPlan, values: str, metrics: Sequence[MetricPlan]) -> e
                 col("variation"),
                 *_aggregates(metrics),
             )
-            .from_(table(values))
+            .from_(table(source))
             .group_by(col("variation"), dim.copy())
         )
     query: exp.Query = parts[0]
@@ -524,7 +559,7 @@ def compile_statistics(
     units_cte = units(builder)
     values, columns = _unit_values(builder, units_cte, metrics)
     final = _capped(builder, values, metrics, columns)
-    query = _with(builder.ctx, _result(plan, final, metrics))
+    query = _with(builder.ctx, _result(builder, final, metrics, columns))
     names = ["dimension", "dimension_value", "variation", "users"]
     names += [f"m{i}_{f}" for i, m in enumerate(metrics) for f in metric_fields(m)]
     return CompiledAnalysis(
