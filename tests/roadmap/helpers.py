@@ -32,7 +32,10 @@ class Team:
         return dict(response.json())
 
     def get(self, path: str, **params: Any) -> Any:
-        response = self.client.get(f"{API}{path}", params=params, headers=self.viewer)
+        return self.get_as(self.viewer, path, **params)
+
+    def get_as(self, headers: dict[str, str], path: str, **params: Any) -> Any:
+        response = self.client.get(f"{API}{path}", params=params, headers=headers)
         assert response.status_code == 200, response.text
         return response.json()
 

@@ -82,6 +82,7 @@ def test_demo_roadmap_is_scored_and_idempotent(runtime: Runtime) -> None:
         load_people_and_areas(session, CLI, runtime)
         first = load_demo_roadmap(session, CLI, runtime)
     assert first.added["objectives"] == 3 and first.added["roadmap items"] >= 20
+    assert first.added["roadmap views"] == 3
     with runtime.database.session() as session:
         again = load_demo_roadmap(session, CLI, runtime)
         assert again.added == {}

@@ -29,6 +29,7 @@ EXPECTED_PUBLIC = {
     ("POST", "/login"),
     ("GET", "/api/v1/openapi.json"),  # the schema is as public as the source
     ("GET", "/api/v1/docs"),
+    ("GET", "/share/roadmap/{token}"),  # read-only roadmap share links (token in the URL)
 }
 
 

@@ -6,21 +6,29 @@ Other domains use it through its service modules (``items``, ``objectives``,
 """
 
 from pilothouse.roadmap.models import (
+    Horizon,
     ItemKind,
     KeyResult,
     Objective,
     RoadmapField,
     RoadmapItem,
+    RoadmapView,
+    ShareLink,
     StatusCategory,
+    ViewKind,
     WorkflowStatus,
 )
 
 __all__ = [
+    "Horizon",
     "ItemKind",
     "KeyResult",
     "Objective",
     "RoadmapField",
     "RoadmapItem",
+    "RoadmapView",
+    "ShareLink",
     "StatusCategory",
+    "ViewKind",
     "WorkflowStatus",
 ]

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
-from pilothouse.core.models import ProductArea, User
+from pilothouse.core.models import ProductArea, Role, User
 from pilothouse.core.runtime import Runtime
 from pilothouse.demo.registry import DemoResult
-from pilothouse.roadmap import items, objectives
-from pilothouse.roadmap.models import Objective, RoadmapItem
+from pilothouse.roadmap import items, objectives, views
+from pilothouse.roadmap.models import Objective, RoadmapItem, RoadmapView
 
 __all__ = ["load_demo_roadmap"]
 
@@ -374,6 +374,32 @@ def _item_values(
     return values
 
 
+#: Saved views the demo shares with the workspace: (name, kind, filters, columns).
+VIEWS: list[tuple[str, str, dict[str, Any], list[str] | None]] = [
+    ("Exec roadmap", "board", {"kind": "feature"}, None),
+    ("Activation bets by RICE", "table", {"tag": "activation"}, None),
+    ("Plan by quarter", "timeline", {}, None),
+]
+
+
+def _load_views(session: Session) -> int:
+    """The demo's shared views, owned by the first admin (views belong to a person)."""
+    admin = session.scalar(
+        select(User).where(User.role == Role.admin, User.is_active).order_by(User.id)
+    )
+    if admin is None:
+        return 0
+    owner = Actor.for_user(admin)
+    have = {v.name for v in session.scalars(select(RoadmapView))}
+    added = 0
+    for name, kind, filters, columns in VIEWS:
+        if name not in have:
+            values = {"name": name, "kind": kind, "filters": filters, "shared": True}
+            views.create_view(session, owner, values | ({"columns": columns} if columns else {}))
+            added += 1
+    return added
+
+
 def load_demo_roadmap(session: Session, actor: Actor, runtime: Runtime) -> DemoResult:
     """Add the demo objectives and items that are missing."""
     del runtime
@@ -389,4 +415,7 @@ def load_demo_roadmap(session: Session, actor: Actor, runtime: Runtime) -> DemoR
         item = items.create_item(session, actor, _item_values(row, people, areas, okrs, keys))
         keys[item.title] = item.key
         result.added["roadmap items"] = result.added.get("roadmap items", 0) + 1
+    added_views = _load_views(session)
+    if added_views:
+        result.added["roadmap views"] = added_views
     return result

@@ -13,6 +13,8 @@
     roadmap_item_keys        every public key ever given (``FEAT-12``), so old keys resolve
     roadmap_key_counters     the last number per key prefix; numbers are never reused
     roadmap_formulas         custom score formulas (built-in RICE/ICE/WSJF live in code)
+    roadmap_views ──< roadmap_share_links   saved board/timeline/table views; read-only
+                                            stakeholder links to one view (token hashed)
 
 Links to other domains (feedback, experiments, launches) use the core ``links``
 table with ``from_type``/``to_type`` ``roadmap_item`` and the item's numeric id.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -46,6 +49,7 @@ __all__ = [
     "ExternalRef",
     "FieldType",
     "FieldValue",
+    "Horizon",
     "ItemKey",
     "ItemKind",
     "ItemObjective",
@@ -56,8 +60,11 @@ __all__ = [
     "ObjectiveStatus",
     "RoadmapField",
     "RoadmapItem",
+    "RoadmapView",
     "ScoreFormula",
+    "ShareLink",
     "StatusCategory",
+    "ViewKind",
     "WorkflowStatus",
 ]
 
@@ -92,6 +99,22 @@ class StatusCategory(enum.StrEnum):
     in_progress = "in_progress"
     done = "done"
     declined = "declined"
+
+
+class Horizon(enum.StrEnum):
+    """The Now/Next/Later board column an item was placed in."""
+
+    now = "now"
+    next = "next"
+    later = "later"
+
+
+class ViewKind(enum.StrEnum):
+    """How a saved view shows its items."""
+
+    board = "board"
+    timeline = "timeline"
+    table = "table"
 
 
 class FieldType(enum.StrEnum):
@@ -237,6 +260,10 @@ class RoadmapItem(Base):
     time_criticality: Mapped[float | None] = mapped_column(Float, default=None)
     risk_reduction: Mapped[float | None] = mapped_column(Float, default=None)
     job_size: Mapped[float | None] = mapped_column(Float, default=None)
+    # Board placement: an explicit Now/Next/Later column (None: follow the status
+    # category) and a fractional position within it (None: after the ranked ones).
+    horizon: Mapped[Horizon | None] = mapped_column(_enum(Horizon, "horizon"), default=None)
+    board_rank: Mapped[float | None] = mapped_column(Float, default=None)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
@@ -385,3 +412,53 @@ class ScoreFormula(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class RoadmapView(Base):
+    """A saved board, timeline or table: its filters and columns, private or shared.
+
+    ``filters`` holds the item filter parameters as the API takes them
+    (``{"product_area": "growth", "status": ["planned"], "field": ["segment=SMB"]}``);
+    ``columns`` the table columns in order (``key``, ``field:segment``, ``score`` ...).
+    """
+
+    __tablename__ = "roadmap_views"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[ViewKind] = mapped_column(_enum(ViewKind, "view_kind"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    columns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    formula: Mapped[str] = mapped_column(String(64), default="rice")
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ShareLink(Base):
+    """A read-only link to one view for people without an account.
+
+    Only a keyed hash of the token is stored (as for API tokens); ``fields`` lists
+    what the page may show. A link stops working when revoked or expired.
+    """
+
+    __tablename__ = "roadmap_share_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    view_id: Mapped[int] = mapped_column(
+        ForeignKey("roadmap_views.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True, default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    view: Mapped[RoadmapView] = relationship(lazy="joined")

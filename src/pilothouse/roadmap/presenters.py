@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pilothouse.roadmap import fields as custom_fields
+from pilothouse.roadmap.board import effective_horizon
 from pilothouse.roadmap.expressions import FormulaError
 from pilothouse.roadmap.models import NUMERIC_INPUTS, Objective, RoadmapItem
 from pilothouse.roadmap.objectives import progress_of
@@ -41,6 +42,8 @@ def item_read(item: RoadmapItem) -> ItemRead:
         target_date=item.target_date,
         fields=custom_fields.values_of(item),
         external_refs=[ExternalRefRead.model_validate(r) for r in item.external_refs],
+        horizon=effective_horizon(item),
+        board_rank=item.board_rank,
         created_at=item.created_at,
         updated_at=item.updated_at,
         **{name: getattr(item, name) for name in NUMERIC_INPUTS},

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from pilothouse.roadmap.importers import ImportFormat
-from pilothouse.roadmap.models import FieldType, ItemKind, ObjectiveStatus, StatusCategory
+from pilothouse.roadmap.models import FieldType, Horizon, ItemKind, ObjectiveStatus, StatusCategory
 
 __all__ = [
     "ExternalRefCreate",
@@ -269,6 +269,11 @@ class ItemRead(ItemInputs):
     target_date: date | None
     fields: dict[str, Any]
     external_refs: list[ExternalRefRead]
+    horizon: Horizon | None = Field(
+        default=None,
+        description="Board column: placed, or implied by the status; null when closed.",
+    )
+    board_rank: float | None = Field(default=None, description="Order within the board column.")
     created_at: datetime
     updated_at: datetime
 

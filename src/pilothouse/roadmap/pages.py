@@ -1,0 +1,171 @@
+"""Roadmap pages: the landing page, an item's page, objectives, and saving views.
+
+The board and timeline (``board_pages``), the ranked table (``table_pages``) and
+share links (``share_pages``) live in their own modules; :data:`router` gathers
+them, so the app includes one router.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from pilothouse.core.links import links_of
+from pilothouse.core.pagination import PageRequest
+from pilothouse.roadmap import (
+    board,
+    board_pages,
+    items,
+    objectives,
+    scoring,
+    share_pages,
+    table_pages,
+    views,
+)
+from pilothouse.roadmap import fields as custom_fields
+from pilothouse.roadmap.evidence import evidence_for
+from pilothouse.roadmap.models import Horizon, RoadmapItem, ViewKind
+from pilothouse.roadmap.presenters import objective_read
+from pilothouse.roadmap.tables import Names, number
+from pilothouse.web.deps import OwnWrite, RuntimeDep, SessionDep, Viewer
+from pilothouse.web.templating import flash_redirect, render
+
+__all__ = [
+    "delete_view_from_form",
+    "item_page",
+    "landing_page",
+    "objectives_page",
+    "router",
+    "save_view_from_form",
+]
+
+router = APIRouter(include_in_schema=False)
+pages = APIRouter(prefix="/roadmap", include_in_schema=False)
+#: How an item page groups its links, by the type of the object at the other end.
+LINK_GROUPS = {
+    "feedback_item": "Feedback (evidence)",
+    "feedback_theme": "Feedback themes",
+    "launch": "Launches",
+    "decision": "Decisions",
+    "experiment": "Experiments",
+    "external_ticket": "Tickets",
+}
+
+
+@pages.get("")
+def landing_page(request: Request, principal: Viewer, session: SessionDep) -> Response:
+    found = list(session.scalars(select(RoadmapItem)))
+    columns = board.board_columns(found)
+    counts: dict[str, int] = {h.value: len(columns[h]) for h in Horizon}
+    counts["scheduled"] = sum(1 for i in found if i.target_quarter or i.target_date or i.start_date)
+    return render(
+        request,
+        "roadmap/landing.html",
+        {"counts": counts, "views": views.list_views(session, principal.actor)},
+    )
+
+
+def _ancestors(item: RoadmapItem) -> list[RoadmapItem]:
+    chain: list[RoadmapItem] = []
+    current = item.parent
+    while current is not None and len(chain) <= items.MAX_DEPTH:
+        chain.insert(0, current)
+        current = current.parent
+    return chain
+
+
+def _link_groups(item: RoadmapItem, links: list[Any]) -> list[tuple[str, list[dict[str, str]]]]:
+    mine = {str(item.id), item.key}
+    grouped: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for link in links:
+        outgoing = link.from_type == items.ITEM_OBJECT_TYPE and link.from_id in mine
+        other_type, other_id = (
+            (link.to_type, link.to_id) if outgoing else (link.from_type, link.from_id)
+        )
+        group = LINK_GROUPS.get(other_type, other_type.replace("_", " ").capitalize())
+        grouped[group].append({"type": other_type, "id": other_id, "kind": link.kind})
+    return sorted(grouped.items())
+
+
+@pages.get("/items/{key}")
+def item_page(request: Request, key: str, _principal: Viewer, session: SessionDep) -> Response:
+    item = items.find_item(session, key)
+    links = links_of(session, items.item_ref(item))
+    return render(
+        request,
+        "roadmap/item.html",
+        {
+            "item": item,
+            "ancestors": _ancestors(item),
+            "horizon": board.effective_horizon(item),
+            "names": Names(session),
+            "fields": custom_fields.values_of(item),
+            "field_names": {f.key: f.name for f in custom_fields.list_fields(session)},
+            "scores": scoring.scores_by_formula(session, item),
+            "evidence": evidence_for(session, [item])[item.id],
+            "children": items.children_of(session, item),
+            "link_groups": _link_groups(item, links),
+            "number": number,
+        },
+    )
+
+
+@pages.get("/objectives")
+def objectives_page(
+    request: Request, _principal: Viewer, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    found = objectives.list_objectives(session, PageRequest(limit=200)).items
+    slugs = sorted({kr.metric_slug for o in found for kr in o.key_results if kr.metric_slug})
+    values = objectives.metric_values(runtime, slugs)
+    return render(
+        request,
+        "roadmap/objectives.html",
+        {"objectives": [objective_read(o, values) for o in found], "number": number},
+    )
+
+
+@pages.post("/views")
+def save_view_from_form(
+    principal: OwnWrite,
+    session: SessionDep,
+    name: Annotated[str, Form(max_length=100)],
+    kind: Annotated[str, Form(max_length=16)],
+    query: Annotated[str, Form(max_length=4000)] = "",
+    shared: Annotated[str, Form(max_length=4)] = "",
+) -> Response:
+    """Save the page's current filters (and table columns) as a view, then open it."""
+    params = parse_qs(query)
+    filters = {
+        k: (v if k in views.LIST_FILTERS else v[0])
+        for k, v in params.items()
+        if k in views.FILTER_KEYS
+    }
+    values: dict[str, Any] = {"name": name, "kind": kind, "filters": filters}
+    values["shared"] = bool(shared)
+    if "columns" in params:
+        values["columns"] = params["columns"]
+    if "formula" in params:
+        values["formula"] = params["formula"][0]
+    view = views.create_view(session, principal.actor, values)
+    return flash_redirect(f"/roadmap/{view.kind.value}?view={view.id}", f"Saved “{view.name}”.")
+
+
+@pages.post("/views/{view_id}/delete")
+def delete_view_from_form(view_id: int, principal: OwnWrite, session: SessionDep) -> Response:
+    view = views.get_view(session, principal.actor, view_id)
+    kind = view.kind
+    views.delete_view(session, principal.actor, view)
+    target = kind.value if kind in ViewKind else "table"
+    return flash_redirect(f"/roadmap/{target}", f"Deleted “{view.name}”.")
+
+
+router.include_router(pages)
+router.include_router(board_pages.router)
+router.include_router(table_pages.router)
+router.include_router(share_pages.router)
+router.include_router(share_pages.public_router)
