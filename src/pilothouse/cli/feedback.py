@@ -1,14 +1,16 @@
-"""``pilothouse feedback ...``: import feedback exports and export the feedback."""
+"""``pilothouse feedback ...``: import, export, synthesize themes and list them."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from pilothouse.cli.common import cli_errors, fail, open_runtime
 from pilothouse.core.actor import Actor
@@ -17,7 +19,7 @@ from pilothouse.feedback.importers import ImportFormat
 from pilothouse.feedback.imports import ImportReport, run_import
 from pilothouse.feedback.service import FeedbackFilter
 
-app = typer.Typer(help="Customer feedback: imports and exports.", no_args_is_help=True)
+app = typer.Typer(help="Customer feedback: imports, exports, themes.", no_args_is_help=True)
 MAX_SHOWN = 50
 _BY_SUFFIX = {".csv": ImportFormat.csv, ".jsonl": ImportFormat.jsonl, ".ndjson": ImportFormat.jsonl}
 
@@ -105,3 +107,111 @@ def export_feedback(
     with open_runtime() as runtime, runtime.database.session() as session:
         rows = exports.export_rows(session, FeedbackFilter(source=source))
         sys.stdout.write(exports.to_csv(rows) if fmt == "csv" else exports.to_json(rows) + "\n")
+
+
+@app.command("synthesize")
+@cli_errors
+def synthesize(
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Re-cluster everything and file proposals for review."),
+    ] = False,
+) -> None:
+    """Embed new feedback, find or update themes, sentiment and duplicates (offline)."""
+    from pilothouse.feedback.synthesis_service import synthesize_feedback
+
+    console = Console(stderr=True)
+    with open_runtime() as runtime:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("Synthesizing", total=None)
+
+            def tick(done: int, total: int | None, phase: str) -> None:
+                progress.update(task, description=phase.capitalize(), completed=done, total=total)
+
+            report = synthesize_feedback(runtime, Actor.command_line(), progress=tick, full=full)
+    if report.status in ("empty", "too_small"):
+        typer.echo(report.message, err=True)
+        return
+    if not report.ok:
+        raise fail(report.message)
+    typer.echo(f"Synthesis ({report.mode}): {report.message} in {report.durations['total']:.1f} s.")
+
+
+@app.command("themes")
+@cli_errors
+def list_themes(
+    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+) -> None:
+    """Print the themes with their item counts, customers and ARR."""
+    if fmt not in ("table", "json", "csv"):
+        raise fail("--format must be table, json or csv")
+    with open_runtime() as runtime, runtime.database.session() as session:
+        rows = exports.theme_rows(session)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(exports.themes_to_csv(rows))
+    elif not rows:
+        typer.echo("No themes yet; run `pilothouse feedback synthesize`.", err=True)
+    else:
+        _theme_table(rows)
+
+
+def _theme_table(rows: list[dict[str, Any]]) -> None:
+    table = Table("id", "theme", "items", "customers", "ARR", "negative", box=None)
+    for row in rows:
+        label = row["label"] + (" (hidden)" if row["hidden"] else "")
+        arr = f"{row['arr_cents'] / 100:,.0f}"
+        counts = (str(row["item_count"]), str(row["customer_count"]))
+        table.add_row(str(row["id"]), label, *counts, arr, f"{row['negative_share']:.0%}")
+    Console(width=160).print(table)
+
+
+# --- voice-of-customer report (feedback UI/insights helper) --------------------------------
+
+
+@app.command("report")
+@cli_errors
+def voc_report(
+    start: Annotated[str, typer.Option("--start", help="First day (UTC), YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--end", help="Last day (UTC), inclusive, YYYY-MM-DD.")],
+    fmt: Annotated[str, typer.Option("--format", help="md, html or json.")] = "md",
+    top: Annotated[int, typer.Option("--top", min=1, max=50, help="Themes in detail.")] = 10,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write to this file.")
+    ] = None,
+) -> None:
+    """Voice-of-customer report for a date range: top themes, quotes, spikes, new themes."""
+    from datetime import date
+
+    from pilothouse.feedback import reports
+
+    if fmt not in ("md", "html", "json"):
+        raise fail("--format must be md, html or json")
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        raise fail("--start and --end are days: YYYY-MM-DD") from None
+    with open_runtime() as runtime, runtime.database.session() as session:
+        report = reports.build_report(session, first, last, top=top)
+    if fmt == "md":
+        text = reports.to_markdown(report)
+    elif fmt == "html":
+        text = reports.to_html(report)
+    else:
+        text = json.dumps(reports.to_json(report), ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"Wrote {output} ({len(report.themes)} themes).", err=True)
+
+
+# --- end of voice-of-customer report -------------------------------------------------------

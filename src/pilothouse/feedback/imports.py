@@ -32,10 +32,14 @@ from pilothouse.feedback.importers import (
     parse_file,
 )
 from pilothouse.feedback.models import SourceKind
+from pilothouse.feedback.synthesis_service import assign_new_items
 
 __all__ = ["MAX_IMPORT_ROWS", "ImportReport", "run_import"]
 
 MAX_IMPORT_ROWS = 50_000
+#: Imports creating up to this many items put them in themes at once; larger ones
+#: leave that to the next synthesis run (embedding thousands of texts takes a while).
+ASSIGN_INLINE = 500
 SAMPLE_ROWS = 5
 #: The source kind of each format's rows (generic files may say per row).
 SOURCE_KINDS = {
@@ -66,6 +70,7 @@ class ImportReport:
     sample: list[dict[str, Any]] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
     warnings: list[ImportProblem] = field(default_factory=list)
+    created_ids: list[int] = field(default_factory=list)
 
 
 def _plain(value: Any) -> Any:
@@ -133,6 +138,8 @@ def run_import(
     )
     outer.commit()
     report.committed = True
+    if len(report.created_ids) <= ASSIGN_INLINE:  # larger imports wait for the next run
+        assign_new_items(session, report.created_ids)
     return report
 
 
@@ -144,7 +151,7 @@ def _import_row(
     values.setdefault("source_kind", SOURCE_KINDS[fmt].value)
     savepoint = session.begin_nested()
     try:
-        _item, action = service.save_feedback(session, actor, values, create_accounts=True)
+        item, action = service.save_feedback(session, actor, values, create_accounts=True)
     except PilothouseError as exc:
         savepoint.rollback()
         problems = [
@@ -155,3 +162,5 @@ def _import_row(
         return
     savepoint.commit()
     setattr(report, action, getattr(report, action) + 1)
+    if action == "created":
+        report.created_ids.append(item.id)

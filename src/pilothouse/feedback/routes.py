@@ -28,6 +28,7 @@ from pilothouse.feedback.schemas import (
     LinkList,
     LinkRead,
 )
+from pilothouse.feedback.synthesis_service import assign_new_items
 from pilothouse.web.deps import EditorWrite, PageParams, SessionDep, Viewer
 
 __all__ = ["feedback_filter", "router"]
@@ -129,6 +130,7 @@ def _batch(session: Session, actor: Actor, raw_items: Any) -> FeedbackBatchRead:
             "nothing was stored",
             errors=errors,
         )
+    assign_new_items(session, [i.id for i in stored])
     return FeedbackBatchRead(items=[FeedbackRead.model_validate(i) for i in stored], **counts)
 
 
@@ -151,6 +153,7 @@ def create_feedback(
     if values is None:
         raise ValidationFailed(f"{errors[0].field}: {errors[0].message}", errors=errors)
     item, _action = service.save_feedback(session, principal.actor, values, create_accounts=False)
+    assign_new_items(session, [item.id])  # into the nearest theme, once themes exist
     return FeedbackRead.model_validate(item)
 
 

@@ -165,5 +165,6 @@ def test_demo_feedback_is_real_and_idempotent(runtime: Runtime) -> None:
     with runtime.database.session() as session:
         first = load_demo_feedback(session, CLI, runtime)
     assert 1400 <= first.added["feedback items"] <= 1600
+    assert 60 <= first.added["feedback themes"] <= 160  # 77 intents and the reviews
     with runtime.database.session() as session:
         assert load_demo_feedback(session, CLI, runtime).added == {}

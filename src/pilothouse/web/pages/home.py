@@ -7,6 +7,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from pilothouse.core.models import Event, ProductArea, User
+from pilothouse.feedback.insights_queries import spike_alerts
 from pilothouse.web.deps import SessionDep, Viewer
 from pilothouse.web.templating import render
 
@@ -34,4 +35,6 @@ def home(request: Request, principal: Viewer, session: SessionDep) -> Response:
             .limit(8)
         )
     )
-    return render(request, "home.html", {"counts": counts, "my_areas": my_areas, "recent": recent})
+    context = {"counts": counts, "my_areas": my_areas, "recent": recent}
+    context["feedback_spikes"] = spike_alerts(session)  # themes rising above their baseline
+    return render(request, "home.html", context)

@@ -1,0 +1,173 @@
+"""Stored embeddings: one float32 vector per feedback item and model, computed once.
+
+A vector is kept as the raw little-endian float32 bytes of the unit vector
+(1,536 bytes for MiniLM's 384 dimensions): compact, identical on SQLite and
+PostgreSQL, and read back with one ``numpy.frombuffer``. Each row carries the
+sha256 of the text it was made from, so an edited item is embedded again and an
+unchanged one never is.
+
+The embedding model is a lazily loaded, process-wide singleton per model
+configuration: loading costs about half a second (sha256 check and ONNX
+session), embedding one short text a few milliseconds. Every web worker and
+job worker loads its own copy; the model is read-only, so nothing is shared
+that workers could disagree about.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pilothouse.feedback.models import FeedbackEmbedding, FeedbackItem
+from pilothouse.feedback.synthesis import EmbedderConfig, OnnxEmbedder
+from pilothouse.feedback.synthesis.embedders import Embedder, normalize_rows
+
+__all__ = [
+    "BATCH",
+    "embedder",
+    "embedder_is_loaded",
+    "ensure_embeddings",
+    "from_bytes",
+    "item_text",
+    "load_vectors",
+    "text_hash",
+    "to_bytes",
+]
+
+#: Texts embedded and stored per step (one progress tick each).
+BATCH = 64
+
+_lock = threading.Lock()
+_embedders: dict[EmbedderConfig, Embedder] = {}
+
+Progress = Callable[[int, int | None, str], None]
+
+
+def embedder(config: EmbedderConfig | None = None) -> Embedder:
+    """The process-wide MiniLM embedder, loaded on first use.
+
+    Raises:
+        ModelUnavailableError: The model package is missing or does not match its pin.
+    """
+    config = config or EmbedderConfig(backend="minilm")
+    found = _embedders.get(config)
+    if found is not None:
+        return found
+    with _lock:
+        if config not in _embedders:
+            _embedders[config] = OnnxEmbedder(config)
+        return _embedders[config]
+
+
+def embedder_is_loaded(config: EmbedderConfig | None = None) -> bool:
+    """Whether :func:`embedder` would answer without loading the model."""
+    return (config or EmbedderConfig(backend="minilm")) in _embedders
+
+
+def item_text(item: FeedbackItem) -> str:
+    """What is embedded: the title (when there is one) and the text."""
+    title = (item.title or "").strip()
+    text = (item.text or "").strip()
+    return f"{title}. {text}" if title and title not in text else text
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    """A vector as little-endian float32 bytes."""
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def from_bytes(raw: bytes, dim: int | None = None) -> np.ndarray:
+    vector = np.frombuffer(raw, dtype="<f4").astype(np.float32)
+    if dim is not None and vector.size != dim:
+        raise ValueError(f"stored vector has {vector.size} values, expected {dim}")
+    return vector
+
+
+def load_vectors(
+    session: Session, model_id: str, item_ids: Iterable[int] | None = None
+) -> dict[int, np.ndarray]:
+    """Stored vectors of ``model_id``, by item id (all items when ``item_ids`` is None)."""
+    query = select(FeedbackEmbedding.item_id, FeedbackEmbedding.vector).where(
+        FeedbackEmbedding.model_id == model_id
+    )
+    if item_ids is not None:
+        wanted = sorted(set(item_ids))
+        out: dict[int, np.ndarray] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = session.execute(query.where(FeedbackEmbedding.item_id.in_(chunk)))
+            out.update({item_id: from_bytes(raw) for item_id, raw in rows})
+        return out
+    return {item_id: from_bytes(raw) for item_id, raw in session.execute(query)}
+
+
+def ensure_embeddings(
+    session: Session,
+    items: Sequence[FeedbackItem],
+    model: Embedder,
+    progress: Progress | None = None,
+) -> tuple[dict[int, np.ndarray], list[int]]:
+    """Vectors of ``items``, embedding only those with no vector for their current text.
+
+    Returns:
+        The vector of every item by id, and the ids embedded now (new or edited).
+    """
+    stored = _stored_rows(session, model.model_id, [i.id for i in items])
+    texts = {item.id: item_text(item) for item in items}
+    hashes = {item_id: text_hash(text) for item_id, text in texts.items()}
+    missing = [i.id for i in items if i.id not in stored or stored[i.id].text_hash != hashes[i.id]]
+    fresh = set(missing)
+    vectors = {
+        item_id: from_bytes(row.vector)
+        for item_id, row in stored.items()
+        if item_id in texts and item_id not in fresh
+    }
+    total = len(missing)
+    if progress:
+        progress(0, total, "embedding")
+    for start in range(0, total, BATCH):
+        chunk = missing[start : start + BATCH]
+        matrix = normalize_rows(model.embed([texts[i] for i in chunk]))
+        for item_id, vector in zip(chunk, matrix, strict=True):
+            _store(session, stored.get(item_id), item_id, model, vector, hashes[item_id])
+            vectors[item_id] = vector
+        session.flush()
+        if progress:
+            progress(min(start + BATCH, total), total, "embedding")
+    return vectors, missing
+
+
+def _stored_rows(
+    session: Session, model_id: str, item_ids: Sequence[int]
+) -> dict[int, FeedbackEmbedding]:
+    query = select(FeedbackEmbedding).where(FeedbackEmbedding.model_id == model_id)
+    if len(item_ids) > 500:  # a whole corpus: one scan beats thousands of IN lists
+        return {row.item_id: row for row in session.scalars(query)}
+    rows = session.scalars(query.where(FeedbackEmbedding.item_id.in_(list(item_ids))))
+    return {row.item_id: row for row in rows}
+
+
+def _store(
+    session: Session,
+    row: FeedbackEmbedding | None,
+    item_id: int,
+    model: Embedder,
+    vector: np.ndarray,
+    digest: str,
+) -> None:
+    if row is None:
+        row = FeedbackEmbedding(item_id=item_id, model_id=model.model_id)
+        session.add(row)
+    row.dim = int(vector.size)
+    row.vector = to_bytes(vector)
+    row.text_hash = digest
+    row.processed = False

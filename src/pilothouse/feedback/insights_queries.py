@@ -1,0 +1,317 @@
+"""The database side of the insights: gather plain facts, hand them to :mod:`insights`.
+
+Filters (source, source kind, segment, plan, product area, date range) narrow the
+items counted. The weekly series behind trend and spike detection always cover the
+weeks before the range's end, so narrowing the dates changes the counts but not the
+baseline a spike is measured against. Theme membership and labels come from the
+themes service (:mod:`pilothouse.feedback.themes`); accounts from the item's account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pilothouse.accounts.models import CustomerAccount
+from pilothouse.core.errors import FieldError, NotFound, ValidationFailed
+from pilothouse.core.links import ObjectRef, links_of
+from pilothouse.core.models import Link
+from pilothouse.feedback import insights, service, themes
+from pilothouse.feedback.models import FeedbackItem, SourceKind
+
+__all__ = [
+    "THEME_OBJECT_TYPE",
+    "InsightFilter",
+    "Suggestion",
+    "filter_from_params",
+    "item_facts",
+    "items_by_ids",
+    "linked_roadmap_items",
+    "segment_and_plan_choices",
+    "spike_alerts",
+    "suggest_roadmap_items",
+    "theme_insights",
+    "theme_ref",
+    "theme_volume",
+]
+
+THEME_OBJECT_TYPE = themes.THEME_OBJECT_TYPE
+HISTORY_WEEKS = 13
+
+
+@dataclass(frozen=True)
+class InsightFilter:
+    """Which items count. ``until`` is exclusive; ``product_area`` is an id, slug or name."""
+
+    source: str | None = None
+    source_kind: SourceKind | None = None
+    segment: str | None = None
+    plan: str | None = None
+    product_area: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def as_of(self) -> datetime:
+        """The moment trend and spikes are measured at: the range's end, or now."""
+        now = datetime.now(UTC)
+        return min(self.until - timedelta(microseconds=1), now) if self.until else now
+
+
+def _day(raw: str | None, field: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationFailed(
+            f"{field}: a date (YYYY-MM-DD) expected, got {raw!r}",
+            errors=[FieldError(field, "a date YYYY-MM-DD")],
+        ) from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def filter_from_params(params: dict[str, str | None]) -> InsightFilter:
+    """An :class:`InsightFilter` from query parameters (``start``/``end`` are inclusive days)."""
+    kind = params.get("source_kind") or None
+    try:
+        source_kind = SourceKind(kind) if kind else None
+    except ValueError:
+        raise ValidationFailed(
+            f"source_kind: unknown source kind {kind!r}",
+            errors=[FieldError("source_kind", "unknown")],
+        ) from None
+    end = _day(params.get("end"), "end")
+    return InsightFilter(
+        source=params.get("source") or None,
+        source_kind=source_kind,
+        segment=params.get("segment") or None,
+        plan=params.get("plan") or None,
+        product_area=params.get("product_area") or None,
+        since=_day(params.get("start"), "start"),
+        until=end + timedelta(days=1) if end else None,
+    )
+
+
+def _fact(item: FeedbackItem, theme_id: int | None) -> insights.ItemFact:
+    account = item.account
+    return insights.ItemFact(
+        item_id=item.id,
+        theme_id=theme_id,
+        created_at=item.created_at,
+        account_id=item.account_id,
+        arr_cents=account.arr_cents if account else None,
+        sentiment=item.sentiment.value if item.sentiment else None,
+        segment=account.segment if account else None,
+        plan=account.plan if account else None,
+    )
+
+
+def item_facts(
+    session: Session, where: InsightFilter, *, since: datetime | None = None
+) -> list[insights.ItemFact]:
+    """Facts of the items matching ``where`` (dates: ``since`` overrides ``where.since``)."""
+    base = service.FeedbackFilter(
+        source=where.source,
+        source_kind=where.source_kind,
+        product_area=where.product_area,
+        since=since if since is not None else where.since,
+        until=where.until,
+    )
+    columns = (
+        FeedbackItem.id,
+        FeedbackItem.created_at,
+        FeedbackItem.account_id,
+        FeedbackItem.sentiment,
+        CustomerAccount.arr_cents,
+        CustomerAccount.segment,
+        CustomerAccount.plan,
+    )
+    query = (
+        service.filtered_query(session, base)
+        .with_only_columns(*columns)
+        .select_from(FeedbackItem)
+        .outerjoin(CustomerAccount, FeedbackItem.account_id == CustomerAccount.id)
+    )
+    if where.segment:
+        query = query.where(CustomerAccount.segment == where.segment)
+    if where.plan:
+        query = query.where(CustomerAccount.plan == where.plan)
+    rows = session.execute(query.order_by(FeedbackItem.id)).all()
+    membership = themes.theme_of_items(session, [r[0] for r in rows]) if rows else {}
+    return [
+        insights.ItemFact(
+            item_id=item_id,
+            theme_id=membership.get(item_id, (None, ""))[0],
+            created_at=created_at,
+            account_id=account_id,
+            arr_cents=arr_cents,
+            sentiment=sentiment.value if sentiment else None,
+            segment=segment,
+            plan=plan,
+        )
+        for item_id, created_at, account_id, sentiment, arr_cents, segment, plan in rows
+    ]
+
+
+def items_by_ids(session: Session, item_ids: Sequence[int]) -> list[FeedbackItem]:
+    """The items with these ids, in the order given (unknown ids left out), 500 per query."""
+    found: dict[int, FeedbackItem] = {}
+    wanted = list(dict.fromkeys(int(i) for i in item_ids))
+    for start in range(0, len(wanted), 500):
+        query = select(FeedbackItem).where(FeedbackItem.id.in_(wanted[start : start + 500]))
+        found.update((item.id, item) for item in session.scalars(query).unique())
+    return [found[i] for i in wanted if i in found]
+
+
+def _infos(summaries: Sequence[themes.ThemeSummary]) -> list[insights.ThemeInfo]:
+    return [insights.ThemeInfo(s.id, s.label, s.description, s.created_at) for s in summaries]
+
+
+def _history_since(as_of: datetime) -> datetime:
+    """The start of the weeks trend and spike detection look at."""
+    first = insights.week_start(as_of) - timedelta(weeks=HISTORY_WEEKS - 1)
+    return datetime(first.year, first.month, first.day, tzinfo=UTC)
+
+
+def theme_insights(
+    session: Session, where: InsightFilter, *, include_hidden: bool = False, sort: str = "volume"
+) -> list[insights.ThemeStats]:
+    """Every theme with its numbers under ``where``, ranked by ``sort``.
+
+    Themes with no matching item are left out when any filter is set.
+    """
+    summaries = themes.list_themes(session, include_hidden=include_hidden)
+    as_of = where.as_of
+    history = item_facts(session, where, since=_history_since(as_of))
+    stats = insights.theme_stats(
+        item_facts(session, where), _infos(summaries), as_of, history=history
+    )
+    if where != InsightFilter():
+        stats = [s for s in stats if s.item_count]
+    return insights.rank_themes(stats, sort)
+
+
+def spike_alerts(session: Session, *, limit: int = 5) -> list[insights.ThemeStats]:
+    """Themes whose current week is a significant spike, largest first (for the home page).
+
+    Reads only the weeks the test needs, so the home page stays fast on a large inbox.
+    """
+    summaries = themes.list_themes(session)
+    if not summaries:
+        return []
+    as_of = datetime.now(UTC)
+    history = item_facts(session, InsightFilter(), since=_history_since(as_of))
+    stats = insights.theme_stats(history, _infos(summaries), as_of)
+    spiking = [s for s in stats if s.spike is not None and s.spike.flagged]
+    return sorted(spiking, key=lambda s: s.spike.q_value if s.spike else 1.0)[:limit]
+
+
+MAX_CHART_WEEKS = 156
+
+
+def theme_volume(
+    session: Session, theme_id: int, *, weeks: int = 26
+) -> tuple[insights.ThemeStats, list[insights.ItemFact]]:
+    """One theme's numbers over every item, with weekly volume for the chart.
+
+    The chart covers at least ``weeks`` weeks, back to the theme's first item when
+    that is older (up to three years).
+    """
+    summary = themes.get_theme(session, theme_id)
+    facts = [
+        _fact(i, theme_id) for i in items_by_ids(session, themes.theme_item_ids(session, theme_id))
+    ]
+    now = datetime.now(UTC)
+    if facts:
+        first = min(insights.week_start(f.created_at) for f in facts)
+        weeks = max(weeks, (insights.week_start(now) - first).days // 7 + 1)
+    info = insights.ThemeInfo(theme_id, summary.label)
+    [stats] = insights.theme_stats(facts, [info], now, weeks=min(weeks, MAX_CHART_WEEKS))
+    return stats, facts
+
+
+def segment_and_plan_choices(session: Session) -> tuple[list[str], list[str]]:
+    """The segments and plans accounts have, for the filter menus."""
+    rows = session.execute(select(CustomerAccount.segment, CustomerAccount.plan).distinct())
+    segments, plans = set(), set()
+    for segment, plan in rows:
+        if segment:
+            segments.add(segment)
+        if plan:
+            plans.add(plan)
+    return sorted(segments), sorted(plans)
+
+
+# --- roadmap links -------------------------------------------------------------------------
+
+
+def theme_ref(theme_id: int) -> ObjectRef:
+    return ObjectRef(THEME_OBJECT_TYPE, str(theme_id))
+
+
+def linked_roadmap_items(session: Session, theme_id: int) -> list[tuple[Link, Any]]:
+    """The roadmap items the theme is linked to (core links), with the items."""
+    from pilothouse.roadmap import items as roadmap_items
+
+    out = []
+    for link in links_of(session, theme_ref(theme_id)):
+        if link.from_type == THEME_OBJECT_TYPE and link.to_type == roadmap_items.ITEM_OBJECT_TYPE:
+            try:
+                out.append((link, roadmap_items.find_item(session, link.to_id)))
+            except NotFound:
+                continue
+    return out
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    item_id: int
+    key: str
+    title: str
+    score: float
+
+
+def _theme_vectors(session: Session, model: Any, theme_id: int, head: str) -> np.ndarray:
+    """The theme's label/description vector and its items' stored vectors (embedded if missing)."""
+    from pilothouse.feedback import embeddings
+
+    ids = themes.theme_item_ids(session, theme_id)[:200]
+    stored = embeddings.load_vectors(session, model.model_id, ids)
+    missing = [i for i in ids if i not in stored][:64]
+    texts = [embeddings.item_text(item) for item in items_by_ids(session, missing)]
+    fresh = list(np.asarray(model.embed([head, *texts]), dtype=float))
+    return np.vstack([*fresh, *(np.asarray(v, dtype=float) for v in stored.values())])
+
+
+def suggest_roadmap_items(
+    session: Session, theme_id: int, *, limit: int = 5, embedder: Any = None
+) -> list[Suggestion]:
+    """Roadmap items most similar to the theme, not yet linked, by cosine to its centroid.
+
+    The centroid is the mean of the unit vectors of the theme's label, description
+    and keywords and of its items (their stored vectors, from the same embedder
+    synthesis uses); roadmap items are embedded as ``title. description``.
+    """
+    from pilothouse.feedback import embeddings
+    from pilothouse.roadmap.listing import ItemFilter, filtered_items
+
+    detail = themes.get_theme(session, theme_id)
+    linked = {item.id for _, item in linked_roadmap_items(session, theme_id)}
+    candidates = [c for c in filtered_items(session, ItemFilter()) if c.id not in linked]
+    if not candidates:
+        return []
+    model = embedder or embeddings.embedder()
+    head = ". ".join(p for p in (detail.label, detail.description, " ".join(detail.keywords)) if p)
+    centroid = _theme_vectors(session, model, theme_id, head).mean(axis=0)
+    texts = [f"{c.title}. {c.description}"[:1000] for c in candidates]
+    vectors = np.asarray(model.embed(texts), dtype=float)
+    ranked = insights.cosine_rank(centroid, vectors, [c.id for c in candidates], limit=limit)
+    by_id = {c.id: c for c in candidates}
+    return [Suggestion(i, by_id[i].key, by_id[i].title, score) for i, score in ranked]

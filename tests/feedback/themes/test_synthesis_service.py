@@ -1,0 +1,77 @@
+"""Synthesis of stored feedback: themes recover intents, tiny corpora say so, runs add."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import func, select
+from tests.feedback.themes.conftest import CLI, load_corpus
+
+from pilothouse.core.models import Event
+from pilothouse.core.runtime import Runtime
+from pilothouse.feedback import service, themes
+from pilothouse.feedback.models import FeedbackEmbedding, FeedbackItem, FeedbackSynthesisRun
+from pilothouse.feedback.synthesis_service import assign_new_item, synthesize_feedback
+
+
+def _purity(runtime: Runtime, truth: dict[int, str]) -> tuple[float, int]:
+    """Share of items whose theme's majority intent is their own, and the number of themes."""
+    with runtime.database.session() as session:
+        listed = themes.list_themes(session)
+        hits = 0
+        for theme in listed:
+            counts = Counter(truth[i] for i in themes.theme_item_ids(session, theme.id))
+            hits += counts.most_common(1)[0][1]
+    return hits / len(truth), len(listed)
+
+
+def test_first_run_finds_the_intents(runtime: Runtime, corpus) -> None:
+    truth = load_corpus(runtime, corpus)
+    ticks: list[tuple[int, int | None, str]] = []
+    report = synthesize_feedback(runtime, CLI, progress=lambda *a: ticks.append(a))
+    assert report.ok and report.mode == "first", report
+    assert report.embedded == report.items == len(truth) == 150
+    purity, count = _purity(runtime, truth)
+    assert purity >= 0.9 and 4 <= count <= 8, (purity, count)
+    assert ticks[0] == (0, 150, "embedding") and (150, 150, "embedding") in ticks
+    with runtime.database.session() as session:
+        stored = session.scalar(select(func.count()).select_from(FeedbackEmbedding))
+        assert stored == 150
+        assert session.scalar(select(func.count()).where(FeedbackItem.sentiment.is_(None))) == 0
+        run = session.scalar(select(FeedbackSynthesisRun))
+        assert run is not None and run.status == "done" and run.themes_created == count
+        detail = themes.get_theme(session, themes.list_themes(session)[0].id)
+        assert detail.label and detail.keywords and len(detail.quotes) == 3
+        assert detail.summary.startswith(f"{detail.item_count} items.")
+        names = set(session.scalars(select(Event.name)))
+        assert {"feedback.synthesized", "feedback.theme_created"} <= names
+    again = synthesize_feedback(runtime, CLI)  # nothing new: nothing embedded, nothing moved
+    assert again.mode == "incremental" and again.embedded == 0 and again.assigned == 0
+
+
+def test_tiny_and_empty_corpus_say_so(runtime: Runtime, corpus) -> None:
+    empty = synthesize_feedback(runtime, CLI)
+    assert empty.status == "empty" and "corpus too small (0 items" in empty.message
+    load_corpus(runtime, corpus[:4])
+    tiny = synthesize_feedback(runtime, CLI)
+    assert tiny.status == "too_small" and not tiny.ok
+    assert "corpus too small (4 items with text, need ≥ 10)" in tiny.message
+    with runtime.database.session() as session:
+        assert themes.list_themes(session) == []
+
+
+def test_new_item_is_assigned_incrementally(runtime: Runtime, corpus) -> None:
+    truth = load_corpus(runtime, corpus)
+    synthesize_feedback(runtime, CLI)
+    with runtime.database.session() as session:
+        home = {}
+        for theme in themes.list_themes(session):
+            counts = Counter(truth[i] for i in themes.theme_item_ids(session, theme.id))
+            home[counts.most_common(1)[0][0]] = theme.id
+        item = service.create_feedback(
+            session, CLI, {"text": "My new card still has not arrived, when will it come?"}
+        )
+        theme_id = assign_new_item(session, item.id)
+        assert theme_id == home["card_arrival"]
+        assert themes.theme_of_items(session, [item.id])[item.id][0] == theme_id
+        assert item.sentiment is not None
