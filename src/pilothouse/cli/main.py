@@ -11,6 +11,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from pilothouse import __version__
 from pilothouse.cli import accounts, events, experiments, feedback, metrics, people, roadmap, tokens
+from pilothouse.cli import decisions as decisions_cli
+from pilothouse.cli import jobs as jobs_cli
+from pilothouse.cli import launches as launches_cli
 from pilothouse.cli.common import cli_errors, open_runtime
 from pilothouse.core.actor import Actor
 from pilothouse.core.config import SECRET_FIELDS, Settings
@@ -32,6 +35,9 @@ app.add_typer(metrics.app, name="metrics")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(feedback.app, name="feedback")
 app.add_typer(accounts.app, name="accounts")
+app.add_typer(launches_cli.app, name="launches")
+app.add_typer(decisions_cli.app, name="decisions")
+app.add_typer(jobs_cli.app, name="jobs")
 app.command("init")(people.init)
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)

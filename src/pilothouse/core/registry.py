@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["MODEL_MODULES", "import_all_models"]
+__all__ = ["JOB_MODULES", "MODEL_MODULES", "import_all_models"]
 
 #: One module per domain that defines tables; a domain adds its own line here.
 MODEL_MODULES: tuple[str, ...] = (
     "pilothouse.core.models",
+    "pilothouse.core.job_models",
     "pilothouse.accounts.models",
     "pilothouse.metrics.models",
     "pilothouse.roadmap.models",
     "pilothouse.experiments.models",
     "pilothouse.feedback.models",
+    "pilothouse.decisions.models",
+    "pilothouse.launches.models",
+)
+
+#: Modules that register job handlers (``core.jobs.job_handler``); a domain adds its line.
+JOB_MODULES: tuple[str, ...] = (
+    "pilothouse.core.job_builtins",
+    "pilothouse.experiments.jobs",
+    "pilothouse.feedback.jobs",
 )
 
 

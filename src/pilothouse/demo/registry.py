@@ -36,9 +36,11 @@ class DemoStep:
 def demo_steps() -> list[DemoStep]:
     """Every demo step in the order it runs; later domains rely on the people and areas of
     ``core``. Built on call, so domain modules can import this module without a cycle."""
+    from pilothouse.decisions.demo import load_demo_decisions
     from pilothouse.demo.core_data import load_people_and_areas
     from pilothouse.experiments.demo import load_demo_experiments
     from pilothouse.feedback.demo import load_demo_feedback
+    from pilothouse.launches.demo import load_demo_launches
     from pilothouse.metrics.demo import load_demo_events
     from pilothouse.roadmap.demo import load_demo_roadmap
 
@@ -47,7 +49,9 @@ def demo_steps() -> list[DemoStep]:
         DemoStep("events", "120 days of product events, accounts and contacts", load_demo_events),
         DemoStep("experiments", "A/B tests from public data, analysed", load_demo_experiments),
         DemoStep("roadmap", "objectives, key results and a scored roadmap", load_demo_roadmap),
+        DemoStep("launches", "two launch templates and four launches", load_demo_launches),
         DemoStep("feedback", "1,500 customer feedback items from public data", load_demo_feedback),
+        DemoStep("decisions", "decisions about the roadmap and tests", load_demo_decisions),
     ]
 
 

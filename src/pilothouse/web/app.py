@@ -13,11 +13,15 @@ from starlette.concurrency import run_in_threadpool
 
 from pilothouse import __version__
 from pilothouse.core.config import Settings
+from pilothouse.core.job_queue import inprocess_jobs
 from pilothouse.core.migrate import upgrade
 from pilothouse.core.runtime import Runtime
+from pilothouse.decisions.pages import router as decisions_pages
 from pilothouse.experiments.pages import router as experiments_pages
 from pilothouse.feedback.pages import router as feedback_pages
+from pilothouse.launches.pages import router as launches_pages
 from pilothouse.metrics.pages import router as metrics_pages
+from pilothouse.roadmap.pages import router as roadmap_pages
 from pilothouse.web.api import api_router
 from pilothouse.web.api.docs import router as docs_router
 from pilothouse.web.api.health import router as health_router
@@ -32,7 +36,8 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 #: Each domain keeps its pages' templates in ``<domain>/templates/<domain>/``.
 DOMAIN_TEMPLATES = [
-    PACKAGE_DIR / domain / "templates" for domain in ("metrics", "experiments", "feedback")
+    PACKAGE_DIR / domain / "templates"
+    for domain in ("metrics", "experiments", "feedback", "roadmap", "launches", "decisions")
 ]
 API_DESCRIPTION = """\
 The Pilothouse JSON API. Authenticate with a personal API token
@@ -58,7 +63,8 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             await run_in_threadpool(upgrade, runtime.database)
-        yield
+        async with inprocess_jobs(runtime):  # job threads, when jobs_mode is inprocess
+            yield
 
     app = FastAPI(
         title="Pilothouse",
@@ -79,6 +85,9 @@ def create_app(
     app.include_router(metrics_pages)
     app.include_router(experiments_pages)
     app.include_router(feedback_pages)
+    app.include_router(decisions_pages)
+    app.include_router(launches_pages)
+    app.include_router(roadmap_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)

@@ -22,9 +22,14 @@ NAV: list[NavItem] = [
     NavItem("Metrics", "/metrics"),
     NavItem("Experiments", "/experiments"),
     NavItem("Feedback", "/feedback"),
+    NavItem("Roadmap", "/roadmap"),
+    NavItem("Launches", "/launches"),
+    NavItem("Decisions", "/decisions"),
     NavItem("Product areas", "/areas"),
+    NavItem("Jobs", "/jobs"),
     NavItem("Users", "/admin/users", Role.admin),
     NavItem("Audit log", "/admin/audit", Role.admin),
+    NavItem("Settings", "/admin/settings", Role.admin),
 ]
 
 

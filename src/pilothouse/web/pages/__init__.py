@@ -3,9 +3,13 @@
 from fastapi import APIRouter
 
 from pilothouse.web.pages import account, admin, areas, auth, home
+from pilothouse.web.pages import jobs as jobs_pages
+from pilothouse.web.pages import workspace as workspace_pages
 
 __all__ = ["pages_router"]
 
 pages_router = APIRouter(include_in_schema=False)
 for module in (auth, home, areas, admin, account):
     pages_router.include_router(module.router)
+pages_router.include_router(jobs_pages.router)
+pages_router.include_router(workspace_pages.router)
