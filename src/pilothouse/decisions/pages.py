@@ -10,7 +10,7 @@ import json
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -21,7 +21,7 @@ from pilothouse.core.pagination import PageRequest
 from pilothouse.decisions import history, linking, service
 from pilothouse.decisions.models import Decision, DecisionStatus
 from pilothouse.decisions.search import DecisionFilter, list_decisions
-from pilothouse.decisions.targets import TARGET_TYPES
+from pilothouse.decisions.targets import TARGET_TYPES, Target, canonical_ref, describe, parse_ref
 from pilothouse.web.deps import EditorWrite, SessionDep, Viewer
 from pilothouse.web.templating import flash_redirect, render
 
@@ -119,9 +119,29 @@ def list_page(
     )
 
 
+MAX_PREFILLED_LINKS = 10
+
+
+def _prefilled(session: Session, refs: list[str]) -> list[Target]:
+    """What ``/decisions/new?link=experiment:7`` is about, checked and labelled, so a
+    "Record a decision" link on another page starts the decision linked to its object."""
+    found = []
+    for text in dict.fromkeys(refs[:MAX_PREFILLED_LINKS]):
+        ref = canonical_ref(session, parse_ref(text, "link"), "link")
+        found.append(describe(session, ref))
+    return found
+
+
 @router.get("/new")
-def new_page(request: Request, _principal: EditorWrite, session: SessionDep) -> Response:
-    return render(request, "decisions/form.html", {"d": None, **_choices(session)})
+def new_page(
+    request: Request,
+    _principal: EditorWrite,
+    session: SessionDep,
+    link: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults
+) -> Response:
+    """The blank form; each ``link=TYPE:ID`` (say ``experiment:7``) is linked on save."""
+    about = _prefilled(session, link)
+    return render(request, "decisions/form.html", {"d": None, "about": about, **_choices(session)})
 
 
 @router.post("")
@@ -141,6 +161,7 @@ def create_from_form(
     option_name: Many = [],  # noqa: B006 - FastAPI copies defaults per request
     option_pros: Many = [],  # noqa: B006
     option_cons: Many = [],  # noqa: B006
+    link: Many = [],  # noqa: B006 - TYPE:ID of what it is about (prefilled by /new?link=)
 ) -> Response:
     values = _form_values(
         title,
@@ -155,7 +176,7 @@ def create_from_form(
         _options(option_name, option_pros, option_cons),
     )
     values["status"] = status
-    decision = service.create_decision(session, principal.actor, values)
+    decision = service.create_decision(session, principal.actor, values, links=link)
     return flash_redirect(f"/decisions/{decision.key}", f"Recorded {decision.key}.")
 
 

@@ -207,8 +207,44 @@ def _mark_features_launched(session: Session, actor: Actor, launch: Launch) -> N
             roadmap_items.update_item(session, actor, item, {"status": target.key})
 
 
+def _ga_warnings(session: Session, launch: Launch) -> list[str]:
+    """Running linked experiments, when this advance passes the GA gate (into the last
+    stage): kept on the ``launch.stage_changed`` event as ``warnings``, never a block."""
+    from pilothouse.launches import cross_links
+
+    if launch.current_stage != cross_links.ga_gate_position(launch):
+        return []
+    return cross_links.running_warnings(cross_links.linked_experiments(session, launch))
+
+
+def _record_stage_change(
+    session: Session, actor: Actor, launch: Launch, before: dict[str, Any], warnings: list[str]
+) -> None:
+    after: dict[str, Any] = {
+        "stage": launch.stages[launch.current_stage].name,
+        "status": launch.status.value,
+    }
+    if warnings:
+        after["warnings"] = warnings
+    record_change(
+        session,
+        actor,
+        object_type=LAUNCH_OBJECT_TYPE,
+        object_id=launch.id,
+        action=Action.updated,
+        label=launch_label(launch),
+        before=before,
+        after=after,
+        name="launch.stage_changed",
+    )
+
+
 def advance(session: Session, actor: Actor, launch: Launch) -> Launch:
-    """Move ``launch`` into its next stage, or refuse with the reasons (see the module)."""
+    """Move ``launch`` into its next stage, or refuse with the reasons (see the module).
+
+    A linked experiment still running when the GA gate is passed does not stop it; the
+    event records ``warnings`` (``["EXP-3 is still running"]``) so the choice is on file.
+    """
     actor.require(Role.editor, write=True)
     # Lock the row (PostgreSQL; SQLite transactions are serialised already), so two
     # clicks on "Pass gate" cannot both move the launch from the same stage.
@@ -226,6 +262,7 @@ def advance(session: Session, actor: Actor, launch: Launch) -> Launch:
     if problems:
         _refuse(session, actor, launch, problems)
     before = {"stage": launch.stages[launch.current_stage].name, "status": launch.status.value}
+    warnings = _ga_warnings(session, launch)
     now = utcnow()
     launch.stages[launch.current_stage].passed_at = now
     launch.current_stage += 1
@@ -235,17 +272,7 @@ def advance(session: Session, actor: Actor, launch: Launch) -> Launch:
     if final:
         launch.launched_at = now
     session.flush()
-    record_change(
-        session,
-        actor,
-        object_type=LAUNCH_OBJECT_TYPE,
-        object_id=launch.id,
-        action=Action.updated,
-        label=launch_label(launch),
-        before=before,
-        after={"stage": launch.stages[launch.current_stage].name, "status": launch.status.value},
-        name="launch.stage_changed",
-    )
+    _record_stage_change(session, actor, launch, before, warnings)
     if final:
         _mark_features_launched(session, actor, launch)
     return launch

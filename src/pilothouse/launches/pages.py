@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from pilothouse.core.models import ProductArea, User
 from pilothouse.core.pagination import PageRequest
 from pilothouse.core.runtime import Runtime
-from pilothouse.launches import blueprints, checklists, gates, launching, release_notes
+from pilothouse.launches import (
+    blueprints,
+    checklists,
+    cross_links,
+    gates,
+    launching,
+    release_notes,
+)
 from pilothouse.launches.calendar import month_calendar, parse_month
 from pilothouse.launches.common import find_launch, workspace_today
 from pilothouse.launches.models import ApprovalDecision, LaunchStatus
@@ -187,14 +194,46 @@ def launch_page(
             "people": _people(session),
             "areas": _areas(session),
             "area_id": launch.product_area_id,
+            "ga_position": cross_links.ga_gate_position(launch),
         },
     )
 
 
 @router.post("/launches/{key}/advance")
 def advance_form(key: str, principal: EditorWrite, session: SessionDep) -> Response:
+    """Pass the gate; passing GA with a linked experiment still running is allowed, and
+    the confirmation repeats the warning."""
     launch = gates.advance(session, principal.actor, find_launch(session, key))
-    return flash_redirect(f"/launches/{launch.key}", f"{launch.key} is now in {launch.stage.name}.")  # type: ignore[union-attr]
+    text = f"{launch.key} is now in {launch.stage.name}."  # type: ignore[union-attr]
+    if launch.status is LaunchStatus.launched:
+        running = cross_links.running_warnings(cross_links.linked_experiments(session, launch))
+        if running:
+            text += " Note: " + "; ".join(running) + "."
+    return flash_redirect(f"/launches/{launch.key}", text)
+
+
+@router.post("/launches/{key}/experiments")
+def link_experiment_form(
+    key: str,
+    principal: EditorWrite,
+    session: SessionDep,
+    experiment: Annotated[str, Form(min_length=1, max_length=32)],
+) -> Response:
+    launch = find_launch(session, key)
+    linked = cross_links.link_experiment(session, principal.actor, launch, experiment)
+    return flash_redirect(f"/launches/{launch.key}#experiments", f"Linked {linked}.")
+
+
+@router.post("/launches/{key}/experiments/remove")
+def unlink_experiment_form(
+    key: str,
+    principal: EditorWrite,
+    session: SessionDep,
+    experiment: Annotated[str, Form(min_length=1, max_length=32)],
+) -> Response:
+    launch = find_launch(session, key)
+    unlinked = cross_links.unlink_experiment(session, principal.actor, launch, experiment)
+    return flash_redirect(f"/launches/{launch.key}#experiments", f"Unlinked {unlinked}.")
 
 
 @router.post("/launches/{key}/edit")

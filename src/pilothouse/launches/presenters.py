@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pilothouse.core.models import User
+from pilothouse.launches import cross_links
 from pilothouse.launches import gates as gate_rules
 from pilothouse.launches.launching import features_of
 from pilothouse.launches.models import ApprovalDecision, Launch, LaunchStage, LaunchTemplate
 from pilothouse.launches.readiness import item_overdue, readiness_of
 from pilothouse.launches.schemas import (
     ApprovalRead,
+    DecisionBriefRead,
     FeatureRead,
     GateRead,
     ItemRead,
     LaunchBrief,
     LaunchRead,
+    LinkedExperimentRead,
     PersonRef,
     ReadinessRead,
     StageRead,
@@ -26,9 +30,21 @@ from pilothouse.launches.schemas import (
     TemplateItemRead,
     TemplateRead,
     TemplateStageRead,
+    VariationResultRead,
 )
 
-__all__ = ["launch_brief", "launch_read", "overdue_count", "person", "stage_state", "template_read"]
+if TYPE_CHECKING:
+    from pilothouse.experiments.experiment_links import ExperimentSummary
+
+__all__ = [
+    "experiment_read",
+    "launch_brief",
+    "launch_read",
+    "overdue_count",
+    "person",
+    "stage_state",
+    "template_read",
+]
 
 
 def person(user: User | None) -> PersonRef | None:
@@ -136,8 +152,48 @@ def launch_brief(launch: Launch, today: date) -> LaunchBrief:
     )
 
 
-def launch_read(session: Session, launch: Launch, today: date) -> LaunchRead:
+def experiment_read(summary: ExperimentSummary) -> LinkedExperimentRead:
+    return LinkedExperimentRead(
+        id=summary.id,
+        key=summary.key,
+        name=summary.name,
+        status=summary.status,
+        url=summary.url,
+        primary_metric=summary.primary_metric,
+        relative=summary.relative,
+        results=[
+            VariationResultRead.model_validate(r, from_attributes=True) for r in summary.results
+        ],
+        result_summary=summary.result_summary,
+        analysed_at=summary.analysed_at,
+    )
+
+
+def _readiness_read(launch: Launch, today: date) -> ReadinessRead:
     readiness = readiness_of(launch, today)
+    return ReadinessRead(
+        score=readiness.score,
+        base=round(readiness.base, 4),
+        penalty=readiness.penalty,
+        overdue_required=readiness.overdue_required,
+        overdue_optional=readiness.overdue_optional,
+    )
+
+
+def _loop_fields(session: Session, launch: Launch) -> dict[str, Any]:
+    """The launch's experiments, the decisions about it, and the GA-gate warnings."""
+    experiments = cross_links.linked_experiments(session, launch)
+    return {
+        "experiments": [experiment_read(e) for e in experiments],
+        "decisions": [
+            DecisionBriefRead.model_validate(d, from_attributes=True)
+            for d in cross_links.decisions_about_launch(session, launch)
+        ],
+        "warnings": cross_links.ga_warnings(launch, experiments),
+    }
+
+
+def launch_read(session: Session, launch: Launch, today: date) -> LaunchRead:
     return LaunchRead(
         id=launch.id,
         key=launch.key,
@@ -151,13 +207,7 @@ def launch_read(session: Session, launch: Launch, today: date) -> LaunchRead:
         owner=person(launch.owner),
         target_date=launch.target_date,
         launched_at=launch.launched_at,
-        readiness=ReadinessRead(
-            score=readiness.score,
-            base=round(readiness.base, 4),
-            penalty=readiness.penalty,
-            overdue_required=readiness.overdue_required,
-            overdue_optional=readiness.overdue_optional,
-        ),
+        readiness=_readiness_read(launch, today),
         blockers=[]
         if launch.current_stage >= len(launch.stages) - 1
         else [b.message for b in gate_rules.blockers(launch)],
@@ -172,6 +222,7 @@ def launch_read(session: Session, launch: Launch, today: date) -> LaunchRead:
             for f in features_of(session, launch)
         ],
         stages=[_stage(launch, s, today) for s in launch.stages],
+        **_loop_fields(session, launch),
         created_at=launch.created_at,
         updated_at=launch.updated_at,
     )

@@ -15,7 +15,14 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
 
 from pilothouse.core.runtime import Runtime
-from pilothouse.launches import blueprints, checklists, gates, launching, release_notes
+from pilothouse.launches import (
+    blueprints,
+    checklists,
+    cross_links,
+    gates,
+    launching,
+    release_notes,
+)
 from pilothouse.launches.calendar import month_calendar, parse_month
 from pilothouse.launches.common import find_launch, workspace_today
 from pilothouse.launches.models import ApprovalDecision, LaunchStatus
@@ -27,6 +34,7 @@ from pilothouse.launches.schemas import (
     ChangelogEntry,
     ChangelogRead,
     DecisionInput,
+    ExperimentLinkInput,
     FeatureInput,
     ItemUpdate,
     LaunchCreate,
@@ -205,6 +213,30 @@ def add_feature(
 @router.delete("/{key}/features/{feature}", status_code=204, summary="Detach a feature")
 def remove_feature(key: str, feature: str, principal: EditorWrite, session: SessionDep) -> Response:
     launching.remove_feature(session, principal.actor, find_launch(session, key), feature)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{key}/experiments", response_model=LaunchRead, status_code=201, summary="Link an experiment"
+)
+def link_experiment(
+    key: str,
+    body: ExperimentLinkInput,
+    principal: EditorWrite,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> LaunchRead:
+    """The same core link the experiment's page makes; linking twice changes nothing."""
+    launch = find_launch(session, key)
+    cross_links.link_experiment(session, principal.actor, launch, body.experiment)
+    return launch_read(session, launch, _today(runtime))
+
+
+@router.delete("/{key}/experiments/{experiment}", status_code=204, summary="Unlink an experiment")
+def unlink_experiment(
+    key: str, experiment: str, principal: EditorWrite, session: SessionDep
+) -> Response:
+    cross_links.unlink_experiment(session, principal.actor, find_launch(session, key), experiment)
     return Response(status_code=204)
 
 

@@ -20,7 +20,9 @@ __all__ = [
     "CalendarRead",
     "ChangelogEntry",
     "ChangelogRead",
+    "DecisionBriefRead",
     "DecisionInput",
+    "ExperimentLinkInput",
     "FeatureInput",
     "FeatureRead",
     "GateRead",
@@ -31,6 +33,7 @@ __all__ = [
     "LaunchList",
     "LaunchRead",
     "LaunchUpdate",
+    "LinkedExperimentRead",
     "PersonRef",
     "ReadinessRead",
     "ReleaseNotesRead",
@@ -47,6 +50,7 @@ __all__ = [
     "TemplateStageInput",
     "TemplateStageRead",
     "TemplateUpdate",
+    "VariationResultRead",
 ]
 
 Ref = int | str
@@ -241,6 +245,44 @@ class LaunchList(BaseModel):
     next_cursor: str | None
 
 
+class VariationResultRead(BaseModel):
+    """The primary metric's latest result for one treatment against the baseline."""
+
+    variation: str
+    effect: float | None
+    ci_low: float | None
+    ci_high: float | None
+    status: str | None = Field(description="better, worse or inconclusive.")
+    error: str | None
+
+
+class LinkedExperimentRead(BaseModel):
+    """An experiment linked to the launch (made from either side)."""
+
+    id: int
+    key: str
+    name: str
+    status: str = Field(description="draft, running, stopped or decided.")
+    url: str
+    primary_metric: str | None
+    relative: bool = Field(description="Effects are relative changes (0.03 = +3 %).")
+    results: list[VariationResultRead] = Field(
+        description="From the newest successful analysis; empty when never analysed."
+    )
+    result_summary: str | None
+    analysed_at: datetime | None
+
+
+class DecisionBriefRead(BaseModel):
+    """A decision-log entry linked to the launch."""
+
+    key: str
+    title: str
+    status: str
+    decided_on: date | None
+    url: str
+
+
 class LaunchRead(BaseModel):
     id: int
     key: str
@@ -258,12 +300,27 @@ class LaunchRead(BaseModel):
     blockers: list[str] = Field(description="What keeps the launch in its current stage.")
     features: list[FeatureRead]
     stages: list[StageRead]
+    experiments: list[LinkedExperimentRead] = Field(
+        default_factory=list, description="Experiments linked to the launch."
+    )
+    decisions: list[DecisionBriefRead] = Field(
+        default_factory=list, description="Decisions about the launch, newest first."
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Not blocking: linked experiments still running while the GA gate "
+        "(into the last stage) is ahead, e.g. 'EXP-3 is still running'.",
+    )
     created_at: datetime
     updated_at: datetime
 
 
 class FeatureInput(StrictInput):
     feature: Ref = Field(description="Roadmap item key or id.")
+
+
+class ExperimentLinkInput(StrictInput):
+    experiment: str = Field(min_length=1, max_length=32, description="Experiment key, e.g. EXP-3.")
 
 
 class DecisionInput(StrictInput):
