@@ -555,7 +555,11 @@ def test_token_list_table_and_tokens_of_a_deactivated_person(cli: Pilothouse) ->
 # --- demo ------------------------------------------------------------------------------------
 
 
-def test_demo_load_is_idempotent_and_prints_the_admin_password_once(cli: Pilothouse) -> None:
+def test_demo_load_is_idempotent_and_prints_the_admin_password_once(sqlite_cli: Pilothouse) -> None:
+    """The README's first command on the embedded default. Each domain's demo step is
+    tested on SQLite and PostgreSQL in that domain's tests; the whole demo through the
+    CLI (about a minute and a half) runs once, on SQLite."""
+    cli = sqlite_cli
     first = cli.run("demo", "load")  # migrates by itself
     notices = first.stdout.splitlines()
     assert len(notices) == 1, first

@@ -79,7 +79,9 @@ def test_api_docs_page_works_offline(browser: object, served: ServedApp) -> None
     try:
         page.goto("/api/v1/docs")
         expect(page.locator(".swagger-ui .info .title")).to_contain_text("Pilothouse")
-        expect(page.locator(".opblock-tag-section").first).to_be_visible()
+        # Swagger UI virtualises long operation lists (no tag sections then), so look for
+        # an operation block, which both layouts render.
+        expect(page.locator(".opblock").first).to_be_visible()
     finally:
         watched.close()
     assert watched.foreign == [], watched.foreign

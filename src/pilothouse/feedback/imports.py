@@ -32,7 +32,6 @@ from pilothouse.feedback.importers import (
     parse_file,
 )
 from pilothouse.feedback.models import SourceKind
-from pilothouse.feedback.synthesis_service import assign_new_items
 
 __all__ = ["MAX_IMPORT_ROWS", "ImportReport", "run_import"]
 
@@ -139,6 +138,10 @@ def run_import(
     outer.commit()
     report.committed = True
     if len(report.created_ids) <= ASSIGN_INLINE:  # larger imports wait for the next run
+        # Imported here: the synthesis engine (SciPy, ONNX) is only loaded when themes
+        # exist, so `pilothouse feedback import` and the API start quickly.
+        from pilothouse.feedback.synthesis_service import assign_new_items
+
         assign_new_items(session, report.created_ids)
     return report
 
