@@ -35,7 +35,7 @@ fi
 log "installing Pilothouse with test dependencies"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 \
     | grep -v "^WARNING: Location" || true
-"$VENV/bin/python" -c "import pilothouse, pytest, playwright" \
+"$VENV/bin/python" -c "import pilothouse, pytest, playwright, xdist" \
     || { echo "installation failed" >&2; exit 1; }
 
 # --- 2. chromium ---------------------------------------------------------------------
@@ -90,9 +90,17 @@ export PILOTHOUSE_TEST_DATABASE_URL="postgresql+psycopg://$PG_USER@127.0.0.1:$PG
 export PILOTHOUSE_TEST_CHROMIUM=/usr/bin/chromium
 
 # --- 4. the suite ------------------------------------------------------------------------
-log "running the test suite (SQLite and PostgreSQL)"
+# Two workers, a test file each at a time (module fixtures stay in one process; see
+# tests/conftest.py for the files that must share a worker): many tests wait on
+# subprocesses, PostgreSQL or the browser, so two workers keep both cores busy. PILOTHOUSE_TEST_WORKERS=0 runs everything in one process.
+WORKERS="${PILOTHOUSE_TEST_WORKERS:-2}"
+log "running the test suite (SQLite and PostgreSQL, $WORKERS workers)"
 set +e
-"$VENV/bin/python" -m pytest "$@"
+if [ "$WORKERS" = 0 ]; then
+    "$VENV/bin/python" -m pytest "$@"
+else
+    "$VENV/bin/python" -m pytest -n "$WORKERS" --dist loadgroup "$@"
+fi
 status=$?
 set -e
 if [ "$status" = 5 ]; then

@@ -35,11 +35,26 @@ BACKENDS = ["sqlite", "postgresql"]
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+#: Test files that start the process-wide embedded ClickHouse (chdb) or Spark session.
+#: Each engine allows one session per process, so under pytest-xdist they share one
+#: worker and run in collection order (experiments' module fixtures close before the
+#: metrics parity suite opens its session-wide ones), as in a one-process run.
+EMBEDDED_ENGINE_TESTS = (
+    "tests/experiments/analysis/test_analysis_engines.py",
+    "tests/metrics/parity/",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and callspec.params.get("backend") == "postgresql":
             item.add_marker(pytest.mark.postgresql)
+        # `--dist loadgroup` (scripts/test.sh): a file's tests stay in one worker, so
+        # module fixtures are built once; the embedded-engine files share one group.
+        path = item.nodeid.split("::", 1)[0]
+        engines = any(path.startswith(prefix) for prefix in EMBEDDED_ENGINE_TESTS)
+        item.add_marker(pytest.mark.xdist_group("embedded-engines" if engines else path))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -27,7 +27,11 @@ CONFIGURATION = DOCS / "configuration.md"
 CLI = DOCS / "cli.md"
 
 #: Read by the test suite, not by Pilothouse; documented under "Test runner".
-TEST_RUNNER_VARIABLES = {"PILOTHOUSE_TEST_DATABASE_URL", "PILOTHOUSE_TEST_CHROMIUM"}
+TEST_RUNNER_VARIABLES = {
+    "PILOTHOUSE_TEST_DATABASE_URL",
+    "PILOTHOUSE_TEST_CHROMIUM",
+    "PILOTHOUSE_TEST_WORKERS",
+}
 VARIABLE = re.compile(r"\bPILOTHOUSE_[A-Z0-9_]*[A-Z0-9]\b")
 
 
