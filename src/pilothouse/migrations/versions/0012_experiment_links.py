@@ -1,4 +1,7 @@
-"""Experiment templates and settings additions.
+"""No schema change (experiment templates and links use existing tables).
+
+Kept as an empty step because databases migrated during development may be at this
+revision; removing it would leave them at an unknown one.
 
 Revision ID: 0012
 Revises: 0011
@@ -14,7 +17,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass  # reserved; filled in by the domain that owns this revision
+    pass  # nothing to change
 
 
 def downgrade() -> None:
