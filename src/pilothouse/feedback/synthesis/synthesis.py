@@ -16,6 +16,7 @@ from pilothouse.feedback.synthesis import codes
 from pilothouse.feedback.synthesis.clustering import cluster
 from pilothouse.feedback.synthesis.config import SynthesisConfig
 from pilothouse.feedback.synthesis.embedders import normalize_rows
+from pilothouse.feedback.synthesis.graph import Neighbours
 from pilothouse.feedback.synthesis.labels import (
     ctfidf_keywords,
     make_label,
@@ -71,7 +72,10 @@ def build_themes(
 
 
 def synthesize(
-    texts: Sequence[str], vectors: np.ndarray, config: SynthesisConfig | None = None
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    config: SynthesisConfig | None = None,
+    known: Neighbours | None = None,
 ) -> SynthesisResult:
     """Find themes in a corpus with an automatically chosen number of themes.
 
@@ -79,6 +83,8 @@ def synthesize(
         texts: Item texts (title and body joined by the caller).
         vectors: ``(len(texts), d)`` embeddings of those texts.
         config: Clustering and label settings, and the minimum corpus size.
+        known: Nearest neighbours of ``vectors`` found before (used when every
+            text is usable, so the rows are the same).
 
     Returns:
         Themes (largest first) and each item's theme index (-1: none), with
@@ -97,7 +103,8 @@ def synthesize(
     if usable.sum() < max(2, config.min_items):
         return SynthesisResult((), unassigned, codes.TOO_FEW_ITEMS)
     index = np.flatnonzero(usable)
-    partition = cluster(vectors[index], config.clustering)
+    same_rows = index.size == len(texts)
+    partition = cluster(vectors[index], config.clustering, known if same_rows else None)
     kept = [texts[int(i)] for i in index]
     local = build_themes(kept, vectors[index], partition.labels, config)
     themes = tuple(_reindex(theme, index) for theme in local)
