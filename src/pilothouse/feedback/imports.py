@@ -12,8 +12,8 @@ Rows are found again by ``(source name, external id)`` and updated, so importing
 the same file twice stores nothing twice. The items of the source are looked up
 once, and new items are written in batches of :data:`WRITE_BATCH` (one
 multi-row INSERT each, then their audit entries), not one statement per row:
-10,000 rows went from 38 s to a few seconds. Updates keep a savepoint per row,
-because a refused update must leave the stored item exactly as it was.
+10,000 rows went from 38 s to a few seconds. A refused update leaves the item
+as it was, because the service checks every value before it changes anything.
 """
 
 from __future__ import annotations
@@ -183,7 +183,9 @@ class _Batch:
                     self.session, self.actor, values, create_accounts=True
                 )
             else:
-                action = self._update(existing, values)
+                # No savepoint per row: the service checks every value before it
+                # changes the item, so a refused update leaves it as it was.
+                action = service.update_existing(self.session, self.actor, existing, values)
         except PilothouseError as exc:
             self.report.problems.extend(
                 [
@@ -201,16 +203,6 @@ class _Batch:
             self.known[external_id] = item
         if len(self.pending) >= WRITE_BATCH:
             self.write()
-
-    def _update(self, item: FeedbackItem, values: dict[str, Any]) -> str:
-        savepoint = self.session.begin_nested()
-        try:
-            action = service.update_existing(self.session, self.actor, item, values)
-        except PilothouseError:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
-        return action
 
     def write(self) -> None:
         """Insert the waiting new items and add their audit entries."""

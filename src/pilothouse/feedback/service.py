@@ -481,13 +481,14 @@ def update_feedback(
     errors.raise_if_any()
     if "duplicate_of" in values:
         columns["duplicate_of_id"] = _duplicate_of(session, item, values["duplicate_of"])
+    if status is not None:  # checked before anything changes: a refusal leaves the item as it was
+        _check_transition(item, status)
     before = snapshot(item, AUDITED_FIELDS)
     for name, value in columns.items():
         if name == "source_name" and not value:
             continue
         setattr(item, name, value)
     if status is not None:
-        _check_transition(item, status)
         item.status = status
     session.flush()
     _audit(session, actor, item, Action.updated, before)

@@ -6,11 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
-from tests.feedback.hub.helpers import count, load, seed
+from tests.feedback.hub.helpers import CLI, count, load, seed
 
 from pilothouse.accounts.models import Contact, CustomerAccount
+from pilothouse.core.errors import ValidationFailed
+from pilothouse.core.models import Event
 from pilothouse.core.runtime import Runtime
+from pilothouse.feedback import imports, service
 from pilothouse.feedback.importers import ImportFormat, parse_file
+from pilothouse.feedback.imports import ImportReport, run_import
 from pilothouse.feedback.models import FeedbackItem, SourceKind
 
 
@@ -145,3 +149,59 @@ def test_surveys_typeform_and_surveymonkey(runtime: Runtime) -> None:
 @pytest.mark.parametrize("data", [b"", b"\xff\xfe"])
 def test_empty_files(data: bytes) -> None:
     assert parse_file(data, ImportFormat.csv).problems
+
+
+def _run(runtime: Runtime, text: str, **options: object) -> ImportReport:
+
+    with runtime.database.session() as session:
+        return run_import(
+            session, CLI, text.encode(), ImportFormat.csv, dry_run=False, source="bulk", **options
+        )
+
+
+def test_batched_writes_keep_every_row_and_its_audit_entry(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New items are written in batches; a row repeating an id of the same file updates it."""
+
+    monkeypatch.setattr(imports, "WRITE_BATCH", 2)  # several batches from five rows
+    rows = ["id,text,rating", "a,first,1", "b,second,2", "c,third,3", "a,first again,4", "d,x,5"]
+    report = _run(runtime, "\n".join(rows) + "\n")
+    assert report.problems == [] and report.committed
+    assert (report.created, report.updated, report.unchanged) == (4, 1, 0)
+    items = {i.external_id: i for i in _items(runtime)}
+    assert sorted(items) == ["a", "b", "c", "d"]
+    assert (items["a"].text, items["a"].rating) == ("first again", 4)
+    assert sorted(report.created_ids) == sorted(i.id for i in items.values())
+    with runtime.database.session() as session:
+        events = session.scalars(
+            select(Event).where(Event.object_type == "feedback_item").order_by(Event.id)
+        ).all()
+        actions = [(e.object_id, e.action) for e in events]
+    assert actions.count((str(items["a"].id), "created")) == 1
+    first_a = actions.index((str(items["a"].id), "created"))
+    assert actions.index((str(items["a"].id), "updated")) > first_a  # created, then updated
+    assert {a for a in actions if a[1] == "created"} == {
+        (str(i.id), "created") for i in items.values()
+    }
+
+
+def test_a_refused_update_leaves_the_stored_item_as_it_was(runtime: Runtime) -> None:
+    assert _run(runtime, "id,text,rating\nk1,the export is slow,2\nk2,fine,5\n").committed
+    report = _run(runtime, "id,text,rating\nk1,changed text,9\nk2,fine now,5\n")
+    assert not report.committed
+    assert [(p.line, p.column) for p in report.problems] == [(2, "rating")]
+    items = {i.external_id: i for i in _items(runtime)}
+    assert (items["k1"].text, items["k1"].rating) == ("the export is slow", 2)
+    assert items["k2"].text == "fine"  # the good row of a refused file is not stored either
+
+
+def test_a_refused_status_change_changes_nothing_else(runtime: Runtime) -> None:
+    """Updates are checked whole before any field changes (imports rely on it: no savepoints)."""
+
+    with runtime.database.session() as session:
+        item = service.create_feedback(session, CLI, {"text": "original words"})
+        service.change_status(session, CLI, item, "closed")
+        with pytest.raises(ValidationFailed, match="closed to new"):
+            service.update_feedback(session, CLI, item, {"text": "edited", "status": "new"})
+        assert (item.text, item.status.value) == ("original words", "closed")
