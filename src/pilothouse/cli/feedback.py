@@ -16,7 +16,7 @@ from pilothouse.cli.common import cli_errors, fail, open_runtime
 from pilothouse.core.actor import Actor
 from pilothouse.feedback import exports
 from pilothouse.feedback.importers import ImportFormat
-from pilothouse.feedback.imports import ImportReport, run_import
+from pilothouse.feedback.imports import ImportReport, place_in_themes, run_import
 from pilothouse.feedback.service import FeedbackFilter
 
 app = typer.Typer(help="Customer feedback: imports, exports, themes.", no_args_is_help=True)
@@ -63,36 +63,46 @@ def import_feedback(
         raise fail(f"{file}: say --format ({', '.join(f.value for f in ImportFormat)})")
     console = Console(stderr=True)
     data = file.read_bytes()
-    with open_runtime() as runtime, runtime.database.session() as session:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
-            task = progress.add_task(f"Checking {file.name}", total=None)
-            report = run_import(
-                session,
-                Actor.command_line(),
-                data,
-                kind,
-                text_column=text_column,
-                source=source,
-                dry_run=dry_run,
-                on_row=lambda done, total: progress.update(task, completed=done, total=total),
-            )
-        _print_report(console, file, report)
-    if report.problems:
-        raise fail(f"{file}: {len(report.problems)} problems; nothing was imported")
-    verb = "would import" if dry_run else "imported"
-    typer.echo(
-        f"{file}: {verb} {report.rows} rows as {report.source_name}: {report.created} new, "
-        f"{report.updated} updated, {report.unchanged} unchanged"
-        + (" (dry run: nothing stored)." if dry_run else "."),
-        err=True,
-    )
+    actor = Actor.command_line()
+    with open_runtime() as runtime:
+        with runtime.database.session() as session:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as progress:
+                task = progress.add_task(f"Checking {file.name}", total=None)
+                report = run_import(
+                    session,
+                    actor,
+                    data,
+                    kind,
+                    text_column=text_column,
+                    source=source,
+                    dry_run=dry_run,
+                    on_row=lambda done, total: progress.update(task, completed=done, total=total),
+                )
+            _print_report(console, file, report)
+        if report.problems:
+            raise fail(f"{file}: {len(report.problems)} problems; nothing was imported")
+        verb = "would import" if dry_run else "imported"
+        typer.echo(
+            f"{file}: {verb} {report.rows} rows as {report.source_name}: {report.created} new, "
+            f"{report.updated} updated, {report.unchanged} unchanged"
+            + (" (dry run: nothing stored)." if dry_run else "."),
+            err=True,
+        )
+        if report.waiting:
+            typer.echo(f"Placing {report.waiting} new items in the existing themes...", err=True)
+            from pilothouse.core.jobs import get_job
+
+            place_in_themes(runtime, actor, report)
+            job = get_job(runtime, report.job_id) if report.job_id else None
+            if job is not None:
+                typer.echo(f"Job {job.id} {job.status}: {job.message or ''}".rstrip(), err=True)
 
 
 @app.command("export")

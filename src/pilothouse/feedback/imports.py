@@ -22,12 +22,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
 from pilothouse.core.errors import PilothouseError
 from pilothouse.core.models import Role
+from pilothouse.core.runtime import Runtime
 from pilothouse.feedback import service
 from pilothouse.feedback.importers import (
     FeedbackRow,
@@ -36,13 +38,14 @@ from pilothouse.feedback.importers import (
     ParsedFile,
     parse_file,
 )
-from pilothouse.feedback.models import FeedbackItem, SourceKind
+from pilothouse.feedback.models import FeedbackItem, FeedbackTheme, SourceKind
 
-__all__ = ["MAX_IMPORT_ROWS", "ImportReport", "run_import"]
+__all__ = ["MAX_IMPORT_ROWS", "ImportReport", "place_in_themes", "run_import"]
 
 MAX_IMPORT_ROWS = 50_000
-#: Imports creating up to this many items put them in themes at once; larger ones
-#: leave that to the next synthesis run (embedding thousands of texts takes a while).
+#: Imports creating up to this many items put them in themes in the same request;
+#: larger ones are placed by a synthesis job queued right after the import
+#: (:func:`place_in_themes`), so a web request never embeds thousands of texts.
 ASSIGN_INLINE = 500
 SAMPLE_ROWS = 5
 #: New items written per multi-row INSERT.
@@ -77,6 +80,10 @@ class ImportReport:
     problems: list[ImportProblem] = field(default_factory=list)
     warnings: list[ImportProblem] = field(default_factory=list)
     created_ids: list[int] = field(default_factory=list)
+    #: New items that wait for the synthesis job to place them in themes.
+    waiting: int = 0
+    #: The job placing them, once :func:`place_in_themes` queued it.
+    job_id: int | None = None
 
 
 def _plain(value: Any) -> Any:
@@ -146,12 +153,47 @@ def run_import(
     )
     outer.commit()
     report.committed = True
-    if len(report.created_ids) <= ASSIGN_INLINE:  # larger imports wait for the next run
+    if len(report.created_ids) <= ASSIGN_INLINE:
         # Imported here: the synthesis engine (SciPy, ONNX) is only loaded when themes
         # exist, so `pilothouse feedback import` and the API start quickly.
         from pilothouse.feedback.synthesis_service import assign_new_items
 
         assign_new_items(session, report.created_ids)
+    elif _has_themes(session):
+        report.waiting = len(report.created_ids)
+    return report
+
+
+def _has_themes(session: Session) -> bool:
+    placed_by = FeedbackTheme.centroid.is_not(None)  # what new items are compared with
+    return bool(session.scalar(select(func.count()).select_from(FeedbackTheme).where(placed_by)))
+
+
+def place_in_themes(
+    runtime: Runtime, actor: Actor, report: ImportReport, session: Session | None = None
+) -> ImportReport:
+    """Queue the synthesis run that puts a large import's new items in themes.
+
+    Call it after :func:`run_import` with the same actor; it does nothing when
+    nothing waits (small imports were placed already, and with no themes yet the
+    first synthesis run places everything). Pass the request's session from web
+    routes: it is committed before the job is queued. In ``immediate`` jobs mode
+    (the CLI's default) the job runs before this returns.
+    """
+    if not (report.committed and report.waiting):
+        return report
+    from pilothouse.core.jobs import submit_job
+    from pilothouse.feedback.jobs import SYNTHESIZE
+
+    job = submit_job(
+        runtime,
+        actor,
+        SYNTHESIZE,
+        payload={"full": False},
+        title=f"Place {report.waiting:,} imported feedback items in themes",
+        session=session,
+    )
+    report.job_id = job.id
     return report
 
 

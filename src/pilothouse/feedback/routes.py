@@ -29,7 +29,7 @@ from pilothouse.feedback.schemas import (
     LinkRead,
 )
 from pilothouse.feedback.synthesis_service import assign_new_items
-from pilothouse.web.deps import EditorWrite, PageParams, SessionDep, Viewer
+from pilothouse.web.deps import EditorWrite, PageParams, RuntimeDep, SessionDep, Viewer
 
 __all__ = ["feedback_filter", "router"]
 
@@ -176,9 +176,13 @@ def export_feedback(
 
 @router.post("/imports", response_model=ImportReportRead, summary="Preview or import a file")
 def create_import(
-    body: ImportRequest, principal: EditorWrite, session: SessionDep
+    body: ImportRequest, principal: EditorWrite, session: SessionDep, runtime: RuntimeDep
 ) -> ImportReportRead:
-    """A dry run (the default) returns the column mapping, sample rows and every problem."""
+    """A dry run (the default) returns the column mapping, sample rows and every problem.
+
+    An import of more than 500 new items, once themes exist, queues the synthesis
+    job that places them (``waiting`` and ``job_id`` in the answer).
+    """
     report = imports.run_import(
         session,
         principal.actor,
@@ -197,6 +201,7 @@ def create_import(
                 for p in report.problems
             ],
         )
+    imports.place_in_themes(runtime, principal.actor, report, session)
     return ImportReportRead.model_validate(report, from_attributes=True)
 
 

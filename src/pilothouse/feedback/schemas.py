@@ -160,3 +160,7 @@ class ImportReportRead(BaseModel):
     sample: list[dict[str, Any]]
     problems: list[ImportProblemRead]
     warnings: list[ImportProblemRead]
+    waiting: int = Field(
+        0, description="New items a synthesis job places in themes (imports over 500 items)."
+    )
+    job_id: int | None = Field(None, description="That job: GET /api/v1/jobs/{job_id}.")

@@ -25,7 +25,7 @@ from pilothouse.feedback import imports, service, themes
 from pilothouse.feedback.importers import FIELDS, ImportFormat
 from pilothouse.feedback.models import FeedbackStatus
 from pilothouse.feedback.service import TRANSITIONS
-from pilothouse.web.deps import EditorWrite, SessionDep, Viewer
+from pilothouse.web.deps import EditorWrite, RuntimeDep, SessionDep, Viewer
 from pilothouse.web.templating import flash_redirect, render
 
 __all__ = ["MAX_UPLOAD_BYTES", "router"]
@@ -156,6 +156,7 @@ async def import_form(
     request: Request,
     principal: EditorWrite,
     session: SessionDep,
+    runtime: RuntimeDep,
     fmt: Annotated[ImportFormat, Form(alias="format")] = ImportFormat.csv,
     file: Annotated[UploadFile | None, File()] = None,
     content_b64: Annotated[str, Form(max_length=MAX_UPLOAD_BYTES * 2)] = "",
@@ -182,6 +183,9 @@ async def import_form(
     )
     if report.committed:
         done = f"Imported {report.created} new and {report.updated} updated items from {name}."
+        await run_in_threadpool(imports.place_in_themes, runtime, principal.actor, report, session)
+        if report.job_id is not None:
+            done += f" Job {report.job_id} is placing them in themes."
         return flash_redirect(f"/feedback?source={report.source_name}", done)
     context = _import_context(
         report=report,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 from tests.feedback.themes.conftest import CLI, load_corpus
 
+from pilothouse.core import jobs
 from pilothouse.core.models import Event
 from pilothouse.core.runtime import Runtime
-from pilothouse.feedback import service, themes
+from pilothouse.feedback import imports, service, themes
+from pilothouse.feedback.importers import ImportFormat
 from pilothouse.feedback.models import FeedbackEmbedding, FeedbackItem, FeedbackSynthesisRun
 from pilothouse.feedback.synthesis_service import assign_new_item, synthesize_feedback
 
@@ -75,3 +78,41 @@ def test_new_item_is_assigned_incrementally(runtime: Runtime, corpus) -> None:
         assert theme_id == home["card_arrival"]
         assert themes.theme_of_items(session, [item.id])[item.id][0] == theme_id
         assert item.sentiment is not None
+
+
+def test_a_large_import_is_placed_in_themes_by_a_job(
+    runtime: Runtime, corpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over ASSIGN_INLINE new items: the import returns, then a synthesis job places them."""
+    truth = load_corpus(runtime, corpus[:120])
+    synthesize_feedback(runtime, CLI)
+    monkeypatch.setattr(imports, "ASSIGN_INLINE", 10)
+    late = corpus[120:]  # 30 more messages of the same five intents
+    lines = ["id,text"] + [
+        f'late-{n},"{text.replace(chr(34), "")}"' for n, (_, text) in enumerate(late)
+    ]
+    immediate = Runtime(
+        settings=runtime.settings.model_copy(update={"jobs_mode": "immediate"}),
+        database=runtime.database,
+    )
+    with runtime.database.session() as session:
+        report = imports.run_import(
+            session, CLI, "\n".join(lines).encode(), ImportFormat.csv, dry_run=False, source="late"
+        )
+        assert report.committed and report.created == report.waiting == 30
+        new_ids = list(report.created_ids)
+        assert themes.theme_of_items(session, new_ids) == {}  # not placed in the request
+    imports.place_in_themes(immediate, CLI, report)
+    assert report.job_id is not None
+    assert jobs.get_job(runtime, report.job_id).status == "succeeded"
+    with runtime.database.session() as session:
+        placed = themes.theme_of_items(session, new_ids)
+        home = {}
+        for theme in themes.list_themes(session):
+            counts = Counter(
+                truth[i] for i in themes.theme_item_ids(session, theme.id) if i in truth
+            )
+            home[theme.id] = counts.most_common(1)[0][0]
+    assert len(placed) >= 27  # nearly every late message found a theme ...
+    right = sum(home[placed[i][0]] == late[n][0] for n, i in enumerate(new_ids) if i in placed)
+    assert right >= 0.9 * len(placed)  # ... and mostly the theme of its own intent
