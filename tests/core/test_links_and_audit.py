@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pilothouse.core import areas
 from pilothouse.core.actor import Actor
-from pilothouse.core.audit import diff
+from pilothouse.core.audit import Action, diff, record_change
 from pilothouse.core.errors import Conflict, Forbidden
 from pilothouse.core.links import ObjectRef, add_link, links_of, remove_link
 from pilothouse.core.models import Event, Role
+from pilothouse.core.pagination import PageRequest
 from pilothouse.core.runtime import Runtime
 
 EDITOR = Actor(None, "editor@example.com", Role.editor)
@@ -56,3 +58,37 @@ def test_an_update_that_changes_nothing_is_not_logged(runtime: Runtime) -> None:
         area = areas.create_area(session, EDITOR, name="Search", description="Find things")
         areas.update_area(session, EDITOR, area, name="Search", description="Find things")
         assert len(list(session.scalars(select(Event)))) == 1
+
+
+def _refusal_record(session: Session) -> None:
+    record_change(
+        session,
+        EDITOR,
+        object_type="thing",
+        object_id=1,
+        action=Action.updated,
+        after={"refused": True},
+        name="thing.refused",
+    )
+
+
+def test_a_refusal_keeps_its_record_and_nothing_else(runtime: Runtime) -> None:
+    """The failed work rolls back; the error's record is committed in its own transaction."""
+    with pytest.raises(Conflict, match="not now"), runtime.database.session() as session:
+        areas.create_area(session, EDITOR, name="Half-made", description="", owner_id=None)
+        session.flush()
+        raise Conflict("not now", record=_refusal_record)
+    with runtime.database.session() as session:
+        names = list(session.scalars(select(Event.name)))
+        assert names == ["thing.refused"]  # the area and its audit entry are gone
+        assert areas.list_areas(session, PageRequest(limit=10)).items == []
+
+
+def test_a_failing_record_never_hides_the_error(runtime: Runtime) -> None:
+    def broken(_session: Session) -> None:
+        raise RuntimeError("record failed")
+
+    with pytest.raises(Conflict, match="the real problem"), runtime.database.session():
+        raise Conflict("the real problem", record=broken)
+    with runtime.database.session() as session:
+        assert list(session.scalars(select(Event.name))) == []

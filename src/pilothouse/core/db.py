@@ -8,6 +8,7 @@ migration then rolls back instead of leaving a half-migrated file.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,6 +20,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 __all__ = ["Base", "Database", "UTCDateTime", "utcnow"]
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -100,13 +103,19 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that commits when the block succeeds and rolls back when it raises."""
+        """A session that commits when the block succeeds and rolls back when it raises.
+
+        An error that carries a ``record`` function (a refusal worth keeping, see
+        :mod:`pilothouse.core.errors`) has it written and committed after the
+        rollback, in a transaction of its own; the error is raised either way.
+        """
         session = self.sessionmaker()
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
+            _keep_record(session, getattr(exc, "record", None))
             raise
         finally:
             session.close()
@@ -118,3 +127,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _keep_record(session: Session, record: Any) -> None:
+    """Write an error's record in a fresh transaction; a failure here never hides the error."""
+    if record is None:
+        return
+    try:
+        record(session)
+        session.commit()
+    except Exception:  # the original error matters more than its record
+        session.rollback()
+        log.exception("could not keep the record of a refused change")

@@ -14,12 +14,22 @@
 
 Services never raise HTTP exceptions; the web layer turns these into RFC 9457
 ``application/problem+json`` bodies for the API and into error pages for the UI.
+
+A refusal can be a fact worth keeping (a launch gate that refused to open is in
+the audit log). Services never commit to keep it: they pass ``record``, a
+function that writes the record, and :meth:`pilothouse.core.db.Database.session`
+calls it in a transaction of its own after the failed one has rolled back. The
+failed request's other changes are gone, the record stays.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 __all__ = [
     "BadRequest",
@@ -53,10 +63,20 @@ class PilothouseError(Exception):
     code: ClassVar[str] = "internal-error"
     title: ClassVar[str] = "Internal error"
 
-    def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[FieldError] | None = None,
+        record: Callable[[Session], None] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
+        #: Writes what must be kept although the work failed (see the module docstring).
+        #: It runs after the rollback, when ORM objects of the failed work are expired:
+        #: it should capture plain values, not those objects.
+        self.record = record
 
 
 class BadRequest(PilothouseError):

@@ -1,11 +1,12 @@
 """Gates: named approvers decide, and a launch moves to its next stage only when the
 current stage's required items are done and every one of its gates is approved.
 
-A refused attempt is itself a fact worth keeping: :func:`advance` writes the
-``launch.gate_refused`` event, commits it, and only then raises :class:`GateRefused`
-(409, naming each missing item and approver). The commit is why ``advance`` must be
-called in a transaction of its own, as the API and the pages do. Entering the final
-stage launches the launch and marks its features launched on the roadmap.
+A refused attempt is itself a fact worth keeping: :func:`advance` raises
+:class:`GateRefused` (409, naming each missing item and approver) carrying the
+``launch.gate_refused`` audit entry as its ``record``, which the session writes in a
+transaction of its own after rolling the failed one back (:mod:`pilothouse.core.errors`);
+nothing here commits. Entering the final stage launches the launch and marks its
+features launched on the roadmap.
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def blockers(launch: Launch) -> list[FieldError]:
     return found
 
 
-def _refuse(session: Session, actor: Actor, launch: Launch, problems: list[FieldError]) -> None:
+def _refuse(actor: Actor, launch: Launch, problems: list[FieldError]) -> None:
     stage = launch.stage
     assert stage is not None
     nxt = launch.stages[launch.current_stage + 1].name
@@ -178,19 +179,24 @@ def _refuse(session: Session, actor: Actor, launch: Launch, problems: list[Field
         + "; ".join(p.message for p in problems[:10])
         + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
     )
-    record_change(
-        session,
-        actor,
-        object_type=LAUNCH_OBJECT_TYPE,
-        object_id=launch.id,
-        action=Action.updated,
-        label=launch_label(launch, f"{stage.name} → {nxt} refused"),
-        before={"stage": stage.name},
-        after={"refused": nxt, "reasons": [p.message for p in problems]},
-        name="launch.gate_refused",
-    )
-    session.commit()  # keep the refusal on record although the request fails
-    raise GateRefused(detail, errors=problems)
+    launch_id, label = launch.id, launch_label(launch, f"{stage.name} → {nxt} refused")
+    before = {"stage": stage.name}
+    after = {"refused": nxt, "reasons": [p.message for p in problems]}
+
+    def record(fresh: Session) -> None:  # kept although the request fails (core.errors)
+        record_change(
+            fresh,
+            actor,
+            object_type=LAUNCH_OBJECT_TYPE,
+            object_id=launch_id,
+            action=Action.updated,
+            label=label,
+            before=before,
+            after=after,
+            name="launch.gate_refused",
+        )
+
+    raise GateRefused(detail, errors=problems, record=record)
 
 
 def _mark_features_launched(session: Session, actor: Actor, launch: Launch) -> None:
@@ -260,7 +266,7 @@ def advance(session: Session, actor: Actor, launch: Launch) -> Launch:
         raise Conflict(f"{launch.key} is in its final stage", errors=[FieldError("stage", "final")])
     problems = blockers(launch)
     if problems:
-        _refuse(session, actor, launch, problems)
+        _refuse(actor, launch, problems)
     before = {"stage": launch.stages[launch.current_stage].name, "status": launch.status.value}
     warnings = _ga_warnings(session, launch)
     now = utcnow()

@@ -23,6 +23,8 @@ themes and 3,080 messages of 77 intents give ~100. Measured numbers are in
 
 from __future__ import annotations
 
+import ctypes
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,10 +106,33 @@ def silhouette(vectors: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
 
 
 def _leiden(graph: object, resolution: float, seed: int) -> np.ndarray:
+    """Leiden communities, the same for the same graph and seed.
+
+    scikit-network's refinement step draws from the C library's ``rand()``, not
+    from ``random_state``, so without seeding it the themes of one corpus
+    changed from call to call (BANKING77 NMI 0.830 to 0.840 on identical
+    vectors). The C generator is seeded right before each fit, under a lock
+    because it is shared by the whole process.
+    """
     from sknetwork.clustering import Leiden
 
     algo = Leiden(resolution=resolution, random_state=seed, return_probs=False)
-    return np.asarray(algo.fit_predict(graph), dtype=np.int64)
+    with _C_RAND_LOCK:
+        if _LIBC is not None:
+            _LIBC.srand(ctypes.c_uint(seed))
+        return np.asarray(algo.fit_predict(graph), dtype=np.int64)
+
+
+def _libc() -> ctypes.CDLL | None:
+    """The process's C library (whose ``rand`` scikit-network calls), where ctypes finds it."""
+    try:
+        return ctypes.CDLL(None)
+    except OSError:  # no C library to seed (Windows): themes still work, less repeatably
+        return None
+
+
+_LIBC = _libc()
+_C_RAND_LOCK = threading.Lock()
 
 
 def _ladder(config: ClusteringConfig) -> list[float]:
