@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -57,6 +59,16 @@ def run(env: dict[str, str], *args: str, stdin: str | None = None) -> float:
         stdout=subprocess.DEVNULL,
     )
     return time.perf_counter() - started
+
+
+def phases(home: Path) -> str:
+    """The phase durations the synthesis run recorded (embedding, duplicates, themes)."""
+    database = next(home.glob("*.db"))
+    with sqlite3.connect(database) as connection:
+        row = connection.execute(
+            "SELECT durations FROM feedback_synthesis_runs ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    return ", ".join(f"{k} {v:.1f}" for k, v in json.loads(row[0]).items())
 
 
 def children_cpu() -> float:
@@ -99,6 +111,7 @@ def main() -> None:
         print(f"total       {total:6.1f} s  (target {TARGET_SECONDS:.0f} s)")
         print(f"ratio to target {TARGET_SECONDS / total:.2f}x (above 1 meets it)")
         print(f"CPU of the commands {cpu:.1f} s; load average {os.getloadavg()[0]:.1f}")
+        print(f"synthesis phases (s): {phases(home)}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 from pilothouse.core.db import Base, Database
 from pilothouse.core.migrate import MIGRATIONS_DIR, current_revision, head_revision, upgrade
 from pilothouse.core.registry import import_all_models
+from pilothouse.core.schema_version import HEAD_REVISION, is_current, stored_revision
 from tests.conftest import DatabaseFactory
 
 FAILING_MIGRATION = '''"""A migration that creates a table, changes a column, then fails."""
@@ -76,3 +77,15 @@ def test_failed_migration_leaves_the_previous_revision(
     inspector = inspect(empty_database.engine)
     assert "half_done" not in inspector.get_table_names()
     assert "nickname" not in {c["name"] for c in inspector.get_columns("users")}
+
+
+def test_the_quick_schema_check_agrees_with_alembic(empty_database: Database) -> None:
+    """Commands check the schema without Alembic; the pinned head must be Alembic's head."""
+    assert HEAD_REVISION == head_revision()
+    assert stored_revision(empty_database) is None and not is_current(empty_database)
+    upgrade(empty_database, "0011")
+    assert stored_revision(empty_database) == current_revision(empty_database) == "0011"
+    assert not is_current(empty_database)
+    upgrade(empty_database)
+    assert stored_revision(empty_database) == current_revision(empty_database) == HEAD_REVISION
+    assert is_current(empty_database)

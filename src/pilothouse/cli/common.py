@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import typer
-from alembic.util import CommandError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
@@ -20,8 +19,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, P
 
 from pilothouse.core.config import SecretKeyError, Settings
 from pilothouse.core.errors import PilothouseError
-from pilothouse.core.migrate import current_revision, head_revision
 from pilothouse.core.runtime import Runtime
+from pilothouse.core.schema_version import is_current
 
 __all__ = ["OutputFormat", "cli_errors", "emit_rows", "fail", "open_runtime", "stderr"]
 
@@ -65,10 +64,18 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise fail(str(exc)) from None
         except (ArgumentError, NoSuchModuleError) as exc:
             raise fail(f"invalid database URL: {exc}") from None
-        except CommandError as exc:
-            raise fail(f"migration error: {exc}") from None
+        except Exception as exc:
+            if _is_migration_error(exc):
+                raise fail(f"migration error: {exc}") from None
+            raise
 
     return wrapper
+
+
+def _is_migration_error(exc: Exception) -> bool:
+    """Alembic's ``CommandError``, recognised without importing Alembic (half a second)."""
+    alembic_util = sys.modules.get("alembic.util")
+    return alembic_util is not None and isinstance(exc, alembic_util.CommandError)
 
 
 @contextmanager
@@ -79,7 +86,7 @@ def open_runtime(*, require_schema: bool = True) -> Iterator[Runtime]:
         settings = settings.model_copy(update={"jobs_mode": "immediate"})
     runtime = Runtime.from_settings(settings)
     try:
-        if require_schema and current_revision(runtime.database) != head_revision():
+        if require_schema and not is_current(runtime.database):
             raise fail("the database schema is not up to date; run: pilothouse db upgrade")
         yield runtime
     finally:

@@ -17,7 +17,6 @@ from pilothouse.cli import launches as launches_cli
 from pilothouse.cli.common import cli_errors, open_runtime
 from pilothouse.core.actor import Actor
 from pilothouse.core.config import SECRET_FIELDS, Settings
-from pilothouse.core.migrate import current_revision, head_revision, upgrade
 
 app = typer.Typer(
     name="pilothouse",
@@ -85,6 +84,8 @@ def serve(
     """Run the web app and API. Applies pending migrations first."""
     import uvicorn
 
+    from pilothouse.core.migrate import upgrade
+
     settings = Settings()
     bind_host, bind_port = host or settings.host, port or settings.port
     with open_runtime(require_schema=False) as runtime:
@@ -108,6 +109,8 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply migrations. A migration that fails leaves the database at the previous revision."""
+    from pilothouse.core.migrate import current_revision, upgrade
+
     with open_runtime(require_schema=False) as runtime:
         before = current_revision(runtime.database)
         upgrade(runtime.database, revision)
@@ -119,6 +122,8 @@ def db_upgrade(
 @cli_errors
 def db_current() -> None:
     """Print the database's revision and the newest one this version ships."""
+    from pilothouse.core.migrate import current_revision, head_revision
+
     with open_runtime(require_schema=False) as runtime:
         typer.echo(f"current: {current_revision(runtime.database) or 'empty'}")
         typer.echo(f"head:    {head_revision()}")
@@ -128,6 +133,7 @@ def db_current() -> None:
 @cli_errors
 def demo_load() -> None:
     """Load the demo workspace (safe to repeat: nothing is added twice)."""
+    from pilothouse.core.migrate import upgrade
     from pilothouse.demo import load_demo
 
     with open_runtime(require_schema=False) as runtime:

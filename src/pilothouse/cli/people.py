@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from pilothouse.cli.common import OutputFormat, cli_errors, emit_rows, fail, open_runtime
 from pilothouse.core import users
 from pilothouse.core.actor import Actor
-from pilothouse.core.migrate import upgrade
 from pilothouse.core.models import Role, User
 from pilothouse.core.pagination import PageRequest
 
@@ -146,6 +145,8 @@ def init(
     ] = False,
 ) -> None:
     """Set up a new installation: migrate the database and create the first admin."""
+    from pilothouse.core.migrate import upgrade
+
     with open_runtime(require_schema=False) as runtime:
         upgrade(runtime.database)
         with runtime.database.session() as session:

@@ -208,22 +208,19 @@ class _Batch:
         known: dict[str, FeedbackItem],
     ) -> None:
         self.session, self.actor, self.report = session, actor, report
-        self.known = known  # external id → item, including items made by this file
-        self.pending: list[FeedbackItem] = []
+        self.known = known  # external id → stored item
+        self.pending: list[dict[str, Any]] = []  # rows of new items, not yet written
+        self.pending_ids: set[str] = set()  # their external ids
+        self.written: dict[str, int] = {}  # external id → id of an item this file made
 
     def add(self, row: FeedbackRow, fmt: ImportFormat) -> None:
         values = dict(row.values)
         values["source_name"] = self.report.source_name
         values.setdefault("source_kind", SOURCE_KINDS[fmt].value)
-        external_id = str(values.get("external_id") or "").strip()
-        existing = self.known.get(external_id) if external_id else None
-        if existing is not None and existing.id is None:
-            self.write()  # a repeat of a row of this file: store and audit the first one first
+        existing = self._stored(str(values.get("external_id") or "").strip())
         try:
             if existing is None:
-                item = service.new_feedback_item(
-                    self.session, self.actor, values, create_accounts=True
-                )
+                new = service.new_item_row(self.session, self.actor, values, create_accounts=True)
             else:
                 # No savepoint per row: the service checks every value before it
                 # changes the item, so a refused update leaves it as it was.
@@ -240,19 +237,31 @@ class _Batch:
         if existing is not None:
             setattr(self.report, action, getattr(self.report, action) + 1)
             return
-        self.pending.append(item)
-        if external_id:
-            self.known[external_id] = item
+        self.pending.append(new)
+        if new["external_id"]:
+            self.pending_ids.add(new["external_id"])
         if len(self.pending) >= WRITE_BATCH:
             self.write()
 
+    def _stored(self, external_id: str) -> FeedbackItem | None:
+        """The stored item a row with this external id updates, if any."""
+        if not external_id:
+            return None
+        if external_id in self.pending_ids:
+            self.write()  # a repeat of a row of this file: the first one is stored first
+        if external_id not in self.known and external_id in self.written:
+            self.known[external_id] = self.session.get_one(FeedbackItem, self.written[external_id])
+        return self.known.get(external_id)
+
     def write(self) -> None:
-        """Insert the waiting new items and add their audit entries."""
+        """Insert the waiting new items with their audit entries."""
         if not self.pending:
             return
-        self.session.flush()
-        service.audit_created(self.session, self.actor, self.pending)
-        self.session.flush()
-        self.report.created += len(self.pending)
-        self.report.created_ids.extend(item.id for item in self.pending)
-        self.pending = []
+        self.session.flush()  # contacts and accounts the rows refer to
+        ids = service.insert_items(self.session, self.actor, self.pending)
+        for row, item_id in zip(self.pending, ids, strict=True):
+            if row["external_id"]:
+                self.written[row["external_id"]] = item_id
+        self.report.created += len(ids)
+        self.report.created_ids.extend(ids)
+        self.pending, self.pending_ids = [], set()

@@ -107,3 +107,22 @@ def test_leiden_gives_the_same_communities_whatever_ran_before(embedder) -> None
     _leiden(graph, 2.0, 7)  # other draws in between, as the resolution ladder makes
     assert np.array_equal(_leiden(graph, 4.0, 0), first)
     assert len(set(first.tolist())) > 10
+
+
+def test_term_counts_equal_scikit_learns_count_vectorizer(banking) -> None:
+    """The labels' own counting against the library it replaces (same words, pairs, counts)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    from pilothouse.feedback.synthesis.labels import english_stop_words, term_counts
+
+    texts, labels, _ = banking
+    docs = [" ".join(t for t, k in zip(texts, labels, strict=True) if k == g) for g in range(6)]
+    docs += ["", "It's the 2nd card-reader I've LOST, can't top-up!!"]
+    ours, terms = term_counts(docs)
+    reference = CountVectorizer(
+        ngram_range=(1, 2), stop_words="english", token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z']+\b"
+    )
+    expected = reference.fit_transform(docs)
+    assert english_stop_words() == frozenset(ENGLISH_STOP_WORDS)
+    assert terms == list(reference.get_feature_names_out())
+    assert (ours != expected).nnz == 0 and ours.shape == expected.shape

@@ -14,33 +14,40 @@ the theme centroid, skipping near-copies of an already chosen quote.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import re
+from collections import Counter
 from collections.abc import Sequence
+from importlib import metadata
 
 import numpy as np
+from scipy import sparse
 
 from pilothouse.feedback.synthesis.config import LabelConfig
 
-__all__ = ["ctfidf_keywords", "make_label", "pick_quotes", "summarize"]
+__all__ = [
+    "ctfidf_keywords",
+    "english_stop_words",
+    "make_label",
+    "pick_quotes",
+    "summarize",
+    "term_counts",
+]
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+#: Words as the labels count them: two or more letters (apostrophes allowed).
+_WORD = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z']+\b")
 
 
 def ctfidf_keywords(
     texts: Sequence[str], labels: np.ndarray, n_themes: int, top: int
 ) -> list[tuple[str, ...]]:
     """Top c-TF-IDF terms (unigrams and bigrams) per theme ``0..n_themes-1``."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
     docs = [" ".join(texts[int(i)] for i in np.flatnonzero(labels == t)) for t in range(n_themes)]
-    vectorizer = CountVectorizer(
-        ngram_range=(1, 2), stop_words="english", token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z']+\b"
-    )
-    try:
-        counts = vectorizer.fit_transform(docs).astype(np.float64)
-    except ValueError:  # no usable words at all
+    counts, terms = term_counts(docs)
+    if not terms:  # no usable words at all
         return [() for _ in range(n_themes)]
-    terms = vectorizer.get_feature_names_out()
     words = np.asarray(counts.sum(axis=1)).ravel()
     tf = counts.multiply(1.0 / np.maximum(words, 1.0)[:, None]).tocsr()
     freq = np.asarray(counts.sum(axis=0)).ravel()
@@ -50,8 +57,60 @@ def ctfidf_keywords(
     for t in range(n_themes):
         row = scores.getrow(t).toarray().ravel()
         order = [i for i in np.argsort(-row) if row[i] > 0]
-        out.append(_distinct([str(terms[i]) for i in order[: top * 3]], top))
+        out.append(_distinct([terms[i] for i in order[: top * 3]], top))
     return out
+
+
+def term_counts(docs: Sequence[str]) -> tuple[sparse.csr_matrix, list[str]]:
+    """Counts of each word and two-word term per document, terms in alphabetical order.
+
+    The same counts as scikit-learn's ``CountVectorizer(ngram_range=(1, 2),
+    stop_words="english", token_pattern=...)`` (lower-cased words of two or
+    more letters, English stop words dropped before pairs are formed), which
+    ``tests/feedback/synthesis`` checks; counted here because importing
+    scikit-learn takes longer (1 to 2 s) than counting a synthesis run's terms.
+    """
+    stop = english_stop_words()
+    vocabulary: dict[str, int] = {}
+    rows: list[Counter[int]] = []
+    for doc in docs:
+        words = [w for w in _WORD.findall(doc.lower()) if w not in stop]
+        terms = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+        rows.append(Counter(vocabulary.setdefault(term, len(vocabulary)) for term in terms))
+    names = sorted(vocabulary)
+    column = np.empty(len(vocabulary), dtype=np.int64)
+    column[[vocabulary[name] for name in names]] = np.arange(len(names))
+    indptr, indices, data = [0], [], []
+    for counter in rows:
+        indices.extend(column[list(counter)].tolist())
+        data.extend(counter.values())
+        indptr.append(len(indices))
+    matrix = sparse.csr_matrix(
+        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
+        shape=(len(docs), len(names)),
+    )
+    matrix.sort_indices()
+    return matrix, names
+
+
+@functools.cache
+def english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words, read from its file without importing scikit-learn.
+
+    The list is data in ``sklearn/feature_extraction/_stop_words.py``; executing
+    that one file (it imports nothing) avoids loading scikit-learn, SciPy's
+    statistics and pandas for a word list.
+    """
+    for file in metadata.files("scikit-learn") or []:
+        if file.as_posix().endswith("sklearn/feature_extraction/_stop_words.py"):
+            spec = importlib.util.spec_from_file_location("_sklearn_stop_words", file.locate())
+            if spec is not None and spec.loader is not None:
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                return frozenset(module.ENGLISH_STOP_WORDS)
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
 
 
 def _distinct(terms: list[str], top: int) -> tuple[str, ...]:
