@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 
@@ -22,7 +23,15 @@ from pilothouse.core.errors import PilothouseError
 from pilothouse.core.runtime import Runtime
 from pilothouse.core.schema_version import is_current
 
-__all__ = ["OutputFormat", "cli_errors", "emit_rows", "fail", "open_runtime", "stderr"]
+__all__ = [
+    "OutputFormat",
+    "cli_errors",
+    "emit_rows",
+    "fail",
+    "open_runtime",
+    "progress_bar",
+    "stderr",
+]
 
 stderr = Console(stderr=True)
 P = ParamSpec("P")
@@ -70,6 +79,18 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise
 
     return wrapper
+
+
+def progress_bar(console: Console) -> Progress:
+    """The bar long commands show on standard error: what, bar, done of all, time; gone after."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def _is_migration_error(exc: Exception) -> bool:

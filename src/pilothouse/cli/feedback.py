@@ -9,10 +9,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pilothouse.cli.common import cli_errors, fail, open_runtime
+from pilothouse.cli.common import cli_errors, fail, open_runtime, progress_bar
 from pilothouse.core.actor import Actor
 from pilothouse.feedback import exports
 from pilothouse.feedback.importers import ImportFormat
@@ -66,14 +65,7 @@ def import_feedback(
     actor = Actor.command_line()
     with open_runtime() as runtime:
         with runtime.database.session() as session:
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            ) as progress:
+            with progress_bar(console) as progress:
                 task = progress.add_task(f"Checking {file.name}", total=None)
                 report = run_import(
                     session,
@@ -132,14 +124,7 @@ def synthesize(
 
     console = Console(stderr=True)
     with open_runtime() as runtime:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
+        with progress_bar(console) as progress:
             task = progress.add_task("Synthesizing", total=None)
 
             def tick(done: int, total: int | None, phase: str) -> None:
