@@ -86,5 +86,6 @@ def test_dynamic_int8_is_close_to_the_shipped_model(embedder: OnnxEmbedder) -> N
     pytest.importorskip("onnx", reason="dynamic int8 is an optional extra")
     fast = OnnxEmbedder(EmbedderConfig(dynamic_int8=True))
     texts = ["My card still has not arrived.", "How do I change my PIN?"]
-    assert fast.model_id == MINILM.model_id + "-dynamic"
-    assert np.all(np.sum(fast.embed(texts) * embedder.embed(texts), axis=1) > 0.9)
+    assert fast.model_id == MINILM.model_id + "-dynamic-pc"
+    cosines = np.sum(fast.embed(texts) * embedder.embed(texts), axis=1)
+    assert np.all(cosines > 0.98)  # one scale per channel: 0.994 on average on BANKING77

@@ -111,7 +111,7 @@ class OnnxEmbedder:
         if config.dynamic_int8:
             from pilothouse.feedback.synthesis.quantize import dynamic_int8
 
-            model, self._suffix = dynamic_int8(path), "-dynamic"
+            model, self._suffix = dynamic_int8(path), "-dynamic-pc"
         self._session: Any = ort.InferenceSession(
             model, sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -121,7 +121,7 @@ class OnnxEmbedder:
 
     @property
     def model_id(self) -> str:
-        """The model id, e.g. ``all-MiniLM-L6-v2-onnx-int8`` (``-dynamic`` appended when used)."""
+        """The model id, e.g. ``all-MiniLM-L6-v2-onnx-int8`` (``-dynamic-pc``: the int8 build)."""
         return self._spec.model_id + self._suffix
 
     @property
