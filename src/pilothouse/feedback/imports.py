@@ -132,7 +132,9 @@ def run_import(
         report.problems.append(ImportProblem(0, None, f"at most {MAX_IMPORT_ROWS:,} rows a file"))
         return report
     outer = session.begin_nested()
-    batch = _Batch(session, actor, report, service.items_by_external_id(session, source_name))
+    external_ids = (row.values.get("external_id") or "" for row in parsed.rows)
+    known = service.items_by_external_id(session, source_name, external_ids)
+    batch = _Batch(session, actor, report, known)
     for done, row in enumerate(parsed.rows, start=1):
         batch.add(row, fmt)
         if on_row is not None:
