@@ -17,7 +17,8 @@
 :func:`assign_new_items` is the per-request path right after items are created:
 embed, score sentiment and assign to the nearest theme, in a few milliseconds
 per item once the model is loaded (the first call in a process loads it, about
-half a second). Near-duplicates of such items are linked by the next run.
+half a second), and link each to the first earlier item it repeats
+(:mod:`pilothouse.feedback.duplicate_check`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from pilothouse.core.audit import Action, record_change
 from pilothouse.core.db import utcnow
 from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
+from pilothouse.feedback.duplicate_check import link_new_duplicates
 from pilothouse.feedback.embeddings import (
     embedder,
     ensure_embeddings,
@@ -591,7 +593,7 @@ def last_run(session: Session) -> FeedbackSynthesisRun | None:
 
 
 def assign_new_items(session: Session, item_ids: Sequence[int]) -> dict[int, int | None]:
-    """Embed new items, score their sentiment and put each in the nearest theme.
+    """Embed new items, score their sentiment, link repeats and put each in the nearest theme.
 
     Nothing happens while there are no themes (the first synthesis run handles
     everything), so creating feedback never loads the model before synthesis
@@ -610,9 +612,16 @@ def assign_new_items(session: Session, item_ids: Sequence[int]) -> dict[int, int
     except ModelUnavailableError as exc:
         log.warning("feedback items %s not assigned to themes: %s", ids[:5], exc)
         return {}
-    items = list(session.scalars(select(FeedbackItem).where(FeedbackItem.id.in_(ids))))
+    items = list(
+        session.scalars(
+            select(FeedbackItem)
+            .where(FeedbackItem.id.in_(ids))
+            .order_by(FeedbackItem.created_at, FeedbackItem.id)
+        )
+    )
     vectors, _ = ensure_embeddings(session, items, model)
     _score_sentiment(session, items, vectors, model.model_id)
+    link_new_duplicates(session, items, vectors, model.model_id)
     todo = [i for i in _unplaced(session, [i.id for i in items]) if i in vectors]
     index = _theme_index(session, model.model_id)
     out: dict[int, int | None] = dict.fromkeys(ids)

@@ -14,7 +14,11 @@ from pilothouse.core.runtime import Runtime
 from pilothouse.feedback import imports, service, themes
 from pilothouse.feedback.importers import ImportFormat
 from pilothouse.feedback.models import FeedbackEmbedding, FeedbackItem, FeedbackSynthesisRun
-from pilothouse.feedback.synthesis_service import assign_new_item, synthesize_feedback
+from pilothouse.feedback.synthesis_service import (
+    assign_new_item,
+    assign_new_items,
+    synthesize_feedback,
+)
 
 
 def _purity(runtime: Runtime, truth: dict[int, str]) -> tuple[float, int]:
@@ -116,3 +120,29 @@ def test_a_large_import_is_placed_in_themes_by_a_job(
     assert len(placed) >= 27  # nearly every late message found a theme ...
     right = sum(home[placed[i][0]] == late[n][0] for n, i in enumerate(new_ids) if i in placed)
     assert right >= 0.9 * len(placed)  # ... and mostly the theme of its own intent
+
+
+def test_a_new_repeat_is_linked_to_the_original_at_once(runtime: Runtime, corpus) -> None:
+    """Near-duplicates are found as items arrive, against every stored vector."""
+    truth = load_corpus(runtime, corpus)
+    synthesize_feedback(runtime, CLI)
+    original_id, (_, text) = next(iter(truth)), corpus[0]
+    with runtime.database.session() as session:
+        first = service.create_feedback(session, CLI, {"text": text + "!"})
+        second = service.create_feedback(session, CLI, {"text": text})
+        other = service.create_feedback(
+            session, CLI, {"text": "Please add a dark mode to the dashboard."}
+        )
+        assign_new_item(session, first.id)
+        assign_new_items(session, [second.id, other.id])
+        assert first.duplicate_of_id == original_id  # the earliest item that said it
+        assert second.duplicate_of_id == original_id  # the original, not the first repeat
+        assert other.duplicate_of_id is None
+        checked = session.scalars(
+            select(FeedbackEmbedding.processed).where(
+                FeedbackEmbedding.item_id.in_([first.id, second.id, other.id])
+            )
+        ).all()
+        assert checked == [True, True, True]  # the next run does not look at them again
+    again = synthesize_feedback(runtime, CLI)
+    assert again.duplicates == 0
