@@ -267,6 +267,30 @@ def _unit(runtime: Runtime, session: Session | None) -> Iterator[Session]:
     session.commit()
 
 
+def _record(
+    session: Session,
+    actor: Actor,
+    job: Job,
+    name: str,
+    *,
+    after: dict[str, Any],
+    before: dict[str, Any] | None = None,
+    action: Action = Action.updated,
+) -> None:
+    """The audit entry of one step in a job's life (``job.submitted``, ``job.failed``, ...)."""
+    record_change(
+        session,
+        actor,
+        object_type="job",
+        object_id=job.id,
+        action=action,
+        label=job.title,
+        before=before,
+        after=after,
+        name=name,
+    )
+
+
 def _load(session: Session, job_id: int) -> Job:
     job = session.get(Job, job_id)
     if job is None:
@@ -381,15 +405,13 @@ def submit_job(
         )
         unit.add(job)
         unit.flush()
-        record_change(
+        _record(
             unit,
             actor,
-            object_type="job",
-            object_id=job.id,
-            action=Action.created,
-            label=job.title,
+            job,
+            "job.submitted",
             after={"kind": kind, "title": job.title, "status": job.status.value},
-            name="job.submitted",
+            action=Action.created,
         )
         job_id = job.id
     _dispatch(runtime, job_id, run_now)
@@ -441,16 +463,13 @@ def retry_job(
         job.worker = None
         job.progress_done, job.progress_total, job.message = 0, None, ""
         job.cancel_requested = False
-        record_change(
+        _record(
             unit,
             actor,
-            object_type="job",
-            object_id=job.id,
-            action=Action.updated,
-            label=job.title,
-            before=before,
+            job,
+            "job.retried",
             after={"status": job.status.value, "attempts": job.attempts},
-            name="job.retried",
+            before=before,
         )
     _dispatch(runtime, job_id, run_now)
     return get_job(session or runtime, job_id)
@@ -473,16 +492,13 @@ def cancel_job(
             job.message = f"cancelled by {actor.label}"[:300]
         else:
             job.message = f"cancelling (asked by {actor.label})"[:300]
-        record_change(
+        _record(
             unit,
             actor,
-            object_type="job",
-            object_id=job.id,
-            action=Action.updated,
-            label=job.title,
-            before=before,
+            job,
+            "job.cancelled" if job.status is JobStatus.cancelled else "job.cancel_requested",
             after={"status": job.status.value, "cancel_requested": True},
-            name="job.cancelled" if job.status is JobStatus.cancelled else "job.cancel_requested",
+            before=before,
         )
     return get_job(session or runtime, job_id)
 
@@ -592,16 +608,13 @@ def _finish(
             job.progress_done = job.progress_total
         if status is JobStatus.cancelled:
             job.message = "cancelled"
-        record_change(
+        _record(
             session,
             SYSTEM_ACTOR,
-            object_type="job",
-            object_id=job.id,
-            action=Action.updated,
-            label=job.title,
-            before=before,
+            job,
+            f"job.{status.value}",
             after={"status": status.value, "error": error},
-            name=f"job.{status.value}",
+            before=before,
         )
 
 
@@ -683,16 +696,13 @@ def recover_stale_jobs(runtime: Runtime) -> list[int]:
                 f"the worker running this job ({job.worker or 'unknown'}) stopped before it "
                 "finished; retry the job"
             )
-            record_change(
+            _record(
                 session,
                 SYSTEM_ACTOR,
-                object_type="job",
-                object_id=job.id,
-                action=Action.updated,
-                label=job.title,
-                before={"status": "running"},
+                job,
+                "job.failed",
                 after={"status": "failed", "error": job.error},
-                name="job.failed",
+                before={"status": "running"},
             )
             recovered.append(job.id)
     if recovered:

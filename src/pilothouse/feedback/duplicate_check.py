@@ -59,20 +59,26 @@ def link_new_duplicates(
         return {}
     stored = _stored_vectors(session, model_id)
     new_ids = {i.id for i in todo}
-    earlier = ~np.isin(stored.ids, list(new_ids))
-    ids, matrix = stored.ids[earlier], stored.matrix[earlier]
-    parents = _parents(session, ids)
-    links: dict[int, int] = {}
+    older = ~np.isin(stored.ids, list(new_ids))  # the new items are compared in order below
+    firsts: dict[int, int] = {}  # new item → the earliest item it repeats
+    seen: list[tuple[int, np.ndarray]] = []  # new items already compared
     for item in todo:
         vector = vectors[item.id]
-        before = ids < item.id
-        scores = matrix[before] @ vector if before.any() else np.empty(0, dtype=np.float32)
-        hits = np.flatnonzero(scores >= CONFIG.min_similarity)
-        if hits.size:
-            first = int(ids[before][hits].min())  # the earliest item it repeats ...
-            links[item.id] = links.get(first) or parents.get(first) or first  # ... its original
-        ids = np.append(ids, item.id)
-        matrix = np.vstack([matrix, vector[None, :]]) if matrix.size else vector[None, :]
+        if stored.ids.size:
+            close = (stored.matrix @ vector >= CONFIG.min_similarity) & older
+            candidates = stored.ids[close & (stored.ids < item.id)].tolist()
+        else:
+            candidates = []
+        candidates += [i for i, v in seen if float(v @ vector) >= CONFIG.min_similarity]
+        if candidates:
+            firsts[item.id] = min(candidates)
+        seen.append((item.id, vector))
+    parents = _parents(session, set(firsts.values()))
+    links: dict[int, int] = {}
+    for item in todo:  # oldest first, so a repeat of a new repeat finds its original
+        if item.id in firsts:
+            first = firsts[item.id]
+            links[item.id] = links.get(first) or parents.get(first) or first
     for item in todo:
         if item.id in links:
             item.duplicate_of_id = links[item.id]
@@ -85,15 +91,16 @@ def link_new_duplicates(
     return links
 
 
-def _parents(session: Session, ids: np.ndarray) -> dict[int, int]:
-    """``{item: original}`` for the stored items that are repeats themselves."""
+def _parents(session: Session, ids: set[int]) -> dict[int, int]:
+    """``{item: original}`` for those of ``ids`` that are repeats themselves."""
+    if not ids:
+        return {}
     rows = session.execute(
         select(FeedbackItem.id, FeedbackItem.duplicate_of_id).where(
-            FeedbackItem.duplicate_of_id.is_not(None)
+            FeedbackItem.id.in_(sorted(ids)), FeedbackItem.duplicate_of_id.is_not(None)
         )
     )
-    known = set(ids.tolist())
-    return {int(i): int(p) for i, p in rows if int(i) in known}
+    return {int(i): int(p) for i, p in rows}
 
 
 def _stored_vectors(session: Session, model_id: str) -> _Vectors:

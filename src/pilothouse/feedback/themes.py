@@ -12,7 +12,7 @@ is never relabelled. Re-synthesis only *proposes* (see :func:`list_proposals`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -282,22 +282,38 @@ def _place(session: Session, item_ids: Sequence[int], theme_id: int | None) -> l
     return left
 
 
+def _record(
+    session: Session,
+    actor: Actor,
+    theme: FeedbackTheme,
+    name: str,
+    *,
+    after: Mapping[str, Any],
+    before: Mapping[str, Any] | None = None,
+    action: Action = Action.updated,
+) -> None:
+    """The audit entry of one change to a theme, named for what people did."""
+    record_change(
+        session,
+        actor,
+        object_type=THEME_OBJECT_TYPE,
+        object_id=theme.id,
+        action=action,
+        label=theme.label,
+        before=before,
+        after=after,
+        name=name,
+    )
+
+
 def rename_theme(session: Session, actor: Actor, theme_id: int, label: str) -> None:
     """Give a theme a person's label; synthesis never relabels it afterwards."""
     _write(actor)
     theme = _get(session, theme_id)
     before = {"label": theme.label}
     theme.label, theme.label_is_custom = _label(label), True
-    record_change(
-        session,
-        actor,
-        object_type=THEME_OBJECT_TYPE,
-        object_id=theme.id,
-        action=Action.updated,
-        label=theme.label,
-        before=before,
-        after={"label": theme.label},
-        name="feedback.theme_renamed",
+    _record(
+        session, actor, theme, "feedback.theme_renamed", after={"label": theme.label}, before=before
     )
     session.flush()
 
@@ -310,16 +326,13 @@ def describe_theme(session: Session, actor: Actor, theme_id: int, description: s
     theme.description = str(description or "").strip()
     if theme.steered:
         theme.centroid = _prototype_bytes(session, theme)
-    record_change(
+    _record(
         session,
         actor,
-        object_type=THEME_OBJECT_TYPE,
-        object_id=theme.id,
-        action=Action.updated,
-        label=theme.label,
-        before=before,
+        theme,
+        "feedback.theme_described",
         after={"description": theme.description},
-        name="feedback.theme_described",
+        before=before,
     )
     session.flush()
 
@@ -330,16 +343,13 @@ def set_hidden(session: Session, actor: Actor, theme_id: int, hidden: bool) -> N
     theme = _get(session, theme_id)
     before = {"hidden": theme.hidden}
     theme.hidden = bool(hidden)
-    record_change(
+    _record(
         session,
         actor,
-        object_type=THEME_OBJECT_TYPE,
-        object_id=theme.id,
-        action=Action.updated,
-        label=theme.label,
-        before=before,
+        theme,
+        "feedback.theme_hidden" if hidden else "feedback.theme_shown",
         after={"hidden": theme.hidden},
-        name="feedback.theme_hidden" if hidden else "feedback.theme_shown",
+        before=before,
     )
     session.flush()
 
@@ -374,17 +384,7 @@ def merge_themes(session: Session, actor: Actor, target_id: int, source_ids: Seq
         session.delete(source)
     session.flush()
     refresh_themes(session, [target.id])
-    record_change(
-        session,
-        actor,
-        object_type=THEME_OBJECT_TYPE,
-        object_id=target.id,
-        action=Action.updated,
-        label=target.label,
-        before={},
-        after={**after, "items_moved": moved},
-        name="feedback.themes_merged",
-    )
+    _record(session, actor, target, "feedback.themes_merged", after={**after, "items_moved": moved})
     session.flush()
 
 
@@ -436,16 +436,12 @@ def split_theme(
     _place(session, wanted, new.id)
     refresh_themes(session, [theme.id, new.id])
     relabel(session, [theme, new])
-    record_change(
+    _record(
         session,
         actor,
-        object_type=THEME_OBJECT_TYPE,
-        object_id=theme.id,
-        action=Action.updated,
-        label=theme.label,
-        before={},
+        theme,
+        "feedback.theme_split",
         after={"new_theme": new.id, "new_label": label, "items": wanted},
-        name="feedback.theme_split",
     )
     session.flush()
     return new.id
@@ -527,17 +523,7 @@ def steer_theme(
         "example_item_ids": examples,
         "steered": True,
     }
-    record_change(
-        session,
-        actor,
-        object_type=THEME_OBJECT_TYPE,
-        object_id=theme.id,
-        action=Action.updated,
-        label=theme.label,
-        before=before,
-        after=after,
-        name="feedback.theme_steered",
-    )
+    _record(session, actor, theme, "feedback.theme_steered", after=after, before=before)
     session.flush()
 
 
@@ -564,15 +550,13 @@ def create_theme(
     )
     session.add(theme)
     session.flush()
-    record_change(
+    _record(
         session,
         actor,
-        object_type=THEME_OBJECT_TYPE,
-        object_id=theme.id,
-        action=Action.created,
-        label=theme.label,
+        theme,
+        "feedback.theme_created",
         after={"label": theme.label, "description": theme.description, "keywords": theme.keywords},
-        name="feedback.theme_created",
+        action=Action.created,
     )
     if theme.description or theme.keywords or example_item_ids:
         steer_theme(
