@@ -10,14 +10,18 @@ next run leaves it alone.
 
 Comparing with every stored vector is one matrix-vector product (10,000 items:
 well under a millisecond); reading them is not, so the vectors are kept per
-process and model and refreshed from the database only when its vectors change
-(the key is the count, the newest item id and the newest ``created_at``, which
-an edited item's new vector also moves). Rows added since are read alone.
+process and model. Each call reads only the rows added since (a range of the
+primary key); the whole set is read again every :data:`RELOAD_SECONDS`, so a
+vector replaced after an edit is seen within minutes. Aggregates over the
+table (a count, the newest write) would tell sooner but cost 20 ms a call on
+10,000 items, which is most of the per-item budget. Items deleted since are
+never linked to: the originals are looked up before linking.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,16 +33,42 @@ from pilothouse.feedback.embeddings import from_bytes
 from pilothouse.feedback.models import FeedbackEmbedding, FeedbackItem
 from pilothouse.feedback.synthesis import DuplicateConfig
 
-__all__ = ["link_new_duplicates"]
+__all__ = ["RELOAD_SECONDS", "link_new_duplicates"]
 
 CONFIG = DuplicateConfig()
+#: The longest a replaced vector stays unseen by this process.
+RELOAD_SECONDS = 300.0
 
 
 @dataclass
 class _Vectors:
-    key: tuple[object, ...]
+    """Stored vectors of one model: rows ``[:size]`` in use, room to append without copying."""
+
     ids: np.ndarray
     matrix: np.ndarray
+    size: int
+    loaded_at: float
+
+    @property
+    def max_id(self) -> int:
+        return int(self.ids[: self.size].max()) if self.size else 0
+
+    def append(self, ids: np.ndarray, rows: np.ndarray) -> None:
+        need = self.size + ids.size
+        if need > self.ids.size:  # grow by doubling: appending stays cheap on average
+            capacity = max(need, 2 * self.ids.size)
+            grown_ids, matrix = (
+                np.zeros(capacity, dtype=np.int64),
+                np.zeros((capacity, rows.shape[1]), dtype=np.float32),
+            )
+            grown_ids[: self.size], matrix[: self.size] = (
+                self.ids[: self.size],
+                self.matrix[: self.size],
+            )
+            self.ids, self.matrix = grown_ids, matrix
+        self.ids[self.size : need] = ids
+        self.matrix[self.size : need] = rows
+        self.size = need
 
 
 _cache: dict[str, _Vectors] = {}
@@ -57,28 +87,29 @@ def link_new_duplicates(
     todo = [i for i in items if i.id in vectors and i.duplicate_of_id is None]
     if not todo:
         return {}
-    stored = _stored_vectors(session, model_id)
     new_ids = {i.id for i in todo}
-    older = ~np.isin(stored.ids, list(new_ids))  # the new items are compared in order below
-    firsts: dict[int, int] = {}  # new item → the earliest item it repeats
-    seen: list[tuple[int, np.ndarray]] = []  # new items already compared
-    for item in todo:
-        vector = vectors[item.id]
-        if stored.ids.size:
-            close = (stored.matrix @ vector >= CONFIG.min_similarity) & older
-            candidates = stored.ids[close & (stored.ids < item.id)].tolist()
-        else:
-            candidates = []
-        candidates += [i for i, v in seen if float(v @ vector) >= CONFIG.min_similarity]
-        if candidates:
-            firsts[item.id] = min(candidates)
-        seen.append((item.id, vector))
-    parents = _parents(session, set(firsts.values()))
+    with _lock:
+        stored = _stored_vectors(session, model_id)
+        ids, matrix = stored.ids[: stored.size], stored.matrix[: stored.size]
+        older = ~np.isin(ids, list(new_ids))  # the new items are compared in order below
+        found: dict[int, list[int]] = {}  # new item → earlier items it repeats
+        seen: list[tuple[int, np.ndarray]] = []  # new items already compared
+        for item in todo:
+            vector = vectors[item.id]
+            if ids.size:
+                close = (matrix @ vector >= CONFIG.min_similarity) & older & (ids < item.id)
+                found[item.id] = ids[close].tolist()
+            else:
+                found[item.id] = []
+            found[item.id] += [i for i, v in seen if float(v @ vector) >= CONFIG.min_similarity]
+            seen.append((item.id, vector))
+    existing = _originals(session, {c for cs in found.values() for c in cs} - new_ids)
     links: dict[int, int] = {}
     for item in todo:  # oldest first, so a repeat of a new repeat finds its original
-        if item.id in firsts:
-            first = firsts[item.id]
-            links[item.id] = links.get(first) or parents.get(first) or first
+        alive = [c for c in found[item.id] if c in existing or c in links or c in new_ids]
+        if alive:
+            first = min(alive)
+            links[item.id] = links.get(first) or existing.get(first) or first
     for item in todo:
         if item.id in links:
             item.duplicate_of_id = links[item.id]
@@ -91,72 +122,43 @@ def link_new_duplicates(
     return links
 
 
-def _parents(session: Session, ids: set[int]) -> dict[int, int]:
-    """``{item: original}`` for those of ``ids`` that are repeats themselves."""
+def _originals(session: Session, ids: set[int]) -> dict[int, int | None]:
+    """``{item: its original or None}`` for those of ``ids`` that still exist."""
     if not ids:
         return {}
     rows = session.execute(
         select(FeedbackItem.id, FeedbackItem.duplicate_of_id).where(
-            FeedbackItem.id.in_(sorted(ids)), FeedbackItem.duplicate_of_id.is_not(None)
+            FeedbackItem.id.in_(sorted(ids))
         )
     )
-    return {int(i): int(p) for i, p in rows}
+    return {int(i): (int(p) if p is not None else None) for i, p in rows}
 
 
 def _stored_vectors(session: Session, model_id: str) -> _Vectors:
-    key = (
-        model_id,
-        *session.execute(
-            select(
-                func.count(),
-                func.max(FeedbackEmbedding.item_id),
-                func.max(FeedbackEmbedding.created_at),
-            ).where(FeedbackEmbedding.model_id == model_id)
-        ).one(),
+    """The cached vectors of ``model_id``, with the rows added since read (call under the lock)."""
+    cached = _cache.get(model_id)
+    if cached is None or time.monotonic() - cached.loaded_at > RELOAD_SECONDS:
+        ids, matrix = _read(session, model_id, after=0)
+        cached = _cache[model_id] = _Vectors(ids, matrix, ids.size, time.monotonic())
+        return cached
+    newest = session.scalar(
+        select(func.max(FeedbackEmbedding.item_id)).where(FeedbackEmbedding.model_id == model_id)
     )
-    with _lock:
-        cached = _cache.get(model_id)
-        if cached is not None and cached.key == key:
-            return cached
-        fresh = _load(session, model_id, key, cached)
-        _cache[model_id] = fresh
-        return fresh
-
-
-def _load(
-    session: Session, model_id: str, key: tuple[object, ...], cached: _Vectors | None
-) -> _Vectors:
-    """All vectors of the model, or only the rows added since ``cached`` when that is all."""
-    query = select(FeedbackEmbedding.item_id, FeedbackEmbedding.vector).where(
-        FeedbackEmbedding.model_id == model_id
-    )
-    appended = cached is not None and cached.ids.size and _only_added(session, model_id, cached)
-    if appended and cached is not None:
-        rows = session.execute(query.where(FeedbackEmbedding.item_id > int(cached.ids.max())))
-        ids, matrix = _arrays(rows)
+    if newest is not None and int(newest) > cached.max_id:
+        ids, matrix = _read(session, model_id, after=cached.max_id)
         if ids.size:
-            return _Vectors(
-                key, np.concatenate([cached.ids, ids]), np.vstack([cached.matrix, matrix])
-            )
-        return _Vectors(key, cached.ids, cached.matrix)
-    ids, matrix = _arrays(session.execute(query.order_by(FeedbackEmbedding.item_id)))
-    return _Vectors(key, ids, matrix)
+            cached.append(ids, matrix)
+    return cached
 
 
-def _only_added(session: Session, model_id: str, cached: _Vectors) -> bool:
-    """Whether the rows the cache holds are unchanged (same count and newest time up to its max)."""
-    count, newest = session.execute(
-        select(func.count(), func.max(FeedbackEmbedding.created_at)).where(
-            FeedbackEmbedding.model_id == model_id,
-            FeedbackEmbedding.item_id <= int(cached.ids.max()),
+def _read(session: Session, model_id: str, *, after: int) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors of the items with an id above ``after``."""
+    rows = session.execute(
+        select(FeedbackEmbedding.item_id, FeedbackEmbedding.vector).where(
+            FeedbackEmbedding.model_id == model_id, FeedbackEmbedding.item_id > after
         )
-    ).one()
-    return bool(count == cached.ids.size and newest == cached.key[3])
-
-
-def _arrays(rows: object) -> tuple[np.ndarray, np.ndarray]:
-    pairs = list(rows)  # type: ignore[call-overload]
-    if not pairs:
+    ).all()
+    if not rows:
         return np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32)
-    ids = np.array([int(i) for i, _ in pairs], dtype=np.int64)
-    return ids, np.vstack([from_bytes(raw) for _, raw in pairs])
+    ids = np.array([int(i) for i, _ in rows], dtype=np.int64)
+    return ids, np.vstack([from_bytes(raw) for _, raw in rows])

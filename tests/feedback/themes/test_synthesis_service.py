@@ -146,3 +146,20 @@ def test_a_new_repeat_is_linked_to_the_original_at_once(runtime: Runtime, corpus
         assert checked == [True, True, True]  # the next run does not look at them again
     again = synthesize_feedback(runtime, CLI)
     assert again.duplicates == 0
+
+
+def test_a_repeat_is_never_linked_to_an_item_deleted_since(runtime: Runtime, corpus) -> None:
+    """The per-process vectors may still hold a deleted item; links go to live items only."""
+    truth = load_corpus(runtime, corpus)
+    synthesize_feedback(runtime, CLI)
+    gone, (_, text) = next(iter(truth)), corpus[0]
+    with runtime.database.session() as session:
+        warm = service.create_feedback(session, CLI, {"text": "Where can I see my statements?"})
+        assign_new_item(session, warm.id)  # the vectors are now cached in this process
+        session.delete(session.get_one(FeedbackItem, gone))
+        session.flush()
+        repeat = service.create_feedback(session, CLI, {"text": text})
+        assign_new_item(session, repeat.id)
+        assert repeat.duplicate_of_id != gone
+        if repeat.duplicate_of_id is not None:
+            assert session.get(FeedbackItem, repeat.duplicate_of_id) is not None
