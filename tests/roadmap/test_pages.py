@@ -82,7 +82,7 @@ def test_every_roadmap_page_renders(client: TestClient, team: Team, accounts: Ac
     assert 'type="number"' not in table.text  # viewers cannot edit inputs
     item = client.get("/roadmap/items/FEAT-1").text
     assert "Self-serve analytics" in item and "OBJ-1" in item
-    assert "Feedback (evidence)" in item and "77" in item
+    assert "<h3>Evidence</h3>" in item and "Feedback 77</del>" in item  # gone: struck
     assert ">400<" in item  # the RICE score in the breakdown
     objectives = client.get("/roadmap/objectives").text
     assert "Activation rate" in objectives and "62%" in objectives  # 25 of 40 from 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["JOB_MODULES", "MODEL_MODULES", "import_all_models"]
+__all__ = ["JOB_MODULES", "MODEL_MODULES", "REFERENCE_MODULES", "import_all_models"]
 
 #: One module per domain that defines tables; a domain adds its own line here.
 MODEL_MODULES: tuple[str, ...] = (
@@ -17,6 +17,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "pilothouse.feedback.models",
     "pilothouse.decisions.models",
     "pilothouse.launches.models",
+    "pilothouse.automations.models",
+    "pilothouse.core.notifications.models",
 )
 
 #: Modules that register job handlers (``core.jobs.job_handler``); a domain adds its line.
@@ -24,6 +26,20 @@ JOB_MODULES: tuple[str, ...] = (
     "pilothouse.core.job_builtins",
     "pilothouse.experiments.jobs",
     "pilothouse.feedback.jobs",
+    "pilothouse.automations.delivery",
+)
+
+#: Modules that register reference resolvers (``core.references.register_type``): how each
+#: domain's objects are named and linked on every page. A domain adds its line.
+REFERENCE_MODULES: tuple[str, ...] = (
+    "pilothouse.core.reference_types",
+    "pilothouse.roadmap.references",
+    "pilothouse.feedback.references",
+    "pilothouse.launches.references",
+    "pilothouse.experiments.references",
+    "pilothouse.metrics.references",
+    "pilothouse.decisions.references",
+    "pilothouse.accounts.references",
 )
 
 

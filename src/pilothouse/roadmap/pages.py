@@ -7,7 +7,6 @@ them, so the app includes one router.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -15,8 +14,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from pilothouse.core.links import links_of
+from pilothouse.core.links import ObjectRef, links_of
 from pilothouse.core.pagination import PageRequest
+from pilothouse.core.references import group_links
 from pilothouse.roadmap import (
     board,
     board_pages,
@@ -29,7 +29,7 @@ from pilothouse.roadmap import (
 )
 from pilothouse.roadmap import fields as custom_fields
 from pilothouse.roadmap.evidence import evidence_for
-from pilothouse.roadmap.models import Horizon, RoadmapItem, ViewKind
+from pilothouse.roadmap.models import Horizon, ItemKey, RoadmapItem, ViewKind
 from pilothouse.roadmap.presenters import objective_read
 from pilothouse.roadmap.tables import Names, number
 from pilothouse.web.deps import OwnWrite, RuntimeDep, SessionDep, Viewer
@@ -46,15 +46,6 @@ __all__ = [
 
 router = APIRouter(include_in_schema=False)
 pages = APIRouter(prefix="/roadmap", include_in_schema=False)
-#: How an item page groups its links, by the type of the object at the other end.
-LINK_GROUPS = {
-    "feedback_item": "Feedback (evidence)",
-    "feedback_theme": "Feedback themes",
-    "launch": "Launches",
-    "decision": "Decisions",
-    "experiment": "Experiments",
-    "external_ticket": "Tickets",
-}
 
 
 @pages.get("")
@@ -79,23 +70,19 @@ def _ancestors(item: RoadmapItem) -> list[RoadmapItem]:
     return chain
 
 
-def _link_groups(item: RoadmapItem, links: list[Any]) -> list[tuple[str, list[dict[str, str]]]]:
-    mine = {str(item.id), item.key}
-    grouped: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for link in links:
-        outgoing = link.from_type == items.ITEM_OBJECT_TYPE and link.from_id in mine
-        other_type, other_id = (
-            (link.to_type, link.to_id) if outgoing else (link.from_type, link.from_id)
-        )
-        group = LINK_GROUPS.get(other_type, other_type.replace("_", " ").capitalize())
-        grouped[group].append({"type": other_type, "id": other_id, "kind": link.kind})
-    return sorted(grouped.items())
+def item_aliases(session: Any, item: RoadmapItem) -> set[tuple[str, str]]:
+    """Every ``(type, id)`` links may use for the item: its id and every key it had."""
+    keys = session.scalars(select(ItemKey.key).where(ItemKey.item_id == item.id))
+    return {(items.ITEM_OBJECT_TYPE, str(item.id))} | {(items.ITEM_OBJECT_TYPE, k) for k in keys}
 
 
 @pages.get("/items/{key}")
-def item_page(request: Request, key: str, _principal: Viewer, session: SessionDep) -> Response:
+def item_page(
+    request: Request, key: str, _principal: Viewer, session: SessionDep, runtime: RuntimeDep
+) -> Response:
     item = items.find_item(session, key)
-    links = links_of(session, items.item_ref(item))
+    aliases = item_aliases(session, item)
+    links = {link.id: link for alias in aliases for link in links_of(session, ObjectRef(*alias))}
     return render(
         request,
         "roadmap/item.html",
@@ -109,7 +96,9 @@ def item_page(request: Request, key: str, _principal: Viewer, session: SessionDe
             "scores": scoring.scores_by_formula(session, item),
             "evidence": evidence_for(session, [item])[item.id],
             "children": items.children_of(session, item),
-            "link_groups": _link_groups(item, links),
+            "link_groups": group_links(
+                session, sorted(links.values(), key=lambda x: x.id), aliases, runtime
+            ),
             "number": number,
         },
     )
