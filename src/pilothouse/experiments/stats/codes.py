@@ -17,6 +17,7 @@ __all__ = [
     "INVALID_STATISTICS",
     "NO_UNITS_IN_VARIATION",
     "TOO_FEW_UNITS",
+    "ZERO_BASELINE",
     "ZERO_DENOMINATOR",
     "ZERO_NEGATIVE_BASELINE",
     "ZERO_NEGATIVE_VARIANCE",
@@ -25,6 +26,9 @@ __all__ = [
 NO_UNITS_IN_VARIATION = "NO_UNITS_IN_VARIATION"
 TOO_FEW_UNITS = "TOO_FEW_UNITS"
 ZERO_NEGATIVE_VARIANCE = "ZERO_NEGATIVE_VARIANCE"
+ZERO_BASELINE = "ZERO_BASELINE"
+#: Before December 2026 a negative baseline was refused too; snapshots stored then may
+#: still carry this code, so it keeps its description. The engine no longer returns it.
 ZERO_NEGATIVE_BASELINE = "ZERO_NEGATIVE_BASELINE"
 ZERO_DENOMINATOR = "ZERO_DENOMINATOR"
 INVALID_STATISTICS = "INVALID_STATISTICS"
@@ -39,8 +43,10 @@ DESCRIPTIONS: dict[str, str] = {
     ZERO_NEGATIVE_VARIANCE: (
         "The variance of the effect is zero, or the sums imply a negative variance."
     ),
+    ZERO_BASELINE: "The baseline mean is zero, so a relative effect is undefined.",
     ZERO_NEGATIVE_BASELINE: (
-        "The baseline mean is zero or negative, so a relative effect is undefined."
+        "The baseline mean is zero or negative, so a relative effect is undefined "
+        "(analyses before December 2026; a negative baseline is now divided by its size)."
     ),
     ZERO_DENOMINATOR: "A ratio metric has a zero denominator sum in the baseline or variation.",
     INVALID_STATISTICS: "A sufficient statistic the metric kind needs is missing or not finite.",

@@ -95,7 +95,7 @@ CODE_ORDER: tuple[str | None, ...] = (
     codes.NO_UNITS_IN_VARIATION,
     codes.TOO_FEW_UNITS,
     codes.ZERO_DENOMINATOR,
-    codes.ZERO_NEGATIVE_BASELINE,
+    codes.ZERO_BASELINE,
     codes.ZERO_NEGATIVE_VARIANCE,
 )
 Codes = NDArray[np.int8]
@@ -296,10 +296,15 @@ def _combine(arms: ArmMoments, theta: Array, relative: bool, errors: Codes) -> E
     n_a, n_b = arms.n[:, :1], arms.n[:, 1:]
     baseline = arms.mean[:, :1]
     if relative:
-        flag(errors, ~(baseline > 0), codes.ZERO_NEGATIVE_BASELINE)
-        estimate = (b_mean - a_mean) / baseline
+        # A negative baseline is divided by its size, so the sign of the relative
+        # effect is the sign of the difference (as GrowthBook does); only zero fails.
+        flag(errors, ~(np.abs(baseline) > 0), codes.ZERO_BASELINE)
+        signed = (b_mean - a_mean) / baseline
+        estimate = (b_mean - a_mean) / np.abs(baseline)
+        # The delta method needs the signed ratio; dividing by |U_a| instead of U_a
+        # flips the sign only, so the variance is the same.
         variance = relative_variance(
-            estimate, baseline, a_var, arms.var[:, :1], a_cov, n_a, b_var, n_b
+            signed, baseline, a_var, arms.var[:, :1], a_cov, n_a, b_var, n_b
         )
     else:
         estimate = b_mean - a_mean
