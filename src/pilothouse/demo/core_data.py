@@ -1,4 +1,8 @@
-"""Demo people and product areas of a mid-sized B2B SaaS company (about 12 PMs)."""
+"""Demo people and the product areas of Ledgerly, the demo product (docs/demo.md).
+
+Ledgerly is a B2B fintech (business accounts, corporate cards, transfers and top-ups
+for small and mid-sized companies) with a product organisation of about 12 people.
+"""
 
 from __future__ import annotations
 
@@ -33,39 +37,34 @@ PEOPLE = [
     ("Fatima Zahra", "fatima.zahra@pilothouse.example", Role.viewer),
 ]
 
-#: (name, owner e-mail, description)
+#: (name, owner e-mail, description): the product areas of Ledgerly, the demo product.
 AREAS = [
     (
-        "Onboarding & Activation",
-        "daniel.okafor@pilothouse.example",
-        "Sign-up, first-run experience and the path to the first value moment.",
-    ),
-    (
-        "Billing & Plans",
-        "sofia.lindqvist@pilothouse.example",
-        "Pricing pages, checkout, invoices, plan upgrades and downgrades.",
-    ),
-    (
-        "Analytics & Reporting",
+        "Cards",
         "kenji.watanabe@pilothouse.example",
-        "Dashboards, exports and scheduled reports customers build.",
+        "Physical and virtual corporate cards: ordering, delivery, activation and card payments.",
     ),
     (
-        "Integrations",
+        "Payments & Transfers",
         "amara.mensah@pilothouse.example",
-        "Connectors to CRMs, data warehouses, Slack and the public API.",
+        "Outgoing and incoming bank transfers, payees, transfer status and exchange.",
+    ),
+    (
+        "Onboarding & Verification",
+        "daniel.okafor@pilothouse.example",
+        "Company sign-up, identity and business verification (KYC/KYB), the first week.",
+    ),
+    (
+        "Top-ups & Balance",
+        "sofia.lindqvist@pilothouse.example",
+        "Adding money to the business account by card, bank or wallet; balances.",
+    ),
+    (
+        "Spend Management",
+        "hannah.goldberg@pilothouse.example",
+        "Spending limits, approvals, receipts and expense categories for finance admins.",
     ),
     ("Mobile Apps", "lucas.moreau@pilothouse.example", "The iOS and Android apps."),
-    (
-        "Collaboration",
-        "hannah.goldberg@pilothouse.example",
-        "Sharing, comments, mentions, notifications and permissions.",
-    ),
-    (
-        "Platform & Reliability",
-        "mateo.alvarez@pilothouse.example",
-        "Performance, uptime, security and the admin console.",
-    ),
 ]
 
 
