@@ -113,8 +113,8 @@ def test_table_edit_reranks_and_board_move_form(
         data={"confidence": "150"},
         headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
     )
-    assert refused.status_code == 200 and "confidence" in refused.text
-    assert 'data-testid="table-problem"' in refused.text
+    assert refused.status_code == 422 and "confidence" in refused.text
+    assert "must be from 0 to 100" in refused.text
     assert team.get("/items/FEAT-1")["confidence"] == 80  # nothing half-written
     moved = client.post(
         "/roadmap/board/move",

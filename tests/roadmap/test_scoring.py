@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from pilothouse.accounts import service as accounts_service
 from pilothouse.core.actor import Actor
@@ -16,6 +17,7 @@ from pilothouse.core.links import ObjectRef, add_link
 from pilothouse.core.runtime import Runtime
 from pilothouse.roadmap import items, scoring
 from pilothouse.roadmap.evidence import FEEDBACK_SERVICE, evidence_for
+from pilothouse.roadmap.models import RoadmapItem
 from tests.roadmap.helpers import API, Team
 
 CLI = Actor.command_line()
@@ -39,12 +41,27 @@ def _ranking(team: Team, formula: str, **params: str) -> dict:  # type: ignore[t
 
 
 @pytest.fixture
-def scored(team: Team) -> Team:
+def scored(team: Team, runtime: Runtime) -> Team:
     team.item(kind="feature", title="Scheduled e-mails", **F1)
     team.item(kind="feature", title="Excel export", **F2)
     team.item(kind="feature", title="No estimate yet", reach=100, impact=1, confidence=50)
-    team.item(kind="feature", title="Zero effort", reach=100, impact=1, confidence=50, effort=0)
+    zero = team.item(kind="feature", title="Zero effort", reach=100, impact=1, confidence=50)
+    # The services refuse effort 0 now; rows stored before that rule must still rank.
+    with runtime.database.session() as session:
+        session.execute(update(RoadmapItem).where(RoadmapItem.id == zero["id"]).values(effort=0))
     return team
+
+
+def test_effort_zero_is_refused_and_changes_nothing(team: Team) -> None:
+    item = team.item(kind="feature", title="Sized", effort=2)
+    response = team.client.patch(
+        f"{API}/items/{item['key']}", json={"effort": 0}, headers=team.editor
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "effort", "message": "must be greater than zero (the score divides by it)"}
+    ]
+    assert team.get(f"/items/{item['key']}")["effort"] == 2
 
 
 @pytest.mark.parametrize("formula", sorted(EXPECTED))

@@ -78,6 +78,9 @@ AUDITED_ITEM_FIELDS = (
 )
 #: Inputs with a bounded range; the others only need to be zero or more.
 RANGES = {"confidence": (0.0, 100.0)}
+#: Inputs the standard formulas divide by (RICE, ICE-like effort; WSJF job size): zero would
+#: only show up later as "division by zero" in the score, so it is refused here.
+DIVISORS = frozenset({"effort", "job_size"})
 
 
 def item_ref(item: RoadmapItem) -> ObjectRef:
@@ -126,6 +129,8 @@ def _number(name: str, raw: Any) -> float | None:
     except (TypeError, ValueError):
         raise invalid(name, f"a number expected, got {raw!r}") from None
     low, high = RANGES.get(name, (0.0, math.inf))
+    if name in DIVISORS and math.isfinite(value) and value <= 0:
+        raise invalid(name, "must be greater than zero (the score divides by it)")
     if not math.isfinite(value) or not low <= value <= high:
         bound = f"from {low:g} to {high:g}" if high != math.inf else "zero or more"
         raise invalid(name, f"must be {bound}")

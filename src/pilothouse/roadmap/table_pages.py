@@ -7,6 +7,7 @@ the whole table back, so the order on screen is always the server's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -23,6 +24,7 @@ from pilothouse.web.deps import EditorWrite, SessionDep, Viewer
 from pilothouse.web.templating import render
 
 __all__ = [
+    "CellProblem",
     "posted_inputs",
     "router",
     "table_page",
@@ -35,8 +37,18 @@ NUMERIC_COLUMNS = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class CellProblem:
+    """A refused input: which row and cell, what was typed, and why it was not saved."""
+
+    key: str
+    field: str
+    typed: str
+    message: str
+
+
 def _table_context(
-    session: Session, state: PageState, *, can_edit: bool, problem: str | None = None
+    session: Session, state: PageState, *, can_edit: bool, problem: CellProblem | None = None
 ) -> dict[str, object]:
     definition = scoring.get_formula(session, state.formula)
     found = listing.filtered_items(session, state.where)
@@ -72,6 +84,14 @@ async def posted_inputs(request: Request) -> dict[str, str]:
     return {n: str(form[n]).strip() for n in NUMERIC_INPUTS if n in form}
 
 
+def _cell_problem(key: str, values: dict[str, str], exc: PilothouseError) -> CellProblem:
+    """Place the refusal on the cell it is about (the first field named, else the first posted)."""
+    named = [e for e in exc.errors if e.field in values]
+    field = named[0].field if named else next(iter(values), "")
+    message = named[0].message if named else exc.detail
+    return CellProblem(key, field, values.get(field, ""), message)
+
+
 @router.post("/table/items/{key}")
 def update_inputs(
     request: Request,
@@ -82,8 +102,9 @@ def update_inputs(
 ) -> Response:
     """Save the scoring inputs posted (``reach=1200``); answer with the re-ranked table.
 
-    A bad value (``confidence=150``) changes nothing and comes back as a message above
-    the table, so the person sees why.
+    A bad value (``confidence=150``, ``effort=0``, ``abc``) saves nothing: the table comes
+    back with status 422, the typed value still in its box and the reason right under it,
+    and the saved value named, so the person sees why on the row they edited.
     """
     state = page_state(session, principal.actor, request, ViewKind.table)
     item = items.find_item(session, key)
@@ -92,7 +113,7 @@ def update_inputs(
         with session.begin_nested():
             items.update_item(session, principal.actor, item, values)
     except PilothouseError as exc:
-        problem = f"{item.key}: {exc.detail}"
+        problem = _cell_problem(item.key, values, exc)
         session.expire_all()
     context = _table_context(session, state, can_edit=True, problem=problem)
-    return render(request, "roadmap/_table.html", context)
+    return render(request, "roadmap/_table.html", context, status=422 if problem else 200)

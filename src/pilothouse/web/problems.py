@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pilothouse.core.errors import FieldError, PilothouseError, TooManyRequests, Unauthorized
+from pilothouse.web.forms import rerender_form
 from pilothouse.web.templating import flash_redirect, render_error
 
 __all__ = ["PROBLEM_MEDIA_TYPE", "install_error_handlers", "is_api_request", "problem_body"]
@@ -102,6 +103,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, TooManyRequests):
             headers["Retry-After"] = str(exc.retry_after_seconds)
         if not is_api_request(request):
+            again = await rerender_form(request, exc.status, exc.detail, exc.errors)
+            if again is not None:
+                return again
             back = _form_return_path(request, exc)
             if back is not None:
                 return flash_redirect(back, exc.detail, kind="error")
@@ -121,7 +125,8 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = _validation_errors(exc)
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
         if not is_api_request(request):
-            return _page(request, 422, "Invalid input", detail)
+            again = await rerender_form(request, 422, detail, errors)
+            return again if again is not None else _page(request, 422, "Invalid input", detail)
         return _problem(422, problem_body(422, "validation-error", "Invalid input", detail, errors))
 
     @app.exception_handler(StarletteHTTPException)

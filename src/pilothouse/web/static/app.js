@@ -164,4 +164,39 @@
       event.detail.issueRequest(true);
     }
   });
+
+  // Refused input (422) inside [data-swap-errors] is swapped in like success: the server
+  // sends the fragment again with the typed value and the error beside the field.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var element = event.detail.elt;
+    if (event.detail.xhr.status === 422 && element && element.closest("[data-swap-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // A number box holding letters reads as "" in the browser: posting it would clear the
+  // saved value. Say so beside the box instead and send nothing.
+  function showCellError(element, text) {
+    var note = element.nextElementSibling;
+    if (!note || !note.classList.contains("cell-error")) {
+      note = document.createElement("small");
+      note.className = "cell-error";
+      note.setAttribute("role", "alert");
+      note.setAttribute("data-testid", "cell-error");
+      note.id = (element.name || "field") + "-" + Math.random().toString(36).slice(2) + "-error";
+      element.insertAdjacentElement("afterend", note);
+    }
+    note.textContent = text;
+    element.setAttribute("aria-invalid", "true");
+    element.setAttribute("aria-describedby", note.id);
+  }
+
+  document.addEventListener("htmx:confirm", function (event) {
+    var element = event.detail.elt;
+    if (element && element.validity && element.validity.badInput) {
+      event.preventDefault();
+      showCellError(element, "Type a number; not saved.");
+    }
+  });
 })();
