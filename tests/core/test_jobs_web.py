@@ -221,6 +221,7 @@ def test_job_page_follows_a_running_job_and_its_cancel_without_reloading(
     page.on("dialog", lambda dialog: dialog.accept())
     try:
         sign_in(page, editor)
+        page.get_by_test_id("workspace-menu").locator("summary").click()
         page.get_by_role("link", name="Jobs").click()
         page.get_by_role("link", name="Synthesise feedback").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Synthesise feedback")

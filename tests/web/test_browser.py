@@ -30,19 +30,21 @@ def test_sign_in_create_area_audit_sign_out(
     try:
         sign_in(page, admin)
         expect(page.get_by_role("heading", level=1)).to_contain_text("Good to see you")
+        page.get_by_test_id("workspace-menu").locator("summary").click()
         page.get_by_role("link", name="Product areas").click()
         page.get_by_label("Name").fill("Search & Discovery")
         page.get_by_label("Description").fill("Finding things in the product.")
         page.get_by_role("button", name="Create product area").click()
         expect(page.locator(".flash-success")).to_contain_text("Search & Discovery")
         expect(page.get_by_test_id("area-row")).to_contain_text("Search & Discovery")
+        page.get_by_test_id("workspace-menu").locator("summary").click()
         page.get_by_role("link", name="Audit log").click()
         row = page.get_by_test_id("audit-row").first
         expect(row).to_contain_text("product_area.created")
         expect(row).to_contain_text("Search & Discovery")
         expect(row).to_contain_text("ops.lead@example.com")
         page.screenshot(path=str(tmp_path / "audit.png"), full_page=True)
-        page.locator("details.dropdown summary").click()
+        page.get_by_test_id("account-menu").locator("summary").click()
         page.get_by_test_id("sign-out").click()
         page.wait_for_url(re.compile(r"/login"))
         page.goto("/areas")
@@ -65,7 +67,8 @@ def test_phone_width_has_no_sideways_scroll(browser: object, served: ServedApp) 
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
             assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at phone width"
-            assert page.get_by_role("link", name="Product areas").is_visible()
+            assert page.get_by_role("link", name="Metrics").is_visible()
+            assert page.get_by_test_id("account-menu").is_visible()
     finally:
         watched.close()
     assert watched.errors == [], watched.errors

@@ -1,4 +1,11 @@
-"""Navigation: each domain adds its section here, so the menu shows only what exists."""
+"""Navigation: each domain adds its section here, so the menu shows only what exists.
+
+The header has two places for links, so it fits a 1280 px screen however many sections
+there are: the bar (``group="main"``, the product's sections a person works in every
+day) and the *Workspace* menu (``group="workspace"``, places visited now and then:
+product areas, jobs and the admin pages). A new entry goes to the bar unless it says
+otherwise; keep the bar to about nine entries.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ from dataclasses import dataclass
 
 from pilothouse.core.models import Role
 
-__all__ = ["NAV", "NavItem", "visible_nav"]
+__all__ = ["NAV", "NavItem", "current_href", "visible_nav"]
 
 
 @dataclass(frozen=True)
@@ -14,6 +21,7 @@ class NavItem:
     label: str
     href: str
     role: Role = Role.viewer
+    group: str = "main"  # "main": the header bar; "workspace": the Workspace menu
 
 
 #: The sections in menu order; a domain appends its entry when it lands.
@@ -25,11 +33,11 @@ NAV: list[NavItem] = [
     NavItem("Roadmap", "/roadmap"),
     NavItem("Launches", "/launches"),
     NavItem("Decisions", "/decisions"),
-    NavItem("Product areas", "/areas"),
-    NavItem("Jobs", "/jobs"),
-    NavItem("Users", "/admin/users", Role.admin),
-    NavItem("Audit log", "/admin/audit", Role.admin),
-    NavItem("Settings", "/admin/settings", Role.admin),
+    NavItem("Product areas", "/areas", group="workspace"),
+    NavItem("Jobs", "/jobs", group="workspace"),
+    NavItem("Users", "/admin/users", Role.admin, group="workspace"),
+    NavItem("Audit log", "/admin/audit", Role.admin, group="workspace"),
+    NavItem("Settings", "/admin/settings", Role.admin, group="workspace"),
 ]
 
 
@@ -38,3 +46,15 @@ def visible_nav(role: Role | None) -> list[NavItem]:
     if role is None:
         return []
     return [item for item in NAV if role.allows(item.role)]
+
+
+def current_href(items: list[NavItem], path: str) -> str | None:
+    """The entry to highlight for ``path``: the longest ``href`` that is a prefix of it
+    at a segment boundary, so ``/feedback/themes`` lights *Feedback* and ``/`` only Home."""
+    best: str | None = None
+    for item in items:
+        href = item.href.rstrip("/") or "/"
+        hit = path == href or (href != "/" and path.startswith(href + "/"))
+        if hit and (best is None or len(href) > len(best)):
+            best = item.href
+    return best

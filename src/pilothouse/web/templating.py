@@ -18,7 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from pilothouse import __version__
-from pilothouse.web.nav import visible_nav
+from pilothouse.web.labels import enum_label, setting_label
+from pilothouse.web.nav import current_href, visible_nav
 
 __all__ = ["FLASH_COOKIE", "flash_redirect", "make_templates", "render", "render_error"]
 
@@ -31,6 +32,8 @@ def make_templates(extra_dirs: list[Path] | None = None) -> Jinja2Templates:
     templates = Jinja2Templates(directory=[TEMPLATE_DIR, *(extra_dirs or [])])
     templates.env.globals["version"] = __version__
     templates.env.filters["when"] = _format_when
+    templates.env.filters["label"] = enum_label
+    templates.env.filters["setting_label"] = setting_label
     return templates
 
 
@@ -44,13 +47,15 @@ def _base_context(request: Request) -> dict[str, Any]:
     principal = getattr(request.state, "principal", None)
     runtime = request.app.state.runtime
     flash = request.cookies.get(FLASH_COOKIE)
+    nav = visible_nav(principal.identity.role if principal else None)
     kind, _, text = unquote(flash).partition(":") if flash else ("", "", "")
     return {
         "request": request,
         "principal": principal,
         "user": principal.identity if principal else None,
         "csrf_token": principal.csrf_token if principal else "",
-        "nav": visible_nav(principal.identity.role if principal else None),
+        "nav": nav,
+        "nav_current": current_href(nav, request.url.path),
         "flash": {"kind": kind, "text": text} if text else None,
         "timezone": runtime.settings.timezone,
         "current_path": request.url.path,

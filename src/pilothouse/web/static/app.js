@@ -199,4 +199,42 @@
       showCellError(element, "Type a number; not saved.");
     }
   });
+
+  // Header menus (<details class="dropdown app-menu">): one open at a time; Escape closes
+  // the open one and gives focus back to its summary; Tab out of a menu closes it.
+  function openMenus() {
+    return Array.prototype.slice.call(document.querySelectorAll("details.app-menu[open]"));
+  }
+
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (menu.matches && menu.matches("details.app-menu") && menu.open) {
+      openMenus().forEach(function (other) {
+        if (other !== menu) {
+          other.open = false;
+        }
+      });
+    }
+  }, true);
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") {
+      return;
+    }
+    openMenus().forEach(function (menu) {
+      menu.open = false;
+      var summary = menu.querySelector("summary");
+      if (summary && menu.contains(document.activeElement)) {
+        summary.focus();
+      }
+    });
+  });
+
+  document.addEventListener("focusin", function (event) {
+    openMenus().forEach(function (menu) {
+      if (!menu.contains(event.target)) {
+        menu.open = false;
+      }
+    });
+  });
 })();
