@@ -55,6 +55,13 @@ WORKSPACE_SETTINGS: dict[str, SettingSpec] = {
             bool,
             "An experiment needs a primary metric before it can start.",
         ),
+        SettingSpec(
+            "automations.allow_private_targets",
+            False,
+            bool,
+            "Automation webhooks may call private, loopback and link-local addresses "
+            "(off: such targets are refused, against server-side request forgery).",
+        ),
     )
 }
 

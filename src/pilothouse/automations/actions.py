@@ -1,0 +1,186 @@
+"""Actions a rule carries out: checking their settings, describing and running them.
+
+Kinds: ``webhook`` (signed HTTP POST), ``notify`` (in-app notification to people or
+a role), ``email`` (an e-mail notification through core notifications), ``set_field``
+(a roadmap item's field, through the roadmap service) and ``link`` (a core link from
+the event's object). Each runs as the rule's automation actor, so the changes it makes
+carry the event chain (see ``automations.chain``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pilothouse.automations.events import DomainEvent
+from pilothouse.core.actor import Actor
+from pilothouse.core.errors import FieldError
+from pilothouse.core.models import Role, User
+
+__all__ = ["ACTION_KINDS", "check_actions", "describe_action", "render_text", "run_action"]
+
+#: Kind → (required keys, optional keys).
+ACTION_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "webhook": (frozenset({"url"}), frozenset({"format"})),
+    "notify": (frozenset(), frozenset({"users", "role", "title", "body"})),
+    "email": (frozenset(), frozenset({"users", "role", "title", "body"})),
+    "set_field": (frozenset({"field", "value"}), frozenset()),
+    "link": (frozenset({"to"}), frozenset({"kind"})),
+}
+WEBHOOK_FORMATS = ("standard", "slack")
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_.]*)\s*\}\}")
+
+
+def render_text(template: str, event: DomainEvent) -> str:
+    """``{{ field }}`` placeholders filled from the event's fields (no expressions)."""
+    values = {**event.fields, "type": event.type}
+    return _PLACEHOLDER.sub(
+        lambda m: "" if values.get(m[1]) is None else str(values[m[1]]), template
+    )
+
+
+def _check_keys(where: str, kind: str, raw: Mapping[str, Any]) -> list[FieldError]:
+    required, optional = ACTION_KINDS[kind]
+    problems = [FieldError(f"{where}.{k}", "required") for k in sorted(required - set(raw))]
+    for key in sorted(set(raw) - required - optional - {"kind"}):
+        known = ", ".join(sorted(required | optional))
+        problems.append(FieldError(f"{where}.{key}", f"unknown setting for {kind}; known: {known}"))
+    return problems
+
+
+def _check_people(where: str, raw: Mapping[str, Any]) -> list[FieldError]:
+    users, role = raw.get("users"), raw.get("role")
+    problems = []
+    if users is not None and not (
+        isinstance(users, list) and all(isinstance(u, str | int) for u in users)
+    ):
+        problems.append(FieldError(f"{where}.users", "a list of e-mail addresses or user ids"))
+    if role is not None and role not in Role.__members__:
+        problems.append(FieldError(f"{where}.role", f"one of {', '.join(Role.__members__)}"))
+    if not users and role is None:
+        problems.append(FieldError(f"{where}.users", "name users or a role to notify"))
+    return problems
+
+
+def _check_one(where: str, raw: Any, trigger_object: str | None) -> list[FieldError]:
+    if not isinstance(raw, Mapping):
+        return [FieldError(where, "a mapping with a kind expected")]
+    kind = raw.get("kind")
+    if kind not in ACTION_KINDS:
+        return [
+            FieldError(
+                f"{where}.kind", f"unknown action {kind!r}; known: {', '.join(ACTION_KINDS)}"
+            )
+        ]
+    problems = _check_keys(where, kind, raw)
+    if kind == "webhook":
+        if raw.get("format", "standard") not in WEBHOOK_FORMATS:
+            problems.append(FieldError(f"{where}.format", "standard or slack"))
+    elif kind in ("notify", "email"):
+        problems += _check_people(where, raw)
+    elif kind == "set_field" and trigger_object != "roadmap_item":
+        problems.append(FieldError(f"{where}.kind", "set_field works on roadmap item events only"))
+    elif kind == "link" and not re.fullmatch(r"[a-z_]+:[A-Za-z0-9_-]+", str(raw.get("to", ""))):
+        problems.append(FieldError(f"{where}.to", "TYPE:ID expected, e.g. roadmap_item:12"))
+    return problems
+
+
+def check_actions(actions: Any, trigger_object: str | None) -> list[FieldError]:
+    """Every problem with a rule's actions (webhook targets are checked separately)."""
+    if not isinstance(actions, list) or not actions:
+        return [FieldError("actions", "at least one action expected")]
+    problems: list[FieldError] = []
+    for index, raw in enumerate(actions):
+        problems += _check_one(f"actions[{index}]", raw, trigger_object)
+    return problems
+
+
+def describe_action(action: Mapping[str, Any], event: DomainEvent) -> str:
+    """What the action would do for ``event``, in one sentence (for test fires)."""
+    kind = action["kind"]
+    if kind == "webhook":
+        return f"POST a {action.get('format', 'standard')} webhook to {action['url']}"
+    if kind in ("notify", "email"):
+        who = ", ".join(str(u) for u in action.get("users") or [])
+        role = f"everyone with the {action['role']} role" if action.get("role") else ""
+        what = "e-mail" if kind == "email" else "notify"
+        title = render_text(action.get("title") or "{{ type }}: {{ object_label }}", event)
+        return f"{what} {' and '.join(p for p in (who, role) if p)}: “{title}”"
+    if kind == "set_field":
+        return f"set {action['field']} = {action['value']!r} on {event.object_label}"
+    kind_of_link = action.get("kind", "related")
+    return f"link {event.object_type}:{event.object_id} to {action['to']} ({kind_of_link})"
+
+
+def _recipients(session: Session, action: Mapping[str, Any]) -> list[int]:
+    ids: set[int] = set()
+    for who in action.get("users") or []:
+        text = str(who)
+        column = User.id if text.isdigit() else User.email
+        value: Any = int(text) if text.isdigit() else text.lower()
+        found = session.scalar(select(User.id).where(column == value, User.is_active.is_(True)))
+        if found is not None:
+            ids.add(found)
+    if action.get("role"):
+        role = Role(action["role"])
+        ids.update(
+            session.scalars(select(User.id).where(User.role == role, User.is_active.is_(True)))
+        )
+    return sorted(ids)
+
+
+def _notify(session: Session, kind: str, action: Mapping[str, Any], event: DomainEvent) -> str:
+    from pilothouse.core.links import ObjectRef
+    from pilothouse.core.notifications import notify
+
+    recipients = _recipients(session, action)
+    title = render_text(action.get("title") or "{{ type }}: {{ object_label }}", event)
+    body = render_text(action.get("body") or "", event)
+    ref = ObjectRef(event.object_type, event.object_id) if event.object_id != "0" else None
+    notify(
+        session,
+        recipients=recipients,
+        kind=f"automation.{kind}",
+        title=title[:300],
+        body_markdown=body,
+        ref=ref,
+        actor_id=None,
+    )
+    return f"{kind} sent to {len(recipients)} people"
+
+
+def _set_field(
+    session: Session, actor: Actor, action: Mapping[str, Any], event: DomainEvent
+) -> str:
+    from pilothouse.roadmap import items
+
+    item = items.find_item(session, event.object_id)
+    items.update_item(session, actor, item, {action["field"]: action["value"]})
+    return f"set {action['field']} on {item.key}"
+
+
+def _link(session: Session, actor: Actor, action: Mapping[str, Any], event: DomainEvent) -> str:
+    from pilothouse.core.links import ObjectRef, add_link
+
+    to_type, to_id = str(action["to"]).split(":", 1)
+    source = ObjectRef(event.object_type, event.object_id)
+    add_link(session, actor, source, ObjectRef(to_type, to_id), action.get("kind") or "related")
+    return f"linked {source} to {action['to']}"
+
+
+def run_action(
+    session: Session, actor: Actor, action: Mapping[str, Any], event: DomainEvent
+) -> str:
+    """Carry out a non-webhook action in ``session``; returns what was done."""
+    kind = action["kind"]
+    if kind in ("notify", "email"):
+        return _notify(session, kind, action, event)
+    if kind == "set_field":
+        return _set_field(session, actor, action, event)
+    if kind == "link":
+        return _link(session, actor, action, event)
+    raise ValueError(f"run_action does not send {kind}")

@@ -1,0 +1,380 @@
+"""The catalogue of domain events that rules can trigger on, read from the audit outbox.
+
+Every audited change is a row of core's ``events`` table, written in the transaction
+that made the change. Rules do not see those raw rows: each raw event is mapped here
+to zero or one *typed* domain event with a stable name (``roadmap_item.status_changed``)
+and a flat dictionary of *fields* that conditions filter on. The raw names stay free
+to change with their domains; the catalogue is the contract with rule authors and
+webhook receivers.
+
+Events that no audit row carries yet (a theme spiking, a launch gate waiting for
+approval or overdue, a significant experiment result, a sample-ratio mismatch) are
+listed in :data:`NOT_YET_EMITTED`; they need periodic checks (schedules), which are
+later work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from pilothouse.automations.chain import chain_of
+from pilothouse.core.models import Event
+
+__all__ = [
+    "CATALOGUE",
+    "COMMON_FIELDS",
+    "NOT_YET_EMITTED",
+    "DomainEvent",
+    "EventType",
+    "event_type",
+    "map_event",
+    "sample_event",
+]
+
+#: Fields every domain event has, whatever its type.
+COMMON_FIELDS = ("object_type", "object_id", "object_label", "actor", "actor_id")
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One kind of domain event: its name, what it means and the fields it carries."""
+
+    name: str
+    object_type: str
+    doc: str
+    fields: tuple[str, ...]
+    matches: Callable[[Event], bool] = field(repr=False)
+
+    @property
+    def all_fields(self) -> tuple[str, ...]:
+        return COMMON_FIELDS + self.fields
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """A typed event as rules see it (and as webhooks send it in ``data``)."""
+
+    id: int
+    type: str
+    occurred_at: datetime
+    actor: str
+    actor_id: int | None
+    object_type: str
+    object_id: str
+    object_label: str
+    fields: dict[str, Any]
+    changes: dict[str, Any]
+    chain_root_id: int
+    origin_rule_id: int | None = None
+
+    def data(self) -> dict[str, Any]:
+        """The JSON form: what a webhook's ``data`` holds and what the UI shows."""
+        return {
+            "event_id": self.id,
+            "type": self.type,
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor": self.actor,
+            "object": {"type": self.object_type, "id": self.object_id, "label": self.object_label},
+            "fields": self.fields,
+            "changes": self.changes,
+        }
+
+
+def _named(*names: str) -> Callable[[Event], bool]:
+    return lambda event: event.name in names
+
+
+def _changed(name: str, key: str) -> Callable[[Event], bool]:
+    return lambda event: event.name == name and key in (event.changes or {})
+
+
+def _decision_made(event: Event) -> bool:
+    if event.name == "decision.decided":
+        return True
+    status = (event.changes or {}).get("status", {})
+    return event.name == "decision.created" and status.get("after") == "decided"
+
+
+def _feedback_link(event: Event) -> bool:
+    if event.name != "link.created":
+        return False
+    ends = [str((event.changes or {}).get(k, {}).get("after", "")) for k in ("from", "to")]
+    return any(end.startswith("feedback_item:") for end in ends)
+
+
+def _job_failed(event: Event) -> bool:
+    # Failed delivery jobs are left out: a rule on job.failed that sends a webhook to a
+    # dead endpoint would otherwise feed itself.
+    return event.name == "job.failed" and not event.object_label.startswith("Automation")
+
+
+ROADMAP_FIELDS = (
+    "key",
+    "kind",
+    "title",
+    "status",
+    "before.status",
+    "area",
+    "owner_id",
+    "target_quarter",
+    "tags",
+    "confidence",
+    "reach",
+    "impact",
+    "effort",
+)
+FEEDBACK_FIELDS = (
+    "title",
+    "text",
+    "source_kind",
+    "area",
+    "tags",
+    "rating",
+    "nps_score",
+    "account",
+    "segment",
+    "plan",
+    "arr",
+)
+LAUNCH_FIELDS = ("stage", "before.stage", "status", "refused", "reasons", "warnings")
+
+_TYPES = (
+    EventType(
+        "feedback.created",
+        "feedback_item",
+        "A feedback item arrived (form, API, import). Fields: its text, source, area, "
+        "tags and the customer account's segment, plan and ARR (in currency units).",
+        FEEDBACK_FIELDS,
+        _named("feedback_item.created"),
+    ),
+    EventType(
+        "feedback.linked",
+        "link",
+        "A feedback item was linked to another object (usually a roadmap item as evidence).",
+        ("from", "to", "kind", "target_type"),
+        _feedback_link,
+    ),
+    EventType(
+        "feedback.theme_created",
+        "feedback_theme",
+        "Synthesis found a new feedback theme.",
+        ("label", "size", "name"),
+        _named("feedback.theme_created"),
+    ),
+    EventType(
+        "roadmap_item.created",
+        "roadmap_item",
+        "A roadmap item (idea, feature, initiative) was created.",
+        ROADMAP_FIELDS,
+        _named("roadmap_item.created"),
+    ),
+    EventType(
+        "roadmap_item.status_changed",
+        "roadmap_item",
+        "A roadmap item moved to another workflow status (``before.status`` → ``status``).",
+        ROADMAP_FIELDS,
+        _changed("roadmap_item.updated", "status"),
+    ),
+    EventType(
+        "roadmap_item.rank_changed",
+        "roadmap_item",
+        "A roadmap item was moved on the board (horizon or position).",
+        (*ROADMAP_FIELDS, "horizon", "position", "before.horizon", "before.position"),
+        _named("roadmap_item.moved"),
+    ),
+    EventType(
+        "launch.created",
+        "launch",
+        "A launch was planned.",
+        ("key", "name", "status", "target_date"),
+        _named("launch.created"),
+    ),
+    EventType(
+        "launch.stage_changed",
+        "launch",
+        "A launch passed a gate into its next stage (``warnings`` lists running experiments "
+        "at the GA gate).",
+        LAUNCH_FIELDS,
+        _named("launch.stage_changed"),
+    ),
+    EventType(
+        "launch.gate_approved",
+        "launch",
+        "An approver approved a launch gate.",
+        LAUNCH_FIELDS,
+        _named("launch.gate_approved"),
+    ),
+    EventType(
+        "launch.gate_rejected",
+        "launch",
+        "An approver rejected a launch gate (with a comment).",
+        LAUNCH_FIELDS,
+        _named("launch.gate_rejected"),
+    ),
+    EventType(
+        "launch.gate_refused",
+        "launch",
+        "A launch tried to pass a gate and was refused (``reasons`` says why).",
+        LAUNCH_FIELDS,
+        _named("launch.gate_refused"),
+    ),
+    EventType(
+        "launch.release_notes_published",
+        "launch",
+        "A launch's release notes were published.",
+        ("published_at", "release_notes"),
+        _named("launch.release_notes_published"),
+    ),
+    EventType(
+        "experiment.started",
+        "experiment",
+        "An experiment started collecting exposures.",
+        ("status", "before.status"),
+        _named("experiment.started"),
+    ),
+    EventType(
+        "experiment.stopped",
+        "experiment",
+        "An experiment stopped.",
+        ("status", "before.status"),
+        _named("experiment.stopped"),
+    ),
+    EventType(
+        "experiment.decided",
+        "experiment",
+        "A stopped experiment got its decision (ship, roll back, iterate): see "
+        "``experiment.decision_recorded`` fields ``outcome`` and ``linked``.",
+        ("status", "before.status"),
+        _named("experiment.decided"),
+    ),
+    EventType(
+        "experiment.decision_recorded",
+        "experiment",
+        "The outcome and rationale of an experiment's decision, with the linked work.",
+        ("outcome", "rationale", "linked"),
+        _named("experiment.decision_recorded"),
+    ),
+    EventType(
+        "decision.made",
+        "decision",
+        "A decision in the decision log was made (status ``decided``).",
+        ("key", "title", "status", "chosen_option", "area", "tags"),
+        _decision_made,
+    ),
+    EventType(
+        "decision.superseded",
+        "decision",
+        "A decision was superseded by a newer one.",
+        ("key", "title", "status", "superseded_by"),
+        _named("decision.superseded"),
+    ),
+    EventType(
+        "job.failed",
+        "job",
+        "A background job failed (delivery jobs of automations excepted).",
+        ("status", "error"),
+        _job_failed,
+    ),
+)
+
+#: Every domain event type by name.
+CATALOGUE: dict[str, EventType] = {t.name: t for t in _TYPES}
+
+#: Named by issue 11 but carried by no audit event yet (need periodic checks).
+NOT_YET_EMITTED = (
+    "feedback.theme_spiking",
+    "launch.gate_waiting",
+    "launch.overdue",
+    "experiment.result_significant",
+    "experiment.srm_detected",
+)
+
+
+def event_type(name: str) -> EventType | None:
+    return CATALOGUE.get(name)
+
+
+def _flatten(changes: dict[str, Any]) -> dict[str, Any]:
+    """``{field: {before, after}}`` → ``{field: after, "before.field": before}``."""
+    fields: dict[str, Any] = {}
+    for name, change in (changes or {}).items():
+        if isinstance(change, dict) and ("after" in change or "before" in change):
+            fields[name] = change.get("after")
+            fields[f"before.{name}"] = change.get("before")
+    return fields
+
+
+def _type_of(event: Event) -> EventType | None:
+    for candidate in _TYPES:
+        if candidate.matches(event):
+            return candidate
+    return None
+
+
+def map_event(session: Session, event: Event) -> DomainEvent | None:
+    """The typed domain event of one audit row, or None when rules ignore it."""
+    kind = _type_of(event)
+    if kind is None:
+        return None
+    from pilothouse.automations.enrich import enrich
+
+    fields = _flatten(event.changes)
+    if kind.name == "feedback.linked":
+        target = str(fields.get("to") or "")
+        fields["target_type"] = target.split(":", 1)[0]
+    fields.update(enrich(session, event.object_type, event.object_id, fields))
+    fields.update(
+        object_type=event.object_type,
+        object_id=event.object_id,
+        object_label=event.object_label,
+        actor=event.actor_label,
+        actor_id=event.actor_id,
+    )
+    root, rule_id = chain_of(event)
+    return DomainEvent(
+        id=event.id,
+        type=kind.name,
+        occurred_at=event.created_at,
+        actor=event.actor_label,
+        actor_id=event.actor_id,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        object_label=event.object_label,
+        fields=fields,
+        changes=dict(event.changes or {}),
+        chain_root_id=root,
+        origin_rule_id=rule_id,
+    )
+
+
+def sample_event(type_name: str) -> DomainEvent:
+    """A made-up event of ``type_name`` for test fires when no real one happened yet."""
+    kind = CATALOGUE[type_name]
+    fields: dict[str, Any] = dict.fromkeys(kind.fields)
+    fields.update(
+        object_type=kind.object_type,
+        object_id="0",
+        object_label=f"Sample {kind.object_type.replace('_', ' ')}",
+        actor="sample",
+        actor_id=None,
+    )
+    from pilothouse.core.db import utcnow
+
+    return DomainEvent(
+        0,
+        type_name,
+        utcnow(),
+        "sample",
+        None,
+        kind.object_type,
+        "0",
+        fields["object_label"],
+        fields,
+        {},
+        0,
+    )

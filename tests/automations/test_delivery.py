@@ -1,0 +1,185 @@
+"""Rules fire on committed events and webhooks reach a real receiver, signed, once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from pilothouse.automations import rules
+from pilothouse.automations.delivery import backoff_seconds
+from pilothouse.automations.dispatcher import dispatch_once
+from pilothouse.automations.models import AutomationFiring, Delivery, DeliveryAttempt
+from pilothouse.core.actor import Actor
+from pilothouse.core.errors import ValidationFailed
+from pilothouse.core.runtime import Runtime
+from pilothouse.roadmap import items
+from tests.automations.conftest import allow_private
+from tests.automations.receiver import Receiver, verify
+
+CLI = Actor.command_line()
+
+
+def make_rule(runtime: Runtime, **values: Any) -> tuple[int, list[str]]:
+    with runtime.database.session() as session:
+        rule = rules.create_rule(session, CLI, values)
+        return rule.id, list(rule.secrets)
+
+
+def make_item(runtime: Runtime, title: str, **values: Any) -> int:
+    with runtime.database.session() as session:
+        return items.create_item(session, CLI, {"kind": "feature", "title": title, **values}).id
+
+
+def deliveries(runtime: Runtime) -> list[Delivery]:
+    with runtime.database.session() as session:
+        found = list(session.scalars(select(Delivery).order_by(Delivery.id)))
+        session.expunge_all()
+        return found
+
+
+def webhook_rule(runtime: Runtime, receiver: Receiver, **extra: Any) -> tuple[int, list[str]]:
+    values = {
+        "name": "Checkout items to the hook",
+        "trigger": "roadmap_item.created",
+        "conditions": [{"field": "title", "op": "contains", "value": "checkout"}],
+        "actions": [{"kind": "webhook", "url": receiver.url}],
+        **extra,
+    }
+    return make_rule(runtime, **values)
+
+
+def test_matching_event_is_signed_and_delivered_exactly_once(
+    runtime: Runtime, receiver: Receiver
+) -> None:
+    allow_private(runtime)
+    _rule_id, secrets = webhook_rule(runtime, receiver)
+    item_id = make_item(runtime, "Checkout redesign")
+    make_item(runtime, "Dark mode")  # does not match the condition
+
+    first = dispatch_once(runtime, run_now=True)
+    dispatch_once(runtime, run_now=True)  # a second round finds nothing new
+
+    assert first.firings == 1 and len(first.queued) == 1
+    assert len(receiver.received) == 1
+    got = receiver.received[0]
+    assert verify(secrets[0], got.headers, got.body)
+    assert not verify("whsec_" + "A" * 44, got.headers, got.body)
+    envelope = got.json
+    assert envelope["type"] == "roadmap_item.created"
+    assert envelope["data"]["object"] == {
+        "type": "roadmap_item",
+        "id": str(item_id),
+        "label": envelope["data"]["object"]["label"],
+    }
+    assert "Checkout redesign" in envelope["data"]["object"]["label"]
+    [delivery] = deliveries(runtime)
+    assert delivery.status == "succeeded" and delivery.response_code == 200
+    assert got.webhook_id == f"msg_{delivery.idempotency_key}"
+    assert delivery.latency_ms is not None
+
+
+def test_server_error_is_retried_with_backoff_then_succeeds(
+    runtime: Runtime, receiver: Receiver
+) -> None:
+    allow_private(runtime)
+    webhook_rule(runtime, receiver)
+    receiver.codes = [500, 503]
+    make_item(runtime, "Checkout speed")
+
+    dispatch_once(runtime, run_now=True)
+    [first] = deliveries(runtime)
+    assert first.status == "retrying" and first.response_code == 500 and first.attempts == 1
+    assert first.next_attempt_at is not None
+
+    # Not due yet: nothing is sent before the back-off has passed.
+    dispatch_once(runtime, now=first.next_attempt_at - timedelta(seconds=1), run_now=True)
+    assert len(receiver.received) == 1
+
+    dispatch_once(runtime, now=first.next_attempt_at, run_now=True)
+    [second] = deliveries(runtime)
+    assert second.status == "retrying" and second.response_code == 503
+    with runtime.database.session() as session:
+        tries = session.scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.number)).all()
+        waits = [first.next_attempt_at - tries[0].started_at]
+        waits.append(second.next_attempt_at - tries[1].started_at)
+    assert [w.total_seconds() for w in waits] == [backoff_seconds(1), backoff_seconds(2)]
+    assert backoff_seconds(2) == 2 * backoff_seconds(1)  # exponential
+
+    dispatch_once(runtime, now=second.next_attempt_at, run_now=True)
+    [done] = deliveries(runtime)
+    assert done.status == "succeeded" and done.attempts == 3
+    assert len({r.webhook_id for r in receiver.received}) == 1  # same id on every try
+    with runtime.database.session() as session:
+        codes = session.scalars(
+            select(DeliveryAttempt.response_code).order_by(DeliveryAttempt.number)
+        ).all()
+    assert codes == [500, 503, 200]
+
+
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1", "10.1.2.3", "169.254.169.254", "192.168.0.10", "[::1]"]
+)
+def test_private_targets_are_refused_without_the_admin_setting(
+    runtime: Runtime, address: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        make_rule(
+            runtime,
+            name="Internal",
+            trigger="roadmap_item.created",
+            actions=[{"kind": "webhook", "url": f"http://{address}:9/hook"}],
+        )
+    assert refused.value.errors[0].field == "actions[0].url"
+    assert "private" in refused.value.errors[0].message
+    with runtime.database.session() as session:
+        assert rules.list_rules(session) == []
+
+
+def test_target_is_checked_again_when_sending(runtime: Runtime, receiver: Receiver) -> None:
+    allow_private(runtime)
+    webhook_rule(runtime, receiver)
+    allow_private(runtime, False)  # the admin withdraws the permission
+    make_item(runtime, "Checkout tips")
+
+    dispatch_once(runtime, run_now=True)
+
+    [delivery] = deliveries(runtime)
+    assert delivery.status == "failed" and "refused" in (delivery.error or "")
+    assert receiver.received == []
+
+
+def test_a_rule_never_fires_twice_for_one_event_chain(runtime: Runtime) -> None:
+    """Two rules that would undo each other forever: each fires once per chain."""
+    there = make_rule(
+        runtime,
+        name="Planned goes to in progress",
+        trigger="roadmap_item.status_changed",
+        conditions=[{"field": "status", "op": "eq", "value": "planned"}],
+        actions=[{"kind": "set_field", "field": "status", "value": "in-progress"}],
+    )[0]
+    back = make_rule(
+        runtime,
+        name="In progress goes back to planned",
+        trigger="roadmap_item.status_changed",
+        conditions=[{"field": "status", "op": "eq", "value": "in-progress"}],
+        actions=[{"kind": "set_field", "field": "status", "value": "planned"}],
+    )[0]
+    item_id = make_item(runtime, "Ping pong")
+    with runtime.database.session() as session:
+        items.update_item(session, CLI, items.find_item(session, item_id), {"status": "planned"})
+
+    for _ in range(5):
+        dispatch_once(runtime, run_now=True)
+
+    with runtime.database.session() as session:
+        fired = session.execute(
+            select(AutomationFiring.rule_id, AutomationFiring.chain_root_id)
+        ).all()
+        status = items.item_snapshot(session, items.find_item(session, item_id))["status"]
+    assert sorted(r for r, _ in fired) == sorted([there, back])
+    assert len({root for _, root in fired}) == 1  # one chain, started by the person's change
+    assert status == "planned"  # in progress, then back once, then the guard stopped it
+    assert [d.status for d in deliveries(runtime)] == ["succeeded", "succeeded"]
