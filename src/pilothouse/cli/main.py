@@ -170,7 +170,8 @@ def config_show(
         if name == "database_url":
             value = _mask_url(settings.effective_database_url)
         elif name in SECRET_FIELDS:
-            value = "(set)" if value is not None else f"(in {settings.home}/secret_key)"
+            unset = f"(in {settings.home}/secret_key)" if name == "secret_key" else "(not set)"
+            value = "(set)" if value is not None else unset
         values[name] = str(value)
     if as_json:
         typer.echo(json.dumps(values, indent=2))

@@ -31,7 +31,7 @@ JOB_BROKER_SCHEMES = ("redis://", "rediss://", "unix://", "postgres://", "postgr
 OBSOLETE_SETTINGS: dict[str, str] = {}
 
 #: Fields whose values ``pilothouse config show`` masks.
-SECRET_FIELDS = frozenset({"secret_key", "database_url"})
+SECRET_FIELDS = frozenset({"secret_key", "database_url", "smtp_password"})
 
 
 class Settings(BaseSettings):
@@ -141,6 +141,46 @@ class Settings(BaseSettings):
         "failed, and a job queued this long is queued again.",
     )
 
+    public_url: str | None = Field(
+        default=None,
+        description="Address people open Pilothouse at (`https://pilothouse.example.com`), for "
+        "links in e-mails. Default: `http://<host>:<port>`.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server that sends notification e-mails. Default: none, so no e-mail "
+        "is sent (in-app notifications still work).",
+    )
+    smtp_port: int = Field(
+        default=587, ge=1, le=65535, description="Port of the SMTP server (587 STARTTLS, 465 TLS)."
+    )
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="starttls",
+        description="How the SMTP connection is protected: `starttls` (upgrade after "
+        "connecting), `tls` (TLS from the start, port 465) or `none` (local relays only).",
+    )
+    smtp_username: str | None = Field(
+        default=None, description="SMTP user name; without it Pilothouse does not log in."
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, description="SMTP password (masked in `pilothouse config show`)."
+    )
+    smtp_from: str = Field(
+        default="Pilothouse <pilothouse@localhost>",
+        description="Sender of notification e-mails (`Name <address>`).",
+    )
+    smtp_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="Longest wait for the SMTP server on each step."
+    )
+    smtp_max_attempts: int = Field(
+        default=3, ge=1, le=10, description="Tries per e-mail before its job is marked failed."
+    )
+    smtp_retry_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="Wait before the second try of an e-mail; each further wait doubles.",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -149,6 +189,13 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None
 
     @field_validator("jobs_broker_url")
     @classmethod
@@ -196,6 +243,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'pilothouse.db').resolve()}"
+
+    @property
+    def effective_public_url(self) -> str:
+        """The base address for links in e-mails, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def effective_events_path(self) -> Path:

@@ -24,6 +24,7 @@ MODEL_MODULES: tuple[str, ...] = (
 #: Modules that register job handlers (``core.jobs.job_handler``); a domain adds its line.
 JOB_MODULES: tuple[str, ...] = (
     "pilothouse.core.job_builtins",
+    "pilothouse.core.notifications.jobs",
     "pilothouse.experiments.jobs",
     "pilothouse.feedback.jobs",
     "pilothouse.automations.delivery",

@@ -26,6 +26,11 @@ class Runtime:
     settings: Settings
     database: Database
 
+    def __post_init__(self) -> None:
+        # Sessions carry their runtime, so work queued inside a transaction (the e-mail
+        # jobs of notifications) can be handed to the job queue once it commits.
+        self.database.sessionmaker.configure(info={"runtime": self})
+
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         settings.ensure_home()

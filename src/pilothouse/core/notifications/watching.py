@@ -1,0 +1,116 @@
+"""Watching: people follow an object and hear about its changes and comments.
+
+Objects are named by :class:`~pilothouse.core.links.ObjectRef`, so any domain's
+object can be watched. Watching is a person's own subscription, not a change to a
+shared object, so it is not in the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pilothouse.core.errors import FieldError, ValidationFailed
+from pilothouse.core.links import ObjectRef
+from pilothouse.core.notifications.models import Watch
+from pilothouse.core.notifications.service import notify
+
+__all__ = [
+    "WATCHABLE_TYPES",
+    "check_watchable",
+    "is_watching",
+    "notify_watchers",
+    "unwatch",
+    "watch",
+    "watchers_of",
+]
+
+#: Object types people can watch and comment on (the pages that include the panel).
+WATCHABLE_TYPES = frozenset({"roadmap_item", "feedback_theme", "launch", "experiment", "decision"})
+
+
+def check_watchable(ref: ObjectRef) -> ObjectRef:
+    """``ref`` with a string id, or a clear error when its type cannot be watched."""
+    if ref.type not in WATCHABLE_TYPES:
+        choices = ", ".join(sorted(WATCHABLE_TYPES))
+        raise ValidationFailed(
+            f"{ref.type!r} objects cannot be watched or commented on",
+            errors=[FieldError("object_type", f"one of {choices}")],
+        )
+    ident = str(ref.id).strip()
+    if not ident or len(ident) > 64:
+        raise ValidationFailed("an object id is needed", errors=[FieldError("object_id", "1–64")])
+    return ObjectRef(ref.type, ident)
+
+
+def watch(session: Session, user_id: int, ref: ObjectRef) -> bool:
+    """Start watching ``ref``; returns False when the person watched it already."""
+    ref = check_watchable(ref)
+    if is_watching(session, user_id, ref):
+        return False
+    try:
+        with session.begin_nested():
+            session.add(Watch(user_id=user_id, object_type=ref.type, object_id=ref.id))
+    except IntegrityError:  # a second request won the race; the watch exists either way
+        return False
+    return True
+
+
+def unwatch(session: Session, user_id: int, ref: ObjectRef) -> bool:
+    """Stop watching ``ref``; returns False when the person was not watching it."""
+    result = session.execute(
+        delete(Watch).where(
+            Watch.user_id == user_id,
+            Watch.object_type == ref.type,
+            Watch.object_id == str(ref.id),
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def is_watching(session: Session, user_id: int, ref: ObjectRef) -> bool:
+    query = select(Watch.id).where(
+        Watch.user_id == user_id, Watch.object_type == ref.type, Watch.object_id == str(ref.id)
+    )
+    return session.scalar(query) is not None
+
+
+def watchers_of(session: Session, ref: ObjectRef) -> list[int]:
+    """Ids of everyone watching ``ref``, in the order they started."""
+    query = select(Watch.user_id).where(
+        Watch.object_type == ref.type, Watch.object_id == str(ref.id)
+    )
+    return list(session.scalars(query.order_by(Watch.id)))
+
+
+def notify_watchers(
+    session: Session,
+    ref: ObjectRef,
+    *,
+    title: str,
+    kind: str = "watch.changed",
+    body_markdown: str = "",
+    url: str | None = None,
+    actor_id: int | None = None,
+    exclude: Iterable[int] = (),
+) -> int:
+    """Notify everyone watching ``ref`` (but the actor and ``exclude``); returns how many.
+
+    The automation dispatcher calls this for domain events about watched objects;
+    comments call it directly.
+    """
+    skip = set(exclude)
+    recipients = [w for w in watchers_of(session, ref) if w not in skip]
+    return notify(
+        session,
+        recipients=recipients,
+        kind=kind,
+        title=title,
+        body_markdown=body_markdown,
+        ref=ref,
+        url=url,
+        actor_id=actor_id,
+    )
