@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from pilothouse.core.models import Role
+from pilothouse.core.runtime import Runtime
 from tests.support.accounts import Accounts
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -38,6 +39,49 @@ class Team:
         response = self.client.get(f"{API}{path}", params=params, headers=headers)
         assert response.status_code == 200, response.text
         return response.json()
+
+
+#: A small metric catalog (key results are checked against the catalog when saved).
+CATALOG = """\
+metrics:
+  - name: signups
+    label: Sign-ups
+    description: New accounts.
+    owner: pm@example.com
+    product_area: growth
+    type: count
+    event: Signed Up
+  - name: activation_rate
+    label: Activation rate
+    description: Sign-ups that created a dashboard within 7 days.
+    owner: pm@example.com
+    product_area: growth
+    format: percent
+    type: conversion
+    from: Signed Up
+    to: Dashboard Created
+    within: 7d
+  - name: active_users
+    label: Active users
+    description: People with any activity.
+    owner: pm@example.com
+    product_area: growth
+    type: distinct
+  - name: weekly_active_users
+    label: Weekly active users
+    description: Active users in the 7 days up to each day.
+    owner: pm@example.com
+    product_area: growth
+    type: rolling
+    of: active_users
+    window: 7d
+"""
+
+
+def write_metric_catalog(runtime: Runtime) -> None:
+    folder = runtime.settings.effective_metrics_path
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "growth.yaml").write_text(CATALOG, encoding="utf-8")
 
 
 def fixture_text(name: str) -> str:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from pilothouse.core.models import Role
-from tests.roadmap.helpers import API, Team
+from pilothouse.core.runtime import Runtime
+from tests.roadmap.helpers import API, Team, write_metric_catalog
 from tests.support.accounts import Accounts
 
 
@@ -215,7 +216,8 @@ def test_filters_sorting_and_pages(team: Team, client: TestClient) -> None:
     )
 
 
-def test_objectives_with_key_results_bound_to_metrics(team: Team) -> None:
+def test_objectives_with_key_results_bound_to_metrics(team: Team, runtime: Runtime) -> None:
+    write_metric_catalog(runtime)  # metric names are checked when saved
     created = team.client.post(
         f"{API}/objectives",
         json={
@@ -229,7 +231,7 @@ def test_objectives_with_key_results_bound_to_metrics(team: Team) -> None:
                     "target_value": 70,
                     "current_value": 61,
                 },
-                {"title": "WAU 2,400", "metric_slug": "weekly-active-users", "target_value": 2400},
+                {"title": "WAU 2,400", "metric_slug": "weekly_active_users", "target_value": 2400},
             ],
         },
         headers=team.editor,

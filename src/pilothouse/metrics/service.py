@@ -37,6 +37,7 @@ __all__ = [
     "MetricsRegistry",
     "SeriesRequest",
     "SeriesResult",
+    "catalog_metric_formats",
     "compile_metric",
     "current_metric_values",
     "run_series",
@@ -229,6 +230,15 @@ def _check_fields(
 
 #: The window "current value" looks at: what a key result bound to a metric shows.
 CURRENT_WINDOW_DAYS = 30
+
+
+def catalog_metric_formats(runtime: Runtime) -> dict[str, str]:
+    """Each catalog metric's name and display format (``percent``, ``number``, ...).
+
+    Other domains reference metrics by name (key results); they check names against this
+    and show values the way the catalog says, without reading the catalog's internals.
+    """
+    return {metric.name: metric.format.value for metric in runtime.metrics.catalog()}
 
 
 def current_metric_values(runtime: Runtime, slugs: Sequence[str]) -> dict[str, float | None]:

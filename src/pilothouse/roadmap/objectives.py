@@ -1,20 +1,16 @@
 """Objectives and key results (OKRs), the goals roadmap items contribute to.
 
-A key result may name a metric of the metrics layer by its slug (such as
-``activation-rate``) with a target. Its current value then comes from the metrics
-layer through one function that layer provides:
-
-    ``pilothouse.metrics.service.current_metric_values(runtime, slugs)``
-    → ``{slug: value or None}``
-
-Until it exists (or for key results without a metric) the value kept by hand in
-``current_value`` is shown. Progress is how far the current value has come from
-the baseline (0 unless given) towards the target, between 0 and 1.
+A key result may name a metric of the metrics catalog (``activation_rate``) with a
+target. Its current value then comes from the metrics layer; see
+:mod:`pilothouse.roadmap.kr_metrics` for how names are checked when saved (pass
+``catalog``), resolved leniently when read and scaled (percent metrics in percent
+points). For key results without a metric the value kept by hand in
+``current_value`` is shown. Progress is how far the current value has come from the
+baseline (0 unless given) towards the target, between 0 and 1.
 """
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -29,6 +25,7 @@ from pilothouse.core.audit import Action, record_change, snapshot
 from pilothouse.core.errors import NotFound
 from pilothouse.core.models import Role
 from pilothouse.core.pagination import Page, PageRequest, paginate
+from pilothouse.roadmap import kr_metrics
 from pilothouse.roadmap.common import clean_name, invalid, next_key, resolve_area, resolve_user
 from pilothouse.roadmap.models import KeyResult, Objective, ObjectiveStatus
 
@@ -50,7 +47,7 @@ __all__ = [
     "update_objective",
 ]
 
-METRICS_SERVICE = "pilothouse.metrics.service"
+METRICS_SERVICE = kr_metrics.METRICS_SERVICE
 OBJECTIVE_FIELDS = (
     "key",
     "title",
@@ -79,17 +76,8 @@ class MetricValues(Protocol):
 
 
 def metric_values(runtime: Any, slugs: Sequence[str]) -> Mapping[str, float | None]:
-    """Ask the metrics layer for current values; nothing while it does not offer them."""
-    if not slugs:
-        return {}
-    try:
-        module = importlib.import_module(METRICS_SERVICE)
-    except ModuleNotFoundError as exc:
-        if exc.name == METRICS_SERVICE:
-            return {}
-        raise
-    provider: MetricValues | None = getattr(module, "current_metric_values", None)
-    return provider(runtime, slugs) if provider is not None else {}
+    """Current values by metric name as stored on key results (see ``kr_metrics``)."""
+    return kr_metrics.current_values(runtime, slugs)
 
 
 @dataclass(frozen=True)
@@ -195,8 +183,17 @@ def _audit(
     )
 
 
-def create_objective(session: Session, actor: Actor, values: Mapping[str, Any]) -> Objective:
-    """Create an objective, with the key results listed in ``values["key_results"]``."""
+def create_objective(
+    session: Session,
+    actor: Actor,
+    values: Mapping[str, Any],
+    *,
+    catalog: kr_metrics.MetricCatalog | None = None,
+) -> Objective:
+    """Create an objective, with the key results listed in ``values["key_results"]``.
+
+    With ``catalog``, metric names are checked against it (API and forms pass it).
+    """
     actor.require(Role.editor, write=True)
     objective = Objective(
         key=next_key(session, "OBJ"), title=clean_name(values.get("title"), "title")
@@ -206,7 +203,9 @@ def create_objective(session: Session, actor: Actor, values: Mapping[str, Any]) 
     session.flush()
     _audit(session, actor, objective, Action.created)
     for index, kr_values in enumerate(values.get("key_results") or []):
-        add_key_result(session, actor, objective, kr_values, field=f"key_results.{index}")
+        add_key_result(
+            session, actor, objective, kr_values, field=f"key_results.{index}", catalog=catalog
+        )
     return objective
 
 
@@ -244,15 +243,29 @@ def _value(values: Mapping[str, Any], name: str, prefix: str) -> float | None:
     return number
 
 
-def _apply_key_result(kr: KeyResult, values: Mapping[str, Any], field: str) -> None:
+def _metric_name(raw: Any, field: str, catalog: kr_metrics.MetricCatalog | None) -> str | None:
+    """The metric a key result names, as the catalog spells it (checked when ``catalog``)."""
+    slug = (raw or "").strip() or None
+    if slug is None:
+        return None
+    if catalog is not None:
+        return catalog.check(slug, field)
+    if not _SLUG.match(slug) or len(slug) > 100:
+        raise invalid(field, f"{slug!r} is not a metric slug")
+    return slug
+
+
+def _apply_key_result(
+    kr: KeyResult,
+    values: Mapping[str, Any],
+    field: str,
+    catalog: kr_metrics.MetricCatalog | None = None,
+) -> None:
     prefix = f"{field}." if field else ""
     if "title" in values:
         kr.title = clean_name(values["title"], f"{prefix}title")
     if "metric_slug" in values:
-        slug = (values["metric_slug"] or "").strip() or None
-        if slug is not None and (not _SLUG.match(slug) or len(slug) > 100):
-            raise invalid(f"{prefix}metric_slug", f"{slug!r} is not a metric slug")
-        kr.metric_slug = slug
+        kr.metric_slug = _metric_name(values["metric_slug"], f"{prefix}metric_slug", catalog)
     for name in ("baseline_value", "current_value", "target_value"):
         if name in values:
             setattr(kr, name, _value(values, name, prefix))
@@ -271,13 +284,14 @@ def add_key_result(
     values: Mapping[str, Any],
     *,
     field: str = "",
+    catalog: kr_metrics.MetricCatalog | None = None,
 ) -> KeyResult:
     actor.require(Role.editor, write=True)
     count = session.scalar(
         select(func.count()).select_from(KeyResult).where(KeyResult.objective_id == objective.id)
     )
     kr = KeyResult(title="", position=count or 0)
-    _apply_key_result(kr, {"title": values.get("title"), **values}, field)
+    _apply_key_result(kr, {"title": values.get("title"), **values}, field, catalog)
     objective.key_results.append(kr)
     session.flush()
     _audit(session, actor, kr, Action.created)
@@ -292,12 +306,17 @@ def get_key_result(session: Session, key_result_id: int) -> KeyResult:
 
 
 def update_key_result(
-    session: Session, actor: Actor, kr: KeyResult, values: Mapping[str, Any]
+    session: Session,
+    actor: Actor,
+    kr: KeyResult,
+    values: Mapping[str, Any],
+    *,
+    catalog: kr_metrics.MetricCatalog | None = None,
 ) -> KeyResult:
     actor.require(Role.editor, write=True)
     before = snapshot(kr, KEY_RESULT_FIELDS)
     before["objective"] = kr.objective.key
-    _apply_key_result(kr, values, "")
+    _apply_key_result(kr, values, "", catalog)
     session.flush()
     _audit(session, actor, kr, Action.updated, before)
     return kr

@@ -14,6 +14,7 @@ from pilothouse.roadmap import exports, external, imports, items, listing, objec
 from pilothouse.roadmap import fields as custom_fields
 from pilothouse.roadmap import statuses as workflow
 from pilothouse.roadmap.expressions import FormulaError, parse_formula
+from pilothouse.roadmap.kr_metrics import metric_catalog
 from pilothouse.roadmap.models import ItemKind, Objective, ObjectiveStatus, StatusCategory
 from pilothouse.roadmap.presenters import (
     formula_problem,
@@ -181,7 +182,9 @@ def get_objective(
 def create_objective(
     body: ObjectiveCreate, principal: EditorWrite, session: SessionDep, runtime: RuntimeDep
 ) -> ObjectiveRead:
-    objective = objectives.create_objective(session, principal.actor, body.model_dump())
+    objective = objectives.create_objective(
+        session, principal.actor, body.model_dump(), catalog=metric_catalog(runtime)
+    )
     return _objective(runtime, objective)
 
 
@@ -221,7 +224,11 @@ def create_key_result(
 ) -> ObjectiveRead:
     objective = objectives.get_objective(session, key)
     objectives.add_key_result(
-        session, principal.actor, objective, body.model_dump(exclude_unset=True)
+        session,
+        principal.actor,
+        objective,
+        body.model_dump(exclude_unset=True),
+        catalog=metric_catalog(runtime),
     )
     return _objective(runtime, objective)
 
@@ -237,7 +244,13 @@ def update_key_result(
     runtime: RuntimeDep,
 ) -> ObjectiveRead:
     kr = objectives.get_key_result(session, key_result_id)
-    objectives.update_key_result(session, principal.actor, kr, body.model_dump(exclude_unset=True))
+    objectives.update_key_result(
+        session,
+        principal.actor,
+        kr,
+        body.model_dump(exclude_unset=True),
+        catalog=metric_catalog(runtime),
+    )
     return _objective(runtime, kr.objective)
 
 
