@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from pilothouse.accounts.routes import router as accounts_router
+from pilothouse.automations.routes import router as automations_router
 from pilothouse.decisions.routes import router as decisions_router
 from pilothouse.experiments.analysis_routes import router as experiment_analysis_router
 from pilothouse.experiments.routes import router as experiments_router
@@ -17,6 +18,7 @@ from pilothouse.roadmap.routes import router as roadmap_router
 from pilothouse.roadmap.view_routes import router as roadmap_views_router
 from pilothouse.web.api import areas, audit, me, signins, tokens, users
 from pilothouse.web.api import jobs as jobs_api
+from pilothouse.web.api import notifications as notifications_api
 from pilothouse.web.api import workspace as workspace_api
 
 __all__ = ["api_router"]
@@ -39,4 +41,6 @@ api_router.include_router(decisions_router)
 api_router.include_router(feedback_reports_router)
 api_router.include_router(ingest_router)
 api_router.include_router(jobs_api.router)
+api_router.include_router(notifications_api.router)
 api_router.include_router(workspace_api.router)
+api_router.include_router(automations_router)
