@@ -23,7 +23,7 @@ from pilothouse.core.errors import FieldError, ValidationFailed
 from pilothouse.core.links import add_link, remove_link
 from pilothouse.core.models import Link
 from pilothouse.core.pagination import PageRequest
-from pilothouse.feedback import insights, insights_queries, reports, service, themes
+from pilothouse.feedback import inbox_order, insights, insights_queries, reports, service, themes
 from pilothouse.feedback.models import FeedbackItem, FeedbackStatus, SourceKind
 from pilothouse.feedback.report_routes import report_response
 from pilothouse.feedback.routes import Filters
@@ -57,9 +57,7 @@ def inbox_page(
     where: Filters,
     cursor: str | None = None,
 ) -> Response:
-    page = service.list_feedback(
-        session, PageRequest(limit=50, cursor=cursor, newest_first=True), where
-    )
+    page = inbox_order.list_inbox(session, where, limit=50, cursor=cursor)
     context = {
         "items": page.items,
         "next_cursor": page.next_cursor,
@@ -70,6 +68,10 @@ def inbox_page(
         "areas": areas.list_areas(session, PageRequest(limit=200)).items,
         "accounts": accounts_service.list_accounts(session, PageRequest(limit=500)).items,
         "query": request.url.query,
+        "more_query": urlencode(
+            [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+            + [("cursor", page.next_cursor or "")]
+        ),
     }
     template = "feedback/_rows.html" if request.headers.get("hx-request") else "feedback/inbox.html"
     return render(request, template, context)
@@ -143,6 +145,23 @@ def _proposal_text(proposal: themes.ProposalSummary, labels: dict[int, str]) -> 
     return f"New theme {label} with {total}"
 
 
+THEMES_PER_PAGE = 25
+
+
+def _page_of(ranked: list[Any], page: int) -> dict[str, Any]:
+    """Page ``page`` (1-based) of the ranked themes; a page past the end shows the last."""
+    pages = max(1, -(-len(ranked) // THEMES_PER_PAGE))
+    page = min(page, pages)
+    start = (page - 1) * THEMES_PER_PAGE
+    return {
+        "themes": ranked[start : start + THEMES_PER_PAGE],
+        "page": page,
+        "pages": pages,
+        "total": len(ranked),
+        "first_rank": start + 1,
+    }
+
+
 @router.get("/themes")
 def themes_page(
     request: Request,
@@ -150,14 +169,16 @@ def themes_page(
     session: SessionDep,
     sort: Annotated[str, Query(pattern="^(volume|customers|arr|trend)$")] = "volume",
     hidden: bool = False,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
+    """The ranked themes, a page at a time (sort, filters and hidden kept across pages)."""
     where = insights_queries.filter_from_params(dict(request.query_params))
     ranked = insights_queries.theme_insights(session, where, include_hidden=hidden, sort=sort)
     summaries = {t.id: t for t in themes.list_themes(session, include_hidden=True)}
     labels = {i: t.label for i, t in summaries.items()}
     proposals = themes.list_proposals(session)
     context = {
-        "themes": ranked,
+        **_page_of(list(ranked), page),
         "summaries": summaries,
         "sort": sort,
         "show_hidden": hidden,

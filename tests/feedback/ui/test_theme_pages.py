@@ -188,11 +188,11 @@ def test_home_page_shows_feedback_spikes(client: TestClient, accounts: Accounts)
     assert "10 items this week, 1.0/week before" in panel.group(1)
 
 
-def test_home_page_without_feedback_has_no_spike_panel(
-    client: TestClient, accounts: Accounts
-) -> None:
+def test_home_page_without_feedback_says_no_spike(client: TestClient, accounts: Accounts) -> None:
     sign_in(client, accounts.person(Role.viewer))
-    assert 'data-testid="feedback-spikes"' not in client.get("/").text
+    panel = re.search(r'data-testid="feedback-spikes">(.*?)</section>', client.get("/").text, re.S)
+    assert panel and "No feedback theme rose above its usual weekly volume" in panel.group(1)
+    assert "/feedback/themes/" not in panel.group(1)
 
 
 def test_proposals_queue_accept_and_reject(

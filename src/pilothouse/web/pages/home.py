@@ -1,40 +1,92 @@
-"""The home page: what is in the workspace and what changed lately."""
+"""The home page: what needs the signed-in person's attention, each entry a named link.
+
+Blocks, in the order a product manager acts on them: launch gates waiting for their
+approval, experiments ready to decide, launches running late, feedback themes that
+spike, their own open roadmap items, and the latest decisions. Every block reads its
+domain through that domain's service functions, never its tables, and says in words
+what to do when it is empty.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from pilothouse.core.models import Event, ProductArea, User
+from pilothouse.core.pagination import PageRequest
+from pilothouse.decisions.models import DecisionStatus
+from pilothouse.decisions.search import DecisionFilter, list_decisions
+from pilothouse.experiments.models import Experiment, ExperimentStatus
+from pilothouse.experiments.registry import list_experiments
 from pilothouse.feedback.insights_queries import spike_alerts
-from pilothouse.web.deps import SessionDep, Viewer
+from pilothouse.launches.attention import gates_waiting_for, late_launches
+from pilothouse.launches.common import workspace_today
+from pilothouse.roadmap.listing import ItemFilter, filtered_items
+from pilothouse.roadmap.models import RoadmapItem, StatusCategory
+from pilothouse.web.deps import RuntimeDep, SessionDep, Viewer
 from pilothouse.web.templating import render
+
+__all__ = ["ReadyExperiment", "attention", "router"]
 
 router = APIRouter(include_in_schema=False)
 
+#: How many entries a block shows before "see all".
+BLOCK_LIMIT = 8
+OPEN_CATEGORIES = (
+    StatusCategory.backlog,
+    StatusCategory.discovery,
+    StatusCategory.planned,
+    StatusCategory.in_progress,
+)
+
+
+@dataclass(frozen=True)
+class ReadyExperiment:
+    """A stopped experiment without a decision; ``mine`` when the viewer owns it."""
+
+    experiment: Experiment
+    mine: bool
+
+
+def _ready_experiments(session: Session, user_id: int) -> list[ReadyExperiment]:
+    """Stopped and undecided (deciding moves an experiment on to *decided*); the viewer's
+    own first, then the longest-waiting."""
+    stopped = list_experiments(session, PageRequest(limit=100), status=ExperimentStatus.stopped)
+    ready = [ReadyExperiment(e, e.owner_id == user_id) for e in stopped.items if e.decision is None]
+    ready.sort(key=lambda r: (not r.mine, r.experiment.ended_at or r.experiment.updated_at))
+    return ready
+
+
+def _my_items(session: Session, user_id: int) -> list[RoadmapItem]:
+    """Open items the viewer owns: furthest along the workflow first, then by target date."""
+    items = filtered_items(session, ItemFilter(owner=str(user_id), category=OPEN_CATEGORIES))
+    items.sort(key=lambda i: (-i.status.position, i.target_date or date.max, i.key))
+    return items
+
+
+def attention(session: Session, user_id: int, today: date) -> dict[str, Any]:
+    """Every block of the home page for person ``user_id`` on ``today`` (workspace date)."""
+    decided = list_decisions(
+        session, DecisionFilter(status=DecisionStatus.decided), PageRequest(limit=50)
+    ).items
+    decided.sort(key=lambda d: (d.decided_on or date.min, d.id), reverse=True)
+    return {
+        "gates": gates_waiting_for(session, user_id),
+        "ready": _ready_experiments(session, user_id),
+        "late": late_launches(session, today),
+        "spikes": spike_alerts(session),
+        "my_items": _my_items(session, user_id),
+        "decisions": decided[:5],
+        "today": today,
+        "limit": BLOCK_LIMIT,
+    }
+
 
 @router.get("/")
-def home(request: Request, principal: Viewer, session: SessionDep) -> Response:
-    counts = {
-        "people": session.scalar(select(func.count()).select_from(User).where(User.is_active)),
-        "areas": session.scalar(select(func.count()).select_from(ProductArea)),
-    }
-    my_areas = list(
-        session.scalars(
-            select(ProductArea)
-            .where(ProductArea.owner_id == principal.user.id)
-            .order_by(ProductArea.name)
-        )
-    )
-    recent = list(
-        session.scalars(
-            select(Event)
-            .where(Event.object_type == "product_area")
-            .order_by(Event.id.desc())
-            .limit(8)
-        )
-    )
-    context = {"counts": counts, "my_areas": my_areas, "recent": recent}
-    context["feedback_spikes"] = spike_alerts(session)  # themes rising above their baseline
-    return render(request, "home.html", context)
+def home(request: Request, principal: Viewer, session: SessionDep, runtime: RuntimeDep) -> Response:
+    today = workspace_today(runtime.settings.timezone)
+    return render(request, "home.html", attention(session, principal.user.id, today))
