@@ -8,7 +8,7 @@ imports go through :func:`create_account`/:func:`update_account` and are audited
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from pilothouse.core.pagination import Page, PageRequest, paginate
 
 __all__ = [
     "AccountFilter",
+    "arr_of_accounts",
     "contact_for_email",
     "create_account",
     "find_account",
@@ -165,6 +166,19 @@ def get_account(session: Session, account_id: int) -> CustomerAccount:
     if account is None:
         raise NotFound(f"no account with id {account_id}")
     return account
+
+
+def arr_of_accounts(session: Session, account_ids: Iterable[int]) -> dict[int, int]:
+    """``{account id: ARR in cents}`` (0 when unknown) for many accounts, 500 per query;
+    ids of accounts that do not exist are left out."""
+    wanted = sorted(set(account_ids))
+    found: dict[int, int] = {}
+    for start in range(0, len(wanted), 500):
+        query = select(CustomerAccount.id, CustomerAccount.arr_cents).where(
+            CustomerAccount.id.in_(wanted[start : start + 500])
+        )
+        found.update({i: arr or 0 for i, arr in session.execute(query)})
+    return found
 
 
 def find_account(session: Session, key: str) -> CustomerAccount:

@@ -32,7 +32,13 @@ from pilothouse.core.errors import FieldError, NotFound, ValidationFailed
 from pilothouse.core.links import ObjectRef, add_link, links_of, remove_link
 from pilothouse.core.models import Link, ProductArea, Role
 from pilothouse.core.pagination import Page, PageRequest, paginate
-from pilothouse.feedback.models import FeedbackItem, FeedbackStatus, Sentiment, SourceKind
+from pilothouse.feedback.models import (
+    FeedbackItem,
+    FeedbackStatus,
+    FeedbackThemeMember,
+    Sentiment,
+    SourceKind,
+)
 from pilothouse.roadmap import items as roadmap_items
 
 __all__ = [
@@ -40,6 +46,7 @@ __all__ = [
     "MAX_TEXT",
     "FeedbackFilter",
     "accounts_of_feedback",
+    "feedback_of_themes",
     "change_status",
     "clean_values",
     "create_feedback",
@@ -636,4 +643,21 @@ def accounts_of_feedback(
         for feedback_id, account_id in session.execute(query):
             for key in wanted[feedback_id]:
                 found[key] = account_id
+    return found
+
+
+def feedback_of_themes(session: Session, theme_ids: Sequence[int | str]) -> dict[str, list[str]]:
+    """The feedback item ids (as text) in each theme, keyed by the theme id as text.
+
+    The roadmap counts a theme linked as evidence by its items with it: one query per
+    500 themes, never one per theme.
+    """
+    wanted = sorted({int(t) for t in theme_ids if str(t).strip().isdigit()})
+    found: dict[str, list[str]] = {str(t): [] for t in wanted}
+    for start in range(0, len(wanted), 500):
+        query = select(FeedbackThemeMember.theme_id, FeedbackThemeMember.item_id).where(
+            FeedbackThemeMember.theme_id.in_(wanted[start : start + 500])
+        )
+        for theme_id, item_id in session.execute(query.order_by(FeedbackThemeMember.item_id)):
+            found[str(theme_id)].append(str(item_id))
     return found

@@ -20,9 +20,10 @@ __all__ = ["resolve_items", "resolve_objectives"]
 def resolve_items(context: ResolveContext, ids: Sequence[str]) -> Mapping[str, Found]:
     """Roadmap items by id or any of their keys: title, page, current key as detail."""
     keys = sorted({i.upper() for i in ids if not i.isdigit()})
-    by_key = dict(
-        context.session.execute(select(ItemKey.key, ItemKey.item_id).where(ItemKey.key.in_(keys)))
+    rows = context.session.execute(
+        select(ItemKey.key, ItemKey.item_id).where(ItemKey.key.in_(keys))
     )
+    by_key = dict(rows.all())
     wanted = set(numeric_ids(ids)) | set(by_key.values())
     rows = context.session.execute(
         select(RoadmapItem.id, RoadmapItem.key, RoadmapItem.title).where(

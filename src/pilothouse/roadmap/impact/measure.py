@@ -1,0 +1,83 @@
+"""The movement of one catalog metric around a GA day, from its daily series.
+
+The series comes from the metrics domain's service (``metrics.service.run_series``,
+the query the explorer runs), ``WINDOW_DAYS`` days each side of GA, today left out
+(an unfinished day would look like a drop). The estimate is
+:func:`pilothouse.roadmap.impact.its.estimate_level_change`; every way the data can
+fail to tell (no GA yet, metric gone from the catalog, query error, too few days) is a
+plain sentence in ``message``, never an error page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pilothouse.core.errors import PilothouseError
+from pilothouse.core.references import Reference
+from pilothouse.roadmap.impact.its import ItsConfig, ItsResult, estimate_level_change
+
+__all__ = ["WINDOW_DAYS", "MetricImpact", "daily_series", "measure_metric"]
+
+#: Days of the metric's series used on each side of GA.
+WINDOW_DAYS = 56
+
+
+@dataclass(frozen=True)
+class MetricImpact:
+    """One measured metric: its name, the GA day used and the estimate (or why not)."""
+
+    metric: Reference
+    ga_date: date | None
+    message: str
+    result: ItsResult | None = None
+    window_start: date | None = None
+    window_end: date | None = None
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def daily_series(
+    runtime: Any, slug: str, start: date, end: date
+) -> tuple[list[date], list[float | None]]:
+    """The metric's value per day in ``[start, end)``, through the metrics service."""
+    from pilothouse.metrics.definitions.model import Grain
+    from pilothouse.metrics.service import SeriesRequest, run_series
+
+    result = run_series(runtime, SeriesRequest(slug, start, end, Grain.DAY))
+    value_at = result.columns.index("value")
+    period_at = next(i for i, c in enumerate(result.columns) if c != "value")
+    rows = sorted(result.rows, key=lambda row: _day(row[period_at]))
+    days = [_day(row[period_at]) for row in rows]
+    values = [None if row[value_at] is None else float(row[value_at]) for row in rows]
+    return days, values
+
+
+def measure_metric(
+    runtime: Any,
+    metric: Reference,
+    ga: date | None,
+    today: date,
+    config: ItsConfig | None = None,
+) -> MetricImpact:
+    """The level change of ``metric`` at ``ga``, or a sentence saying why there is none."""
+    if metric.deleted:
+        return MetricImpact(metric, ga, "This metric is no longer in the catalog.")
+    if ga is None:
+        return MetricImpact(metric, None, "Not launched yet: nothing to measure.")
+    if ga >= today:
+        return MetricImpact(metric, ga, f"GA is on {ga}: nothing to measure yet.")
+    start, end = ga - timedelta(days=WINDOW_DAYS), min(ga + timedelta(days=WINDOW_DAYS), today)
+    try:
+        days, values = daily_series(runtime, metric.id, start, end)
+    except PilothouseError as exc:
+        return MetricImpact(metric, ga, f"The metric's series could not be read: {exc.detail}")
+    result = estimate_level_change(days, values, ga, config)
+    return MetricImpact(metric, ga, result.message, result, start, end - timedelta(days=1))
