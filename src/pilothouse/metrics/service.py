@@ -38,6 +38,7 @@ __all__ = [
     "SeriesRequest",
     "SeriesResult",
     "catalog_metric_formats",
+    "catalog_metric_labels",
     "compile_metric",
     "current_metric_values",
     "run_series",
@@ -239,6 +240,11 @@ def catalog_metric_formats(runtime: Runtime) -> dict[str, str]:
     and show values the way the catalog says, without reading the catalog's internals.
     """
     return {metric.name: metric.format.value for metric in runtime.metrics.catalog()}
+
+
+def catalog_metric_labels(runtime: Runtime) -> dict[str, str]:
+    """Each catalog metric's name and the label people know it by (for links elsewhere)."""
+    return {metric.name: metric.label or metric.name for metric in runtime.metrics.catalog()}
 
 
 def current_metric_values(runtime: Runtime, slugs: Sequence[str]) -> dict[str, float | None]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import importlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -56,6 +56,12 @@ class MetricCatalog:
     """The catalog's metric names with their display format (``percent``, ``number``...)."""
 
     formats: Mapping[str, str]
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def label(self, name: str) -> str:
+        """The label of the metric ``name`` refers to, else the name as written."""
+        found = self.resolve(name)
+        return self.labels.get(found, found) if found else name
 
     def resolve(self, name: str) -> str | None:
         """The catalog name ``name`` refers to (exact, else ignoring ``-``/``_`` and case)."""
@@ -89,7 +95,10 @@ def metric_catalog(runtime: Any) -> MetricCatalog | None:
     """The catalog's names and formats; None when the metrics layer is not installed."""
     service = _service()
     provider = getattr(service, "catalog_metric_formats", None) if service else None
-    return MetricCatalog(provider(runtime)) if provider is not None else None
+    if provider is None:
+        return None
+    labels = getattr(service, "catalog_metric_labels", None)
+    return MetricCatalog(provider(runtime), labels(runtime) if labels is not None else {})
 
 
 def current_values(runtime: Any, names: Sequence[str]) -> dict[str, float | None]:

@@ -15,13 +15,13 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from pilothouse.core.links import ObjectRef, links_of
-from pilothouse.core.pagination import PageRequest
 from pilothouse.core.references import group_links
 from pilothouse.roadmap import (
     board,
     board_pages,
+    form_pages,
     items,
-    objectives,
+    objective_pages,
     scoring,
     share_pages,
     table_pages,
@@ -30,7 +30,6 @@ from pilothouse.roadmap import (
 from pilothouse.roadmap import fields as custom_fields
 from pilothouse.roadmap.evidence import evidence_for
 from pilothouse.roadmap.models import Horizon, ItemKey, RoadmapItem, ViewKind
-from pilothouse.roadmap.presenters import objective_read
 from pilothouse.roadmap.tables import Names, number
 from pilothouse.web.deps import OwnWrite, RuntimeDep, SessionDep, Viewer
 from pilothouse.web.templating import flash_redirect, render
@@ -39,7 +38,6 @@ __all__ = [
     "delete_view_from_form",
     "item_page",
     "landing_page",
-    "objectives_page",
     "router",
     "save_view_from_form",
 ]
@@ -104,20 +102,6 @@ def item_page(
     )
 
 
-@pages.get("/objectives")
-def objectives_page(
-    request: Request, _principal: Viewer, session: SessionDep, runtime: RuntimeDep
-) -> Response:
-    found = objectives.list_objectives(session, PageRequest(limit=200)).items
-    slugs = sorted({kr.metric_slug for o in found for kr in o.key_results if kr.metric_slug})
-    values = objectives.metric_values(runtime, slugs)
-    return render(
-        request,
-        "roadmap/objectives.html",
-        {"objectives": [objective_read(o, values) for o in found], "number": number},
-    )
-
-
 @pages.post("/views")
 def save_view_from_form(
     principal: OwnWrite,
@@ -153,6 +137,8 @@ def delete_view_from_form(view_id: int, principal: OwnWrite, session: SessionDep
     return flash_redirect(f"/roadmap/{target}", f"Deleted “{view.name}”.")
 
 
+router.include_router(form_pages.router)  # before `pages`: /items/new is not an item key
+router.include_router(objective_pages.router)
 router.include_router(pages)
 router.include_router(board_pages.router)
 router.include_router(table_pages.router)

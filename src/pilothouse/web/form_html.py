@@ -164,7 +164,10 @@ def _matches(problem_field: str, name: str) -> bool:
     """Service paths (``owner_id``, ``fields.team``) against form names (``owner``)."""
     if not name:
         return False
-    wanted = {problem_field, problem_field.rsplit(".", 1)[-1]}
+    parts = problem_field.split(".")
+    wanted = {problem_field, parts[-1]}
+    if len(parts) == 2 and parts[1].isdigit():  # ``objectives.0``: the list field itself
+        wanted.add(parts[0])
     wanted |= {w.removesuffix("_id") for w in wanted} | {w + "_id" for w in wanted}
     wanted |= {w.replace("-", "_") for w in wanted} | {w.replace(".", ":") for w in wanted}
     candidates = {name, name.removesuffix("[]"), name.replace("-", "_")}
