@@ -30,6 +30,8 @@ EXPECTED_PUBLIC = {
     ("GET", "/api/v1/openapi.json"),  # the schema is as public as the source
     ("GET", "/api/v1/docs"),
     ("GET", "/share/roadmap/{token}"),  # read-only roadmap share links (token in the URL)
+    ("GET", "/notifications/unsubscribe/{token}"),  # e-mail unsubscribe (signed token)
+    ("POST", "/notifications/unsubscribe/{token}"),  # RFC 8058 one-click, no sign-in
 }
 
 

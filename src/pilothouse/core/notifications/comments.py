@@ -39,6 +39,7 @@ __all__ = [
     "get_comment",
     "list_comments",
     "mention_handles",
+    "revision_views",
 ]
 
 MAX_COMMENT_CHARS = 20_000
@@ -307,3 +308,29 @@ def comment_history(session: Session, comment_id: int) -> list[CommentRevision]:
     get_comment(session, comment_id)
     query = select(CommentRevision).where(CommentRevision.comment_id == comment_id)
     return list(session.scalars(query.order_by(CommentRevision.id.desc())))
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    """One earlier text of a comment as the history page shows it."""
+
+    previous_body: str
+    html: Markup
+    edited_by: str
+    edited_at: datetime
+
+
+def revision_views(session: Session, comment_id: int) -> list[RevisionView]:
+    """The history of a comment with editors' names, newest first."""
+    rows = session.execute(
+        select(CommentRevision, User.name)
+        .outerjoin(User, User.id == CommentRevision.edited_by_id)
+        .where(CommentRevision.comment_id == get_comment(session, comment_id).id)
+        .order_by(CommentRevision.id.desc())
+    ).all()
+    return [
+        RevisionView(
+            r.previous_body, render_markdown(r.previous_body), n or "(former user)", r.edited_at
+        )
+        for r, n in rows
+    ]

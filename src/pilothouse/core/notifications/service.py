@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from pilothouse.core.db import utcnow
 from pilothouse.core.errors import FieldError, NotFound, ValidationFailed
 from pilothouse.core.links import ObjectRef
 from pilothouse.core.models import Role, User
+from pilothouse.core.notifications.markdown import render_markdown
 from pilothouse.core.notifications.models import Delivery, EmailState, Notification
 from pilothouse.core.notifications.outbox import queue_job, runtime_of
 from pilothouse.core.notifications.preferences import delivery_for
@@ -231,6 +233,11 @@ class NotificationView:
     @property
     def unread(self) -> bool:
         return self.read_at is None
+
+    @property
+    def html(self) -> Markup:
+        """The body's Markdown as safe HTML."""
+        return render_markdown(self.body)
 
 
 def present(

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from pilothouse.web.pages import account, admin, areas, auth, home
+from pilothouse.web.pages import account, admin, areas, auth, discussion, home, notifications
 from pilothouse.web.pages import jobs as jobs_pages
 from pilothouse.web.pages import workspace as workspace_pages
 
@@ -13,3 +13,5 @@ for module in (auth, home, areas, admin, account):
     pages_router.include_router(module.router)
 pages_router.include_router(jobs_pages.router)
 pages_router.include_router(workspace_pages.router)
+pages_router.include_router(notifications.router)
+pages_router.include_router(discussion.router)
