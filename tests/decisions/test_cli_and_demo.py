@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -92,19 +93,46 @@ def test_demo_decisions_link_to_roadmap_and_experiments_and_are_idempotent(
     runtime: Runtime,
 ) -> None:
     from pilothouse.experiments import registry
+    from pilothouse.launches.demo import load_demo_launches
     from pilothouse.roadmap.demo import load_demo_roadmap
+    from pilothouse.roadmap.listing import ItemFilter, filtered_items
 
     with runtime.database.session() as session:
         load_people_and_areas(session, CLI, runtime)
         load_demo_roadmap(session, CLI, runtime)
+        load_demo_launches(session, CLI, runtime)
+    with runtime.database.session() as session:
+        result = load_demo_decisions(session, CLI, runtime)
+    assert result.added["decisions"] == len(DECISIONS) == 8
+    assert result.added["decision links"] >= 12
+    with runtime.database.session() as session:
+        keys = {i.title: i.key for i in filtered_items(session, ItemFilter())}
+        tracking = decisions_about(
+            session, ObjectRef("roadmap_item", keys["Card delivery tracking"])
+        )
+        assert [d.title for d in tracking] == ["Ship card delivery tracking to every account"]
+        shipped = tracking[0]
+        assert shipped.status is DecisionStatus.decided
+        assert (date.today() - shipped.decided_on).days in (36, 37, 38)  # story day 83
+        launch = decisions_about(session, ObjectRef("launch", "1"))
+        assert [d.title for d in launch] == ["Ship card delivery tracking to every account"]
+        transfer_key = keys["Transfer status and arrival time"]
+        sequencing = decisions_about(session, ObjectRef("roadmap_item", transfer_key))
+        assert [d.title for d in sequencing] == [
+            "Build transfer tracking before multi-currency accounts"
+        ]
+        old, new = (session.scalar(select(Decision).where(Decision.title == t)) for t in SUPERSEDED)
+        assert old is not None and new is not None
+        assert old.status is DecisionStatus.superseded and old.superseded_by_id == new.id
+        # The experiments demo's experiment, loaded after the decisions, is linked on reload.
         experiment = registry.create_experiment(
             session,
             CLI,
             registry.ExperimentDesign(
-                name="Landing page redesign (Udacity public A/B data)",
+                name="Delivery timeline in the app",
                 variations=[
-                    registry.VariationSpec("control", "Old page", 0.5),
-                    registry.VariationSpec("treatment", "New page", 0.5),
+                    registry.VariationSpec("control", "Today", 0.5),
+                    registry.VariationSpec("treatment", "Timeline", 0.5),
                 ],
                 exposure={
                     "kind": "event",
@@ -116,19 +144,9 @@ def test_demo_decisions_link_to_roadmap_and_experiments_and_are_idempotent(
         )
         experiment_id = experiment.id
     with runtime.database.session() as session:
-        result = load_demo_decisions(session, CLI, runtime)
-    assert result.added["decisions"] == len(DECISIONS) == 8
-    assert result.added["decision links"] >= 8
-    with runtime.database.session() as session:
+        assert load_demo_decisions(session, CLI, runtime).added == {"decision links": 1}
         about = decisions_about(session, ObjectRef("experiment", str(experiment_id)))
-        assert [d.title for d in about] == ["Keep the current landing page"]
-        checklist = decisions_about(session, ObjectRef("roadmap_item", "FEAT-1"))
-        assert [d.title for d in checklist] == [
-            "Ship the onboarding checklist before sample dashboards"
-        ]
-        old, new = (session.scalar(select(Decision).where(Decision.title == t)) for t in SUPERSEDED)
-        assert old is not None and new is not None
-        assert old.status is DecisionStatus.superseded and old.superseded_by_id == new.id
+        assert [d.title for d in about] == ["Ship card delivery tracking to every account"]
     revisions = _count(runtime, DecisionRevision)
     with runtime.database.session() as session:
         again = load_demo_decisions(session, CLI, runtime)

@@ -13,9 +13,11 @@ from typer.testing import CliRunner
 
 from pilothouse.cli.main import app as cli_app
 from pilothouse.core.actor import Actor
+from pilothouse.core.links import links_of
+from pilothouse.core.models import ProductArea
 from pilothouse.core.runtime import Runtime
 from pilothouse.demo.core_data import load_people_and_areas
-from pilothouse.roadmap import scoring
+from pilothouse.roadmap import board, items, scoring
 from pilothouse.roadmap.demo import load_demo_roadmap
 from pilothouse.roadmap.listing import ItemFilter, filtered_items
 from pilothouse.roadmap.models import KeyResult, Objective, RoadmapItem
@@ -82,17 +84,55 @@ def test_demo_roadmap_is_scored_and_idempotent(runtime: Runtime) -> None:
         load_people_and_areas(session, CLI, runtime)
         first = load_demo_roadmap(session, CLI, runtime)
     assert first.added["objectives"] == 3 and first.added["roadmap items"] >= 20
-    assert first.added["roadmap views"] == 3
+    assert first.added["roadmap views"] == 3 and first.added["metric links"] >= 8
     with runtime.database.session() as session:
         again = load_demo_roadmap(session, CLI, runtime)
         assert again.added == {}
         slugs = set(session.scalars(select(KeyResult.metric_slug)))
-        assert {"weekly-active-users", "activation-rate"} <= slugs
+        assert slugs == {
+            "card_delivery_contacts",
+            "support_contact_rate",
+            "activation_rate",
+            "top_up_success_rate",
+            "transfer_completion_rate",
+        }
         assert session.scalar(select(func.count()).select_from(Objective)) == 3
         features = filtered_items(session, ItemFilter(kind="feature"))  # type: ignore[arg-type]
         ranked = scoring.rank_items(session, features, scoring.get_formula(session, "rice"))
         assert all(r.score is not None for r in ranked)
         assert ranked[0].score is not None and ranked[0].score >= ranked[-1].score  # type: ignore[operator]
-        assert all(f.owner_id and f.product_area_id for f in features)
-        assert all(f.parent_id for f in features if f.title != "Offline mode for dashboards"
-                   and f.title != "Audit log export")  # fmt: skip
+        every = filtered_items(session, ItemFilter())
+        assert all(i.owner_id and i.product_area_id for i in every)
+        assert all(f.parent_id for f in features if f.title not in STANDALONE)
+        story = {i.title: i for i in every if i.title in STORY}
+        area_names = {a.id: a.name for a in session.scalars(select(ProductArea))}
+        found = {t: (i.status.key, area_names[i.product_area_id]) for t, i in story.items()}  # type: ignore[index]
+        assert found == STORY
+        assert board.effective_horizon(story["Transfer status and arrival time"]).value == "next"  # type: ignore[union-attr]
+        now = story["Instant top-ups with Apple Pay and Google Pay"]
+        assert board.effective_horizon(now).value == "now"  # type: ignore[union-attr]
+        later = story["Show the exchange rate before card payments"]
+        assert board.effective_horizon(later).value == "later"  # type: ignore[union-attr]
+        tracking = story["Card delivery tracking"]
+        measures = links_of(session, items.item_ref(tracking), kind="measures")
+        assert {(link.to_type, link.to_id) for link in measures} == {
+            ("metric", "card_delivery_contacts"),
+            ("metric", "card_activation_rate"),
+        }
+
+
+#: The demo story's items: title → (status, product area).
+STORY = {
+    "Card delivery tracking": ("launched", "Cards"),
+    "One-step identity verification": ("launched", "Onboarding & Verification"),
+    "Instant top-ups with Apple Pay and Google Pay": ("in-progress", "Top-ups & Balance"),
+    "Transfer status and arrival time": ("planned", "Payments & Transfers"),
+    "Show the exchange rate before card payments": ("discovery", "Cards"),
+    "Spending limits per card": ("in-progress", "Spend Management"),
+}
+STANDALONE = {
+    "Multi-currency accounts",
+    "Accounting export to Xero and QuickBooks",
+    "Biometric sign-in",
+    "Cash deposits at partner shops",
+}

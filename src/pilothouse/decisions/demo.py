@@ -1,12 +1,17 @@
-"""Demo decision log: what a product team decided about the demo roadmap and experiments.
+"""Demo decision log: what Ledgerly's product team decided (docs/demo.md).
 
-Idempotent: decisions are found again by title, so a reload adds nothing twice and
-leaves edits made in the demo workspace alone. Links go to the demo roadmap items
-(by title) and demo experiments (by name) when those steps loaded them.
+The story's two decisions ("Ship card delivery tracking to every account", "Build
+transfer tracking before multi-currency accounts") and believable others, one of
+them superseded. Idempotent: decisions are found again by title, so a reload adds
+nothing twice and leaves edits made in the demo workspace alone. Links go to the
+demo roadmap items and themes (by title), launches and experiments (by name) that
+the earlier steps loaded; ones missing then are added on a later reload.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -19,206 +24,276 @@ from pilothouse.core.runtime import Runtime
 from pilothouse.decisions import linking, service
 from pilothouse.decisions.models import Decision
 from pilothouse.demo.registry import DemoResult
+from pilothouse.launches.common import workspace_today
 
 __all__ = ["DECISIONS", "load_demo_decisions"]
 
 _EX = "@pilothouse.example"
-SUPERSEDED = ("Build every warehouse connector in-house", "Partner for ETL; build only Snowflake")
+STORY_DAYS = 120  # the demo's today is day 120 of the story (docs/demo.md)
+SUPERSEDED = (
+    "Keep card top-ups on the current card processor",
+    "Move card top-ups to a processor with wallet support",
+)
 
-#: One dict per decision; ``items`` are roadmap item titles, ``experiments`` name prefixes.
+#: One dict per decision; ``day`` is the story's day it was decided (0 = 120 days ago);
+#: ``items``/``launches`` are titles/names, ``experiments`` names, ``themes`` theme labels.
 DECISIONS: list[dict[str, Any]] = [
     {
-        "title": "Keep the current landing page",
-        "context": "We tested a redesigned landing page against the current one for three "
-        "weeks on about 290,000 visitors (the Udacity public A/B data). Marketing wanted the "
-        "new page for the spring campaign.",
+        "title": "Ship card delivery tracking to every account",
+        "context": "'Where is my card?' was the largest support topic (about one contact in "
+        "seven). We tested a delivery timeline in the app on half of new card orders for "
+        "three weeks (days 62-82), with card activation as the primary metric.",
         "options": [
-            {"name": "Ship the new page", "pros": "Fresher look", "cons": "No measured lift"},
-            {"name": "Keep the current page", "pros": "Proven baseline", "cons": "Dated design"},
-            {"name": "Run the test longer", "pros": "More power", "cons": "Campaign waits"},
+            {"name": "Ship to every account", "pros": "Measured lift", "cons": "Courier API cost"},
+            {
+                "name": "Ship to paid plans only",
+                "pros": "Lower cost",
+                "cons": "Free plans ask most",
+            },
+            {"name": "Keep testing", "pros": "Narrower interval", "cons": "Contacts keep coming"},
         ],
-        "chosen_option": "Keep the current page",
-        "rationale": "Conversion was 12.04% (old) vs 11.88% (new), not significant; the "
-        "interval excludes the 2-point lift we needed. A longer run would not change that.",
+        "chosen_option": "Ship to every account",
+        "rationale": "Card activation rose by about 4 points with the timeline, the interval "
+        "excludes zero and the sample ratio was fine. Support expects the card-delivery "
+        "contacts to fall by a third or more; we will check it after GA.",
         "status": "decided",
-        "decided_by": "sofia.lindqvist",
-        "consulted": ["kenji.watanabe", "priya.natarajan"],
-        "decided_on": "2026-02-03",
-        "product_area": "billing-plans",
-        "tags": ["experiment", "conversion"],
-        "experiments": ["Landing page redesign"],
+        "decided_by": "kenji.watanabe",
+        "consulted": ["grace.liu", "priya.natarajan"],
+        "day": 83,
+        "product_area": "Cards",
+        "tags": ["experiment", "support-deflection"],
+        "items": ["Card delivery tracking"],
+        "launches": ["Card delivery tracking"],
+        "experiments": ["Delivery timeline in the app"],
+        "themes": ["Where is my card?"],
     },
     {
-        "title": "Keep the first gate at level 30",
-        "context": "Moving the first gate from level 30 to 40 was meant to keep players longer.",
+        "title": "Build transfer tracking before multi-currency accounts",
+        "context": "One team, one quarter. Customers ask where their transfers are every day; "
+        "multi-currency accounts are the largest sales request from mid-market prospects.",
         "options": [
-            {"name": "Gate at level 30", "pros": "Better day-7 retention", "cons": "—"},
-            {"name": "Gate at level 40", "pros": "Slightly more rounds", "cons": "Retention fell"},
+            {"name": "Transfer tracking first", "pros": "Fixes a daily pain", "cons": "No new ARR"},
+            {"name": "Multi-currency first", "pros": "Opens deals", "cons": "Six months, licences"},
         ],
-        "chosen_option": "Gate at level 30",
-        "rationale": "Day-7 retention fell from 19.0% to 18.2% with the gate at 40. The split "
-        "is off (SRM), so we also asked engineering to check the assignment.",
+        "chosen_option": "Transfer tracking first",
+        "rationale": "Transfers not arriving is the third-largest feedback theme and comes from "
+        "paying customers; tracking is two months of work against six, and multi-currency "
+        "needs the same transfer status model anyway.",
         "status": "decided",
-        "decided_by": "lucas.moreau",
-        "consulted": ["mateo.alvarez"],
-        "decided_on": "2026-02-17",
-        "product_area": "mobile-apps",
-        "tags": ["experiment", "retention"],
-        "experiments": ["First gate at level 40"],
+        "decided_by": "amara.mensah",
+        "consulted": ["kenji.watanabe", "priya.natarajan", "tomasz.nowak"],
+        "day": 104,
+        "product_area": "Payments & Transfers",
+        "tags": ["sequencing", "transfers"],
+        "items": ["Transfer status and arrival time", "Multi-currency accounts"],
+        "themes": ["Transfers not arriving"],
     },
     {
-        "title": "Which re-engagement e-mail to send to lapsed customers",
-        "context": "Both targeted e-mails lifted visits; spend is noisier. CUPED is on.",
+        "title": "Replace the three-step identity check with one step",
+        "context": "A third of new companies stalled at verification; the test of a single "
+        "photo-and-selfie step ran from day 20 to day 40 with activation as the primary metric.",
         "options": [
-            {"name": "Women's e-mail to everyone", "pros": "Largest lift", "cons": "One size"},
-            {"name": "Target by past purchases", "pros": "Relevant", "cons": "More work"},
-            {"name": "No e-mail", "pros": "No fatigue", "cons": "Leaves revenue"},
+            {"name": "One step for everyone", "pros": "Higher activation", "cons": "Vendor cost"},
+            {"name": "Keep three steps", "pros": "No change", "cons": "Stalled sign-ups"},
         ],
-        "status": "proposed",
-        "decided_by": "daniel.okafor",
-        "consulted": ["amara.mensah"],
-        "product_area": "onboarding-activation",
-        "tags": ["experiment", "lifecycle"],
-        "experiments": ["Men's and women's e-mail campaigns"],
-    },
-    {
-        "title": "Ship the onboarding checklist before sample dashboards",
-        "context": "Both features serve activation; we can staff one this quarter.",
-        "options": [
-            {"name": "Checklist first", "pros": "Small, measurable", "cons": "Less wow"},
-            {"name": "Sample dashboards first", "pros": "Shows value fast", "cons": "Big effort"},
-        ],
-        "chosen_option": "Checklist first",
-        "rationale": "Half the effort for a similar RICE score; it also tells us which step "
-        "people drop at, which shapes the sample dashboards.",
+        "chosen_option": "One step for everyone",
+        "rationale": "Activation within seven days rose in the treatment group and the fraud "
+        "team saw no rise in failed checks.",
         "status": "decided",
         "decided_by": "daniel.okafor",
-        "consulted": ["hannah.goldberg", "priya.natarajan"],
-        "decided_on": "2026-04-08",
-        "product_area": "onboarding-activation",
-        "tags": ["activation", "sequencing"],
-        "items": ["Onboarding checklist", "Sample dashboards on sign-up"],
+        "consulted": ["priya.natarajan", "fatima.zahra"],
+        "day": 41,
+        "product_area": "Onboarding & Verification",
+        "tags": ["experiment", "activation"],
+        "items": ["One-step identity verification"],
+        "launches": ["One-step identity verification"],
+        "experiments": ["Verification in one step"],
+        "themes": ["Identity verification"],
     },
     {
         "title": SUPERSEDED[0],
-        "context": "Customers ask for Snowflake, BigQuery and HubSpot connectors.",
+        "context": "The processor contract renews this year; a switch means a migration.",
         "options": [
-            {"name": "Build in-house", "pros": "Full control", "cons": "Slow, costly upkeep"},
-            {"name": "Partner for ETL", "pros": "Many sources fast", "cons": "Vendor cost"},
+            {"name": "Stay", "pros": "No migration", "cons": "No wallets"},
+            {"name": "Switch", "pros": "Apple Pay and Google Pay", "cons": "Two months of work"},
         ],
-        "chosen_option": "Build in-house",
-        "rationale": "Connectors felt core to the product at the time.",
+        "chosen_option": "Stay",
+        "rationale": "Top-up failures were rare and wallets were not asked for yet.",
         "status": "decided",
-        "decided_by": "amara.mensah",
-        "consulted": ["mateo.alvarez"],
-        "decided_on": "2026-03-12",
-        "product_area": "integrations",
-        "tags": ["integrations", "build-vs-buy"],
-        "items": ["Snowflake connector", "HubSpot sync"],
+        "decided_by": "sofia.lindqvist",
+        "consulted": ["amara.mensah"],
+        "day": 30,
+        "product_area": "Top-ups & Balance",
+        "tags": ["top-ups", "build-vs-buy"],
+        "items": ["Instant top-ups with Apple Pay and Google Pay"],
     },
     {
         "title": SUPERSEDED[1],
-        "context": "After two months one connector was half done; the upkeep estimate tripled.",
+        "context": "Failed and reverted top-ups started rising in the last month and customers "
+        "ask for Apple Pay and Google Pay top-ups.",
         "options": [
-            {"name": "Partner for ETL", "pros": "Breadth now", "cons": "Vendor cost"},
-            {"name": "Keep building", "pros": "Control", "cons": "Two more quarters"},
+            {"name": "Switch now", "pros": "Wallets, fewer failures", "cons": "Migration risk"},
+            {"name": "Patch the current flow", "pros": "Cheap", "cons": "No wallets"},
         ],
-        "chosen_option": "Partner for ETL",
-        "rationale": "Supersedes the build-everything decision: we build only the Snowflake "
-        "read path, where query speed matters, and use a partner for the rest.",
+        "chosen_option": "Switch now",
+        "rationale": "Supersedes staying on the current processor: the failures are on its "
+        "side, and the new processor gives instant wallet top-ups.",
         "status": "decided",
-        "decided_by": "amara.mensah",
-        "consulted": ["mateo.alvarez", "priya.natarajan"],
-        "decided_on": "2026-05-20",
-        "product_area": "integrations",
-        "tags": ["integrations", "build-vs-buy"],
-        "items": ["Snowflake connector", "HubSpot sync"],
+        "decided_by": "sofia.lindqvist",
+        "consulted": ["amara.mensah", "priya.natarajan"],
+        "day": 96,
+        "product_area": "Top-ups & Balance",
+        "tags": ["top-ups", "build-vs-buy"],
+        "items": ["Instant top-ups with Apple Pay and Google Pay"],
+        "launches": ["Instant top-ups"],
+        "themes": ["Top-ups failing"],
     },
     {
-        "title": "Decline offline mode for dashboards",
-        "context": "Requested by a few field-sales customers; sync conflicts are hard.",
+        "title": "Roll out the top-up retry prompt",
+        "context": "The retry prompt test is running since day 100; the beta of instant "
+        "top-ups starts with it or without it.",
         "options": [
-            {"name": "Build offline mode", "pros": "Asked for", "cons": "Months of sync work"},
-            {"name": "Decline for now", "pros": "Focus", "cons": "Some customers unhappy"},
-        ],
-        "chosen_option": "Decline for now",
-        "rationale": "Fewer than 2% of accounts asked; cached read-only views cover most cases.",
-        "status": "decided",
-        "decided_by": "lucas.moreau",
-        "consulted": ["grace.liu"],
-        "decided_on": "2026-01-20",
-        "product_area": "mobile-apps",
-        "tags": ["mobile", "declined"],
-        "items": ["Offline mode for dashboards"],
-    },
-    {
-        "title": "Annual billing discount of 15%",
-        "context": "Finance wants cash up front; sales wants a simple offer.",
-        "options": [
-            {"name": "15% off annual", "pros": "Market standard", "cons": "Lower ARR per seat"},
-            {"name": "Two months free", "pros": "Easy to explain", "cons": "Same cost, fuzzier"},
+            {"name": "Roll out with the beta", "pros": "Fewer failed top-ups", "cons": "Early"},
+            {"name": "Wait for the result", "pros": "Evidence first", "cons": "Beta waits"},
         ],
         "status": "proposed",
         "decided_by": "sofia.lindqvist",
+        "consulted": ["lucas.moreau"],
+        "product_area": "Top-ups & Balance",
+        "tags": ["experiment", "top-ups"],
+        "launches": ["Instant top-ups"],
+        "experiments": ["Top-up retry prompt"],
+    },
+    {
+        "title": "Decline cash deposits at partner shops",
+        "context": "A few retail customers asked to pay in cash takings.",
+        "options": [
+            {"name": "Partner network", "pros": "Asked for", "cons": "Fees, AML checks"},
+            {"name": "Decline for now", "pros": "Focus", "cons": "Some customers unhappy"},
+        ],
+        "chosen_option": "Decline for now",
+        "rationale": "Fewer than 2% of accounts asked, and bank transfers cover most of them.",
+        "status": "decided",
+        "decided_by": "sofia.lindqvist",
+        "consulted": ["grace.liu"],
+        "day": 55,
+        "product_area": "Top-ups & Balance",
+        "tags": ["top-ups", "declined"],
+        "items": ["Cash deposits at partner shops"],
+    },
+    {
+        "title": "Monthly limits per card first, merchant limits later",
+        "context": "Finance admins want control; per-merchant limits need a category model.",
+        "options": [
+            {"name": "Monthly and per-payment", "pros": "Simple, ships this quarter", "cons": "-"},
+            {"name": "Per-merchant too", "pros": "Finer control", "cons": "Another quarter"},
+        ],
+        "chosen_option": "Monthly and per-payment",
+        "rationale": "Covers what most admins asked for; merchant limits follow with receipts.",
+        "status": "decided",
+        "decided_by": "hannah.goldberg",
         "consulted": ["kenji.watanabe"],
-        "product_area": "billing-plans",
-        "tags": ["pricing"],
-        "items": ["Annual billing discount"],
+        "day": 70,
+        "product_area": "Spend Management",
+        "tags": ["spend-controls", "scope"],
+        "items": ["Spending limits per card"],
+        "launches": ["Spending limits per card"],
     },
 ]
 
 
-def _items_by_title(session: Session) -> dict[str, Any]:
-    try:
-        from pilothouse.roadmap.listing import ItemFilter, filtered_items
-    except ImportError:  # pragma: no cover
-        return {}
-    return {item.title: item for item in filtered_items(session, ItemFilter())}
+@dataclass
+class _Targets:
+    """What the demo decisions can link to, by human name (each domain's own lookup)."""
+
+    items: dict[str, Any]
+    launches: dict[str, Any]
+    experiments: dict[str, Any]
+    themes: dict[str, int]
+
+    def refs(self, spec: dict[str, Any]) -> list[str]:
+        refs = [
+            f"roadmap_item:{self.items[t].id}" for t in spec.get("items", []) if t in self.items
+        ]
+        refs += [
+            f"launch:{self.launches[n].id}" for n in spec.get("launches", []) if n in self.launches
+        ]
+        refs += [
+            f"experiment:{self.experiments[n].id}"
+            for n in spec.get("experiments", [])
+            if n in self.experiments
+        ]
+        refs += [
+            f"feedback_theme:{self.themes[n]}" for n in spec.get("themes", []) if n in self.themes
+        ]
+        return refs
 
 
-def _experiments(session: Session) -> list[Any]:
-    try:
-        from pilothouse.experiments.registry import list_experiments
-    except ImportError:  # pragma: no cover
-        return []
-    return list_experiments(session, PageRequest(limit=200)).items
+def _targets(session: Session) -> _Targets:
+    from pilothouse.experiments.registry import list_experiments
+    from pilothouse.feedback.themes import list_themes
+    from pilothouse.launches.launching import list_launches
+    from pilothouse.roadmap.listing import ItemFilter, filtered_items
+
+    experiments = list_experiments(session, PageRequest(limit=500)).items
+    return _Targets(
+        items={item.title: item for item in filtered_items(session, ItemFilter())},
+        launches={launch.name: launch for launch in list_launches(session, PageRequest(500)).items},
+        experiments={e.name: e for e in experiments},
+        themes={t.label: t.id for t in list_themes(session, include_hidden=True)},
+    )
 
 
-def _links(spec: dict[str, Any], items: dict[str, Any], experiments: list[Any]) -> list[str]:
-    refs = [f"roadmap_item:{items[t].id}" for t in spec.get("items", []) if t in items]
-    for prefix in spec.get("experiments", []):
-        refs += [f"experiment:{e.id}" for e in experiments if e.name.startswith(prefix)]
-    return refs
-
-
-def _values(spec: dict[str, Any]) -> dict[str, Any]:
-    values = {k: v for k, v in spec.items() if k not in ("items", "experiments")}
+def _values(spec: dict[str, Any], today: date) -> dict[str, Any]:
+    skip = ("items", "launches", "experiments", "themes", "day")
+    values = {k: v for k, v in spec.items() if k not in skip}
     values["decided_by"] = f"{spec['decided_by']}{_EX}"
     values["consulted"] = [f"{name}{_EX}" for name in spec["consulted"]]
+    if "day" in spec:
+        values["decided_on"] = (today - timedelta(days=STORY_DAYS - spec["day"])).isoformat()
     return values
 
 
-def load_demo_decisions(session: Session, actor: Actor, runtime: Runtime) -> DemoResult:  # noqa: ARG001
+def _missing_links(session: Session, actor: Actor, decision: Decision, refs: list[str]) -> int:
+    """Link an existing decision to what it is about that was not there when it was
+    written (experiments or themes a later step or reload added)."""
+    have = {
+        f"{link.target.type}:{link.target.id}" for link in linking.decision_links(session, decision)
+    }
+    added = 0
+    for ref in refs:
+        if ref not in have:
+            kind, _, ident = ref.partition(":")
+            linking.link_decision(session, actor, decision, kind, ident)
+            added += 1
+    return added
+
+
+def load_demo_decisions(session: Session, actor: Actor, runtime: Runtime) -> DemoResult:
     """Add the demo decisions that are missing, linked to what they are about."""
     result = DemoResult()
     if session.scalar(select(User.id).where(User.email == f"daniel.okafor{_EX}")) is None:
         result.notices.append("decisions: skipped, the demo people are not there")
         return result
-    existing = set(session.scalars(select(Decision.title)))
-    items, experiments = _items_by_title(session), _experiments(session)
+    today = workspace_today(runtime.settings.timezone)
+    existing = {d.title: d for d in session.scalars(select(Decision))}
+    targets = _targets(session)
     added: dict[str, Decision] = {}
+    links = 0
     for spec in DECISIONS:
+        refs = targets.refs(spec)
         if spec["title"] in existing:
+            links += _missing_links(session, actor, existing[spec["title"]], refs)
             continue
         added[spec["title"]] = service.create_decision(
-            session, actor, _values(spec), links=_links(spec, items, experiments)
+            session, actor, _values(spec, today), links=refs
         )
+        links += len(refs)
     if set(SUPERSEDED) <= set(added):
         old, new = (added[title] for title in SUPERSEDED)
         service.supersede(session, actor, old, new)
     if added:
         result.added["decisions"] = len(added)
-        result.added["decision links"] = sum(
-            len(linking.decision_links(session, d)) for d in added.values()
-        )
+    if links:
+        result.added["decision links"] = links
     return result

@@ -34,8 +34,10 @@ class DemoStep:
 
 
 def demo_steps() -> list[DemoStep]:
-    """Every demo step in the order it runs; later domains rely on the people and areas of
-    ``core``. Built on call, so domain modules can import this module without a cycle."""
+    """Every demo step in the order it runs: each links to what the earlier ones loaded
+    (launches ship roadmap items and link experiments, feedback themes link to items,
+    decisions to all of them), and all rely on the people and areas of ``core``. Built
+    on call, so domain modules can import this module without a cycle."""
     from pilothouse.decisions.demo import load_demo_decisions
     from pilothouse.demo.core_data import load_people_and_areas
     from pilothouse.experiments.demo import load_demo_experiments
@@ -45,13 +47,35 @@ def demo_steps() -> list[DemoStep]:
     from pilothouse.roadmap.demo import load_demo_roadmap
 
     return [
-        DemoStep("core", "people, roles and product areas", load_people_and_areas),
-        DemoStep("events", "120 days of product events, accounts and contacts", load_demo_events),
-        DemoStep("experiments", "A/B tests from public data, analysed", load_demo_experiments),
-        DemoStep("roadmap", "objectives, key results and a scored roadmap", load_demo_roadmap),
-        DemoStep("launches", "two launch templates and four launches", load_demo_launches),
-        DemoStep("feedback", "1,500 customer feedback items from public data", load_demo_feedback),
-        DemoStep("decisions", "decisions about the roadmap and tests", load_demo_decisions),
+        DemoStep("core", "people, roles and Ledgerly's product areas", load_people_and_areas),
+        DemoStep(
+            "events", "120 days of Ledgerly product events, accounts and contacts", load_demo_events
+        ),
+        DemoStep(
+            "experiments",
+            "Ledgerly's A/B tests on the demo events, analysed",
+            load_demo_experiments,
+        ),
+        DemoStep(
+            "roadmap",
+            "objectives on catalog metrics, a scored roadmap, items linked to their metrics",
+            load_demo_roadmap,
+        ),
+        DemoStep(
+            "launches",
+            "launches shipping the roadmap items, linked to their experiments and metrics",
+            load_demo_launches,
+        ),
+        DemoStep(
+            "feedback",
+            "1,510 bundled BANKING77 messages from customer accounts, themes linked to items",
+            load_demo_feedback,
+        ),
+        DemoStep(
+            "decisions",
+            "decisions linked to items, launches, experiments and themes",
+            load_demo_decisions,
+        ),
     ]
 
 

@@ -1,24 +1,26 @@
-"""Demo feedback: real customer messages from public labelled sets, on the demo accounts.
+"""Demo feedback: real customer messages of BANKING77 as Ledgerly's support inbox.
 
-About 1,500 items: 1,232 online-banking customer messages of BANKING77 (16 per
-intent from its test split; CC BY 4.0, Casanueva et al. 2020) as support
-tickets, in-app messages, e-mails and CS notes from the demo accounts'
-people, and 300 product-review sentences of the UCI "Sentiment Labelled
-Sentences" set (Kotzias et al. 2015) as app reviews. The files are read at load
-time from the ``shared/data/feedback`` folder next to the checkout, or from
-``<home>/demo-data/feedback``; without them the step adds nothing and says so.
-(The airline tweets are CC BY-NC-SA and stay test data: never used here.)
+1,510 online-banking customer messages (BANKING77, CC BY 4.0, Casanueva et al.
+2020; see ``demo_data/README.md``) ship inside the package, so the demo loads
+after a plain ``pip install``. Each becomes a support ticket, in-app message,
+e-mail or CSM note from a contact of a demo customer account, so themes count
+customers and ARR. Dates follow the demo story: questions about card delivery
+fall after card delivery tracking ships on day 85, failed top-ups rise in the
+last 30 days and spike in the current week. The intent label of each row becomes a tag, which is
+how the story's links find the themes (``feedback.demo_links``).
 
 Idempotent: items carry stable external ids, so a reload adds nothing twice.
 After loading, synthesis runs once so the demo opens with themes, sentiment
-and duplicates (about 10 s for the ~1,500 items on two cores, mostly embedding).
+and duplicates (about 10 s for the 1,510 items on two cores, mostly embedding).
 """
 
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
-from pathlib import Path
+import io
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -27,111 +29,180 @@ from sqlalchemy.orm import Session
 from pilothouse.accounts import service as accounts_service
 from pilothouse.core.actor import Actor
 from pilothouse.core.db import utcnow
-from pilothouse.core.errors import NotFound
+from pilothouse.core.pagination import PageRequest
 from pilothouse.core.runtime import Runtime
 from pilothouse.demo.registry import DemoResult
 from pilothouse.feedback import service, themes
+from pilothouse.feedback.demo_links import link_story_themes
 from pilothouse.feedback.models import FeedbackItem
 from pilothouse.feedback.synthesis_service import synthesize_feedback
 
-__all__ = ["DEMO_SOURCE", "data_folders", "load_demo_feedback"]
+__all__ = [
+    "DATA_FILE",
+    "EXTERNAL_PREFIX",
+    "demo_messages",
+    "intent_weights",
+    "load_demo_feedback",
+]
 
-DEMO_SOURCE = "demo"
-SEED = 20261126
-PER_INTENT = 16
-REVIEWS = 300
+DATA_FILE = "banking77_subset.csv"
+EXTERNAL_PREFIX = "banking77-"
+SEED = 20261206
 DAYS = 120
-#: (source kind, share) of the BANKING77 messages.
-KINDS = (("support_ticket", 0.55), ("in_app", 0.2), ("email", 0.15), ("cs_note", 0.1))
+FIX_DAY = 85  # card delivery tracking reaches every account
+SPIKE_FROM = 90  # failed top-ups start rising
+SPIKE_SHARE = 0.3  # of the failed top-ups arrive in the current week
+#: (source kind, source name, share): where Ledgerly's feedback arrives.
+CHANNELS = (
+    ("support_ticket", "Zendesk", 0.5),
+    ("in_app", "In-app feedback", 0.25),
+    ("email", "Support inbox", 0.15),
+    ("cs_note", "Account reviews", 0.1),
+)
+CARD_DELIVERY = frozenset({"card_arrival", "card_delivery_estimate"})
+#: Customers to create when the events step left none (a demo loaded step by step).
+FALLBACK_ACCOUNTS = (
+    ("Northwind Freight", "grow", "SMB", 480_000),
+    ("Bluebird Bakeries", "free", "SMB", 0),
+    ("Copperline Studio", "grow", "SMB", 360_000),
+    ("Harbor & Pine Legal", "scale", "mid-market", 2_400_000),
+    ("Meridian Clinics", "scale", "mid-market", 3_600_000),
+    ("Atlas Field Services", "enterprise", "enterprise", 12_000_000),
+)
 
 
-def data_folders(runtime: Runtime) -> list[Path]:
-    """Where the public data sets are looked for, in order."""
-    checkout = Path(__file__).resolve().parents[3]
-    return [
-        checkout.parent / "shared" / "data" / "feedback",
-        runtime.settings.home / "demo-data" / "feedback",
-    ]
+def demo_messages() -> list[tuple[str, str]]:
+    """The bundled ``(text, intent)`` rows, in file order (their index is the external id)."""
+    raw = resources.files("pilothouse.feedback").joinpath("demo_data", DATA_FILE).read_text("utf-8")
+    return [(row["text"], row["intent"]) for row in csv.DictReader(io.StringIO(raw))]
 
 
-def _banking(folder: Path) -> list[tuple[str, str]]:
-    per_intent: dict[str, list[str]] = {}
-    with (folder / "banking77" / "test.csv").open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            texts = per_intent.setdefault(row["category"], [])
-            if len(texts) < PER_INTENT:
-                texts.append(row["text"].strip())
-    return [(intent, text) for intent, texts in sorted(per_intent.items()) for text in texts]
+def intent_weights(intent: str, week_from: int) -> np.ndarray:
+    """Relative chance of each story day (0 … 120 = today) for a message of ``intent``.
+
+    Messages come until yesterday, evenly, except: card-delivery questions fall to a
+    third from :data:`FIX_DAY` (the fix worked), and failed top-ups rise from
+    :data:`SPIKE_FROM` and a :data:`SPIKE_SHARE` of them arrive in the current week
+    (from day ``week_from``, the Monday, up to now), so the home page shows a spike on
+    any weekday.
+    """
+    days = np.arange(DAYS + 1, dtype=float)
+    weights = np.ones(DAYS + 1)
+    weights[DAYS] = 0.0
+    if intent in CARD_DELIVERY:
+        weights[days >= FIX_DAY] = 0.35
+        weights[DAYS] = 0.0
+    elif intent == "top_up_failed":
+        late = (days >= SPIKE_FROM) & (days < week_from)
+        weights[late] = 1.0 + 2.0 * (days[late] - SPIKE_FROM + 1) / (week_from - SPIKE_FROM)
+        weights[week_from:] = 0.0
+        weights *= (1 - SPIKE_SHARE) / weights.sum()
+        weights[week_from:] = SPIKE_SHARE / (DAYS + 1 - week_from)
+    return weights / weights.sum()
 
 
-def _reviews(folder: Path) -> list[tuple[str, int]]:
+def _demo_start(now: datetime) -> datetime:
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=DAYS)
+
+
+def _all_accounts(session: Session) -> list[Any]:
+    found, cursor = [], None
+    while True:
+        page = accounts_service.list_accounts(session, PageRequest(limit=500, cursor=cursor))
+        found += page.items
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
+
+
+def _ensure_accounts(session: Session, actor: Actor) -> list[Any]:
+    """The demo's customer accounts; a few are created when the events step added none."""
+    found = _all_accounts(session)
+    if found:
+        return found
+    for number, (name, plan, segment, arr) in enumerate(FALLBACK_ACCOUNTS, start=1):
+        values = {"external_id": f"acct-{number:03d}", "name": name, "plan": plan}
+        values |= {"segment": segment, "arr_cents": arr, "domain": _domain(name)}
+        found.append(accounts_service.create_account(session, actor, values))
+    return found
+
+
+def _domain(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum()) + ".example"
+
+
+def _authors(session: Session, accounts: list[Any]) -> list[tuple[str, str]]:
+    """``(account external id, author e-mail)`` pairs: the accounts' contacts with an
+    e-mail, or a finance admin and a card holder at the account's domain."""
+    pairs: list[tuple[str, str]] = []
+    for account in accounts:
+        page = accounts_service.list_contacts(session, PageRequest(limit=50), account_id=account.id)
+        emails = sorted({c.email for c in page.items if c.email})[:8]
+        if not emails:
+            domain = account.domain or _domain(account.name or account.external_id)
+            emails = [f"finance.admin@{domain}", f"cardholder@{domain}"]
+        pairs += [(account.external_id, email) for email in emails]
+    return pairs
+
+
+def _when(rng: np.random.Generator, start: datetime, now: datetime, day: int) -> datetime:
+    """A moment of story ``day``: office-ish hours, and before ``now`` on today."""
+    if day < DAYS:
+        return start + timedelta(days=day, seconds=int(rng.integers(7 * 3600, 20 * 3600)))
+    elapsed = int((now - start - timedelta(days=DAYS)).total_seconds())
+    return start + timedelta(days=DAYS, seconds=int(rng.integers(0, max(elapsed, 1))))
+
+
+def _rows(
+    rng: np.random.Generator, authors: list[tuple[str, str]], known: set[str]
+) -> list[dict[str, Any]]:
+    now = utcnow()
+    start = _demo_start(now)
+    week_from = DAYS - (start + timedelta(days=DAYS)).weekday()
+    messages = demo_messages()
+    channel = rng.choice(len(CHANNELS), size=len(messages), p=[c[2] for c in CHANNELS])
+    weights = {intent: intent_weights(intent, week_from) for _, intent in messages}
     rows = []
-    path = folder / "uci_sentiment" / "amazon_cells_labelled.txt"
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines()[:REVIEWS]:
-        text, _, label = line.rpartition("\t")
-        if text.strip():
-            rows.append((text.strip(), int(label or 0)))
+    for index, (text, intent) in enumerate(messages):
+        when = _when(rng, start, now, int(rng.choice(DAYS + 1, p=weights[intent])))
+        account, email = authors[int(rng.integers(len(authors)))]
+        kind, name, _ = CHANNELS[int(channel[index])]
+        external_id = f"{EXTERNAL_PREFIX}{index:04d}"
+        if external_id in known:
+            continue
+        rows.append({
+            "external_id": external_id,
+            "text": text,
+            "source_kind": kind,
+            "source_name": name,
+            "account": account,
+            "author_email": email,
+            "tags": [intent.replace("_", "-")],
+            "created_at": when,
+        })  # fmt: skip
     return rows
 
 
-def _account_keys(session: Session) -> list[str]:
-    keys = []
-    for number in range(1, 121):
-        key = f"acct-{number:03d}"
-        try:
-            accounts_service.find_account(session, key)
-        except NotFound:
-            continue
-        keys.append(key)
-    return keys
-
-
-def _values(rng: np.random.Generator, accounts: list[str], folder: Path) -> list[dict[str, object]]:
-    now = utcnow()
-    kinds, shares = zip(*KINDS, strict=True)
-    items: list[dict[str, object]] = []
-    for index, (intent, text) in enumerate(_banking(folder)):
-        account = str(rng.choice(accounts)) if accounts else None
-        items.append({
-            "external_id": f"banking77-{index:04d}",
-            "text": text,
-            "source_kind": str(rng.choice(kinds, p=shares)),
-            "account": account,
-            "author_email": f"{account}-u01@{account}.example" if account else None,
-            "tags": [intent.replace("_", "-")],
-        })  # fmt: skip
-    for index, (text, label) in enumerate(_reviews(folder)):
-        items.append({
-            "external_id": f"review-{index:04d}",
-            "text": text,
-            "source_kind": "app_review",
-            "rating": int(rng.integers(4, 6)) if label else int(rng.integers(1, 3)),
-        })  # fmt: skip
-    for item in items:
-        item["created_at"] = now - timedelta(minutes=int(rng.integers(0, DAYS * 24 * 60)))
-        item["source_name"] = DEMO_SOURCE
-    return items
-
-
 def load_demo_feedback(session: Session, actor: Actor, runtime: Runtime) -> DemoResult:
-    folder = next((f for f in data_folders(runtime) if (f / "banking77").is_dir()), None)
-    if folder is None:
-        return DemoResult(notices=["feedback: the public data sets were not found; skipped"])
+    """Add the missing demo messages, synthesise themes once, and link the story's themes."""
+    del runtime
     known = set(
         session.scalars(
-            select(FeedbackItem.external_id).where(FeedbackItem.source_name == DEMO_SOURCE)
+            select(FeedbackItem.external_id).where(
+                FeedbackItem.external_id.like(f"{EXTERNAL_PREFIX}%")
+            )
         )
     )
     rng = np.random.default_rng(SEED)
-    added = 0
-    for values in _values(rng, _account_keys(session), folder):
-        if values["external_id"] in known:
-            continue
-        clean = {k: v for k, v in values.items() if v is not None}
-        service.create_feedback(session, actor, clean)
-        added += 1
-    result = DemoResult(added={"feedback items": added} if added else {})
-    _synthesize(session, actor, result, added)
+    authors = _authors(session, _ensure_accounts(session, actor))
+    rows = [service.new_item_row(session, actor, v) for v in _rows(rng, authors, known)]
+    service.insert_items(session, actor, rows)
+    result = DemoResult(added={"feedback items": len(rows)} if rows else {})
+    _synthesize(session, actor, result, len(rows))
+    links = link_story_themes(session, actor)
+    result.added |= {k: v for k, v in links.added.items() if v}
+    result.notices += links.notices
     return result
 
 

@@ -1,4 +1,10 @@
-"""Demo launches: two templates and four launches in different stages, on demo features.
+"""Demo launches of Ledgerly: two templates and five launches in different stages.
+
+"Card delivery tracking" went GA on day 85 and "One-step identity verification" on
+day 45 of the story (all gates passed, release notes published); "Instant top-ups"
+is in its beta stage (GA planned day 141); "Spending limits per card" was planned
+for day 115 and waits for the head of product's approval (overdue). Each launch
+ships its roadmap item and links to its experiment and metrics (docs/demo.md).
 
 Dates are relative to the workspace's today, so the calendar and the overdue items
 look alive whenever the demo is loaded. Idempotent: templates and launches are found
@@ -8,7 +14,8 @@ launch through its gates uses the real services, approvals by the named approver
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -20,10 +27,11 @@ from pilothouse.core.runtime import Runtime
 from pilothouse.demo.registry import DemoResult
 from pilothouse.launches import blueprints, checklists, gates, launching, release_notes
 from pilothouse.launches.common import workspace_today
+from pilothouse.launches.demo_links import link_launch
 from pilothouse.launches.models import ApprovalDecision, Launch, LaunchTemplate
 from pilothouse.roadmap.listing import ItemFilter, filtered_items
 
-__all__ = ["load_demo_launches"]
+__all__ = ["LAUNCHES", "DemoLaunch", "load_demo_launches"]
 
 _EX = "@pilothouse.example"
 OPS = f"priya.natarajan{_EX}"
@@ -118,42 +126,78 @@ BETA_PROGRAMME: dict[str, Any] = {
     ],
 }
 
-#: (name, template, feature titles, area, owner, GA in days from today, stages to pass)
-LAUNCHES: list[tuple[str, str, list[str], str, str, int, int]] = [
-    (
-        "Onboarding checklist",
+
+@dataclass(frozen=True)
+class DemoLaunch:
+    """One demo launch. ``ga_day`` is the story's day (0 = 120 days ago, 120 = today);
+    ``passes`` is how many stages it has gone through; ``waiting_for`` is the approver
+    whose approval the current gate still waits for (the others approved)."""
+
+    name: str
+    template: str
+    features: tuple[str, ...]
+    area: str
+    owner: str
+    ga_day: int
+    passes: int
+    experiment: str | None = None
+    metrics: tuple[str, ...] = ()
+    waiting_for: str | None = None
+
+
+STORY_DAYS = 120  # the demo's today is day 120 (metrics.demo.DEMO_DAYS)
+LAUNCHES: list[DemoLaunch] = [
+    DemoLaunch(
+        "Card delivery tracking",
         "Standard feature launch",
-        ["Onboarding checklist"],
-        "Onboarding & Activation",
-        "daniel.okafor",
-        -12,
-        3,
-    ),
-    (
-        "Scheduled report e-mails",
-        "Standard feature launch",
-        ["Scheduled report e-mails", "Excel export with formatting"],
-        "Analytics & Reporting",
+        ("Card delivery tracking",),
+        "Cards",
         "kenji.watanabe",
-        10,
-        2,
+        85,
+        3,
+        "Delivery timeline in the app",
+        ("card_delivery_contacts", "card_activation_rate"),
     ),
-    (
-        "Sample dashboards on sign-up",
+    DemoLaunch(
+        "One-step identity verification",
         "Standard feature launch",
-        ["Sample dashboards on sign-up"],
-        "Onboarding & Activation",
+        ("One-step identity verification",),
+        "Onboarding & Verification",
         "daniel.okafor",
-        40,
-        1,
+        45,
+        3,
+        "Verification in one step",
+        ("activation_rate",),
     ),
-    (
-        "Snowflake connector",
+    DemoLaunch(
+        "Instant top-ups",
+        "Standard feature launch",
+        ("Instant top-ups with Apple Pay and Google Pay",),
+        "Top-ups & Balance",
+        "sofia.lindqvist",
+        141,
+        2,
+        "Top-up retry prompt",
+        ("top_up_success_rate",),
+    ),
+    DemoLaunch(
+        "Spending limits per card",
+        "Standard feature launch",
+        ("Spending limits per card",),
+        "Spend Management",
+        "hannah.goldberg",
+        115,
+        2,
+        metrics=("card_spend",),
+        waiting_for=HEAD,
+    ),
+    DemoLaunch(
+        "Receipt capture in the mobile app",
         "Beta programme",
-        ["Snowflake connector"],
-        "Integrations",
-        "amara.mensah",
-        55,
+        ("Receipt capture in the mobile app",),
+        "Mobile Apps",
+        "lucas.moreau",
+        170,
         0,
     ),
 ]
@@ -181,18 +225,35 @@ def _pass_stage(session: Session, actor: Actor, launch: Launch) -> None:
     gates.advance(session, actor, launch)
 
 
-def _partial_progress(session: Session, actor: Actor, launch: Launch) -> None:
-    """In the current stage, tick off the first item and let one approver approve, so the
-    page shows a launch half-way through its gate (with the rest overdue or pending)."""
+def _partial_progress(
+    session: Session, actor: Actor, launch: Launch, waiting_for: str | None
+) -> None:
+    """In the current stage, show a launch half-way through its gate. Without
+    ``waiting_for``: tick off the first item and let one approver approve (the rest
+    overdue or pending). With it: every required item done and every approver but
+    ``waiting_for`` approved, so the gate waits for that one person."""
     stage = launch.stage
     if stage is None or not stage.items:
         return
-    checklists.set_done(session, actor, launch, stage.items[0], True)
+    todo = [i for i in stage.items if i.required] if waiting_for else stage.items[:1]
+    for item in todo:
+        checklists.set_done(session, actor, launch, item, True)
     for gate in stage.gates[:1]:
-        first = gate.approvals[0]
-        gates.decide(
-            session, Actor.for_user(first.approver), launch, gate, ApprovalDecision.approved, ""
-        )
+        approvals = gate.approvals[:1] if waiting_for is None else gate.approvals
+        for approval in approvals:
+            if approval.approver.email == waiting_for:
+                continue
+            approver = Actor.for_user(approval.approver)
+            gates.decide(session, approver, launch, gate, ApprovalDecision.approved, "Ready.")
+
+
+def _finish(session: Session, actor: Actor, launch: Launch) -> None:
+    """Tick off the GA stage (the demo's launches went GA over 30 days ago, so the adoption
+    review is done too) and publish the release notes."""
+    for item in launch.stages[-1].items:
+        checklists.set_done(session, actor, launch, item, True)
+    release_notes.save_draft(session, actor, launch, release_notes.generate_draft(session, launch))
+    release_notes.publish(session, actor, launch)
 
 
 def _load_templates(session: Session, actor: Actor, result: DemoResult) -> None:
@@ -203,8 +264,32 @@ def _load_templates(session: Session, actor: Actor, result: DemoResult) -> None:
             result.added["launch templates"] = result.added.get("launch templates", 0) + 1
 
 
+def _create(
+    session: Session, actor: Actor, spec: DemoLaunch, people: dict[str, User], today: date
+) -> Launch:
+    owner = people.get(spec.owner)
+    values = {
+        "template": spec.template,
+        "name": spec.name,
+        "target_date": today + timedelta(days=spec.ga_day - STORY_DAYS),
+        "product_area": spec.area,
+        "owner": owner.id if owner else None,
+        "features": _feature_keys(session, list(spec.features)),
+        "owners": {"PM": owner.id} if owner else {},
+    }
+    launch = launching.create_launch(session, actor, values)
+    for _ in range(spec.passes):
+        _pass_stage(session, actor, launch)
+    if launch.current_stage < len(launch.stages) - 1:
+        _partial_progress(session, actor, launch, spec.waiting_for)
+    else:
+        _finish(session, actor, launch)
+    return launch
+
+
 def load_demo_launches(session: Session, actor: Actor, runtime: Runtime) -> DemoResult:
-    """Add the demo launch templates and launches that are missing."""
+    """Add the demo launch templates and launches that are missing, and link every demo
+    launch to its experiment and metrics (again on reload, once the experiments exist)."""
     result = DemoResult()
     people = {u.email.split("@")[0]: u for u in session.scalars(select(User))}
     if not {OPS.split("@")[0], HEAD.split("@")[0], SUPPORT.split("@")[0]} <= set(people):
@@ -212,31 +297,13 @@ def load_demo_launches(session: Session, actor: Actor, runtime: Runtime) -> Demo
         return result
     _load_templates(session, actor, result)
     today = workspace_today(runtime.settings.timezone)
-    existing = {launch.name for launch in session.scalars(select(Launch))}
-    for name, template, titles, area, owner, ga_in, passes in LAUNCHES:
-        if name in existing:
-            continue
-        values = {
-            "template": template,
-            "name": name,
-            "target_date": today + timedelta(days=ga_in),
-            "product_area": area,
-            "owner": people[owner].id if owner in people else None,
-            "features": _feature_keys(session, titles),
-            "owners": {"PM": people[owner].id} if owner in people else {},
-        }
-        launch = launching.create_launch(session, actor, values)
-        for _ in range(passes):
-            _pass_stage(session, actor, launch)
-        if launch.current_stage < len(launch.stages) - 1:
-            _partial_progress(session, actor, launch)
-        else:
-            for item in launch.stages[-1].items:
-                if item.required:
-                    checklists.set_done(session, actor, launch, item, True)
-            release_notes.save_draft(
-                session, actor, launch, release_notes.generate_draft(session, launch)
-            )
-            release_notes.publish(session, actor, launch)
-        result.added["launches"] = result.added.get("launches", 0) + 1
+    existing = {launch.name: launch for launch in session.scalars(select(Launch))}
+    for spec in LAUNCHES:
+        if spec.name not in existing:
+            existing[spec.name] = _create(session, actor, spec, people, today)
+            result.added["launches"] = result.added.get("launches", 0) + 1
+        links = link_launch(session, actor, existing[spec.name], spec.experiment, spec.metrics)
+        for name, count in links.added.items():
+            result.added[name] = result.added.get(name, 0) + count
+        result.notices += links.notices
     return result

@@ -1,4 +1,12 @@
-"""Demo roadmap: OKRs bound to demo metrics, initiatives → features → ideas, RICE inputs.
+"""Demo roadmap of Ledgerly: OKRs on catalog metrics, initiatives → features → ideas, RICE.
+
+The items of the demo story (docs/demo.md) carry its exact titles: "Card delivery
+tracking" (launched), "One-step identity verification" (launched), "Instant top-ups
+with Apple Pay and Google Pay" (Now), "Transfer status and arrival time" (Next),
+"Show the exchange rate before card payments" (Later) and "Spending limits per
+card"; the others make the board, timeline and ranked table look like a real
+team's. Items link to the metrics that tell whether they worked (kind
+``measures``, to ``ObjectRef("metric", slug)``).
 
 Idempotent: objectives and items are found again by title, so a reload adds
 nothing twice (and leaves edits made in the demo workspace alone).
@@ -6,307 +14,336 @@ nothing twice (and leaves edits made in the demo workspace alone).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
+from pilothouse.core.links import ObjectRef, add_link, links_of
 from pilothouse.core.models import ProductArea, Role, User
 from pilothouse.core.runtime import Runtime
 from pilothouse.demo.registry import DemoResult
 from pilothouse.roadmap import items, objectives, views
 from pilothouse.roadmap.models import Objective, RoadmapItem, RoadmapView
 
-__all__ = ["load_demo_roadmap"]
+__all__ = ["ITEMS", "MEASURES_KIND", "METRIC_TYPE", "OBJECTIVES", "DemoItem", "load_demo_roadmap"]
 
-_EX = "@pilothouse.example"
+METRIC_TYPE = "metric"
+MEASURES_KIND = "measures"
 
 #: (title, period, owner, area, [(key result, metric slug, baseline, target, unit)])
-OBJECTIVES: list[tuple[str, str, str, str, list[tuple[str, str | None, float, float, str]]]] = [
+OBJECTIVES: list[tuple[str, str, str, str, list[tuple[str, str, float, float, str]]]] = [
+    (
+        "Cut avoidable support contacts",
+        "2026-Q4",
+        "kenji.watanabe",
+        "Cards",
+        [
+            ("Card-delivery contacts down 40%", "card_delivery_contacts", 12, 7, "per day"),
+            ("Support contact rate below 4%", "support_contact_rate", 6, 4, "%"),
+        ],
+    ),
     (
         "Make the first week effortless",
-        "2026-Q3",
-        "daniel.okafor",
-        "Onboarding & Activation",
-        [
-            ("Raise activation to 70%", "activation-rate", 55, 70, "%"),
-            ("Grow weekly active users to 2,400", "weekly-active-users", 1800, 2400, "users"),
-        ],
-    ),
-    (
-        "Become the reporting tool teams live in",
-        "2026-Q3",
-        "kenji.watanabe",
-        "Analytics & Reporting",
-        [
-            ("Double weekly report exports", "report-exports", 900, 1800, "exports"),
-            ("Half of active accounts schedule a report", None, 12, 50, "%"),
-        ],
-    ),
-    (
-        "Grow expansion revenue",
         "2026-Q4",
-        "sofia.lindqvist",
-        "Billing & Plans",
-        [("Lift free-to-paid conversion to 8%", "paid-conversion-rate", 5, 8, "%")],
+        "daniel.okafor",
+        "Onboarding & Verification",
+        [("Raise activation to 70%", "activation_rate", 55, 70, "%")],
+    ),
+    (
+        "Move money reliably",
+        "2026-Q4",
+        "amara.mensah",
+        "Payments & Transfers",
+        [
+            ("Top-up success rate to 98%", "top_up_success_rate", 94, 98, "%"),
+            ("Transfer completion 99.5%", "transfer_completion_rate", 98.5, 99.5, "%"),
+        ],
     ),
 ]
 
-#: (kind, title, parent title, owner, area, status, objective index, RICE, tags, quarter)
-#: RICE is (reach per quarter, impact, confidence %, effort in person-months).
-ITEMS: list[tuple[Any, ...]] = [
-    (
-        "initiative",
-        "Guided onboarding",
-        None,
-        "daniel.okafor",
-        "Onboarding & Activation",
-        "in-progress",
-        0,
-        None,
-        ["activation"],
-        "2026-Q3",
-    ),
-    (
-        "initiative",
-        "Self-serve reporting",
-        None,
+
+@dataclass(frozen=True)
+class DemoItem:
+    """One roadmap item; ``objective`` indexes :data:`OBJECTIVES`, ``rice`` is (reach per
+    quarter, impact, confidence %, effort in person-months), ``metrics`` are catalog slugs."""
+
+    kind: str
+    title: str
+    owner: str
+    area: str
+    status: str
+    description: str
+    parent: str | None = None
+    objective: int | None = None
+    rice: tuple[float, float, float, float] | None = None
+    tags: tuple[str, ...] = ()
+    quarter: str | None = None
+    metrics: tuple[str, ...] = ()
+
+
+_I, _F, _D = "initiative", "feature", "idea"
+ITEMS: list[DemoItem] = [
+    DemoItem(
+        _I,
+        "Self-serve card support",
         "kenji.watanabe",
-        "Analytics & Reporting",
-        "planned",
-        1,
-        None,
-        ["reporting"],
-        "2026-Q3",
+        "Cards",
+        "in-progress",
+        "Answer card questions in the app before customers have to ask support.",
+        objective=0,
+        tags=("cards", "support-deflection"),
+        quarter="2026-Q4",
     ),
-    (
-        "initiative",
-        "Connect the data stack",
-        None,
-        "amara.mensah",
-        "Integrations",
-        "discovery",
-        1,
-        None,
-        ["integrations"],
-        "2026-Q4",
-    ),
-    (
-        "initiative",
-        "Pricing that grows with customers",
-        None,
-        "sofia.lindqvist",
-        "Billing & Plans",
-        "planned",
-        2,
-        None,
-        ["monetisation"],
-        "2026-Q4",
-    ),
-    (
-        "feature",
-        "Onboarding checklist",
-        "Guided onboarding",
+    DemoItem(
+        _I,
+        "A first week without friction",
         "daniel.okafor",
-        "Onboarding & Activation",
+        "Onboarding & Verification",
+        "in-progress",
+        "From sign-up to the first card payment in a day, not a week.",
+        objective=1,
+        tags=("activation",),
+        quarter="2026-Q4",
+    ),
+    DemoItem(
+        _I,
+        "Money movement customers can trust",
+        "amara.mensah",
+        "Payments & Transfers",
+        "in-progress",
+        "Top-ups and transfers that work the first time and say where the money is.",
+        objective=2,
+        tags=("reliability",),
+        quarter="2026-Q4",
+    ),
+    DemoItem(
+        _I,
+        "Spend controls for finance teams",
+        "hannah.goldberg",
+        "Spend Management",
+        "planned",
+        "Let finance admins give every employee a card without losing control of spend.",
+        tags=("spend-controls",),
+        quarter="2027-Q1",
+    ),
+    DemoItem(
+        _F,
+        "Card delivery tracking",
+        "kenji.watanabe",
+        "Cards",
         "launched",
-        0,
-        (2400, 2, 80, 2),
-        ["activation"],
-        "2026-Q2",
+        "Show where a new card is, from printing to the door, with a delivery date in the app "
+        "and a push when it ships. 'Where is my card?' was the largest support topic.",
+        parent="Self-serve card support",
+        objective=0,
+        rice=(3000, 2, 80, 2),
+        tags=("cards", "support-deflection"),
+        quarter="2026-Q3",
+        metrics=("card_delivery_contacts", "card_activation_rate"),
     ),
-    (
-        "feature",
-        "Sample dashboards on sign-up",
-        "Guided onboarding",
+    DemoItem(
+        _F,
+        "One-step identity verification",
         "daniel.okafor",
-        "Onboarding & Activation",
-        "in-progress",
-        0,
-        (2000, 1, 80, 1.5),
-        ["activation"],
-        "2026-Q3",
+        "Onboarding & Verification",
+        "launched",
+        "Verify the account holder with one photo of an ID and a selfie, in the sign-up flow, "
+        "instead of three screens and an e-mail round trip.",
+        parent="A first week without friction",
+        objective=1,
+        rice=(2500, 3, 80, 3),
+        tags=("activation", "kyc"),
+        quarter="2026-Q3",
+        metrics=("activation_rate",),
     ),
-    (
-        "feature",
-        "Invite teammates during setup",
-        "Guided onboarding",
-        "hannah.goldberg",
-        "Collaboration",
-        "planned",
-        0,
-        (1500, 1, 50, 1),
-        ["activation", "virality"],
-        "2026-Q3",
-    ),
-    (
-        "feature",
-        "Scheduled report e-mails",
-        "Self-serve reporting",
-        "kenji.watanabe",
-        "Analytics & Reporting",
-        "in-progress",
-        1,
-        (1200, 2, 80, 3),
-        ["reporting"],
-        "2026-Q3",
-    ),
-    (
-        "feature",
-        "Excel export with formatting",
-        "Self-serve reporting",
-        "kenji.watanabe",
-        "Analytics & Reporting",
-        "planned",
-        1,
-        (900, 1, 100, 1),
-        ["reporting", "exports"],
-        "2026-Q3",
-    ),
-    (
-        "feature",
-        "Dashboard sharing links",
-        "Self-serve reporting",
-        "hannah.goldberg",
-        "Collaboration",
-        "discovery",
-        1,
-        (700, 2, 50, 2),
-        ["sharing"],
-        "2026-Q4",
-    ),
-    (
-        "feature",
-        "Snowflake connector",
-        "Connect the data stack",
-        "amara.mensah",
-        "Integrations",
-        "discovery",
-        1,
-        (300, 3, 80, 4),
-        ["warehouse"],
-        "2026-Q4",
-    ),
-    (
-        "feature",
-        "HubSpot sync",
-        "Connect the data stack",
-        "amara.mensah",
-        "Integrations",
-        "new",
-        None,
-        (450, 1, 50, 2),
-        ["crm"],
-        None,
-    ),
-    (
-        "feature",
-        "Seat-based plan upgrades in-app",
-        "Pricing that grows with customers",
+    DemoItem(
+        _F,
+        "Instant top-ups with Apple Pay and Google Pay",
         "sofia.lindqvist",
-        "Billing & Plans",
+        "Top-ups & Balance",
+        "in-progress",
+        "Top up the business balance from a wallet in seconds; failed card top-ups are the "
+        "fastest-growing support topic.",
+        parent="Money movement customers can trust",
+        objective=2,
+        rice=(2200, 2, 80, 3),
+        tags=("top-ups", "reliability"),
+        quarter="2026-Q4",
+        metrics=("top_up_success_rate",),
+    ),
+    DemoItem(
+        _F,
+        "Transfer status and arrival time",
+        "amara.mensah",
+        "Payments & Transfers",
         "planned",
-        2,
-        (800, 2, 80, 2),
-        ["billing"],
-        "2026-Q4",
+        "Show each outgoing transfer's status and when it will arrive, and let the recipient "
+        "see a tracking link.",
+        parent="Money movement customers can trust",
+        objective=2,
+        rice=(1800, 2, 80, 2),
+        tags=("transfers", "support-deflection"),
+        quarter="2027-Q1",
+        metrics=("transfer_completion_rate", "support_contact_rate"),
     ),
-    (
-        "feature",
-        "Annual billing discount",
-        "Pricing that grows with customers",
-        "sofia.lindqvist",
-        "Billing & Plans",
-        "new",
-        2,
-        (600, 0.5, 100, 0.5),
-        ["billing"],
-        None,
+    DemoItem(
+        _F,
+        "Show the exchange rate before card payments",
+        "kenji.watanabe",
+        "Cards",
+        "discovery",
+        "Before a card payment in another currency, show the rate and fee Ledgerly will use.",
+        parent="Self-serve card support",
+        rice=(900, 1, 50, 1.5),
+        tags=("cards", "fx"),
+        metrics=("support_contact_rate",),
     ),
-    (
-        "feature",
-        "Offline mode for dashboards",
-        None,
+    DemoItem(
+        _F,
+        "Spending limits per card",
+        "hannah.goldberg",
+        "Spend Management",
+        "in-progress",
+        "Finance admins set a monthly and a per-payment limit on each card, with alerts.",
+        parent="Spend controls for finance teams",
+        rice=(1200, 2, 80, 2),
+        tags=("spend-controls",),
+        quarter="2026-Q4",
+        metrics=("card_spend",),
+    ),
+    DemoItem(
+        _F,
+        "Multi-currency accounts",
+        "amara.mensah",
+        "Payments & Transfers",
+        "discovery",
+        "Hold, receive and pay out EUR, GBP and USD balances in one business account.",
+        rice=(600, 3, 50, 6),
+        tags=("fx", "transfers"),
+    ),
+    DemoItem(
+        _F,
+        "Virtual cards for subscriptions",
+        "kenji.watanabe",
+        "Cards",
+        "planned",
+        "One virtual card per software subscription, frozen when the subscription ends.",
+        parent="Spend controls for finance teams",
+        rice=(800, 2, 80, 2),
+        tags=("cards", "spend-controls"),
+        quarter="2027-Q1",
+        metrics=("card_spend",),
+    ),
+    DemoItem(
+        _F,
+        "Receipt capture in the mobile app",
         "lucas.moreau",
         "Mobile Apps",
+        "planned",
+        "Photograph a receipt right after a card payment; it is matched to the payment.",
+        parent="Spend controls for finance teams",
+        rice=(1400, 1, 80, 2),
+        tags=("mobile", "spend-controls"),
+        quarter="2027-Q1",
+    ),
+    DemoItem(
+        _F,
+        "Accounting export to Xero and QuickBooks",
+        "hannah.goldberg",
+        "Spend Management",
+        "new",
+        "Send categorised card payments and receipts to the accounting tool every night.",
+        rice=(700, 2, 50, 3),
+        tags=("integrations",),
+    ),
+    DemoItem(
+        _F,
+        "Biometric sign-in",
+        "lucas.moreau",
+        "Mobile Apps",
+        "launched",
+        "Face ID and fingerprint sign-in on iOS and Android.",
+        rice=(1500, 0.5, 100, 0.5),
+        tags=("mobile", "security"),
+        quarter="2026-Q3",
+        metrics=("weekly_active_accounts",),
+    ),
+    DemoItem(
+        _F,
+        "Cash deposits at partner shops",
+        "sofia.lindqvist",
+        "Top-ups & Balance",
         "declined",
-        None,
-        (200, 1, 20, 5),
-        ["mobile"],
-        None,
+        "Pay cash into the business account at a partner shop.",
+        rice=(150, 1, 20, 5),
+        tags=("top-ups",),
     ),
-    (
-        "feature",
-        "Audit log export",
-        None,
-        "mateo.alvarez",
-        "Platform & Reliability",
-        "planned",
-        None,
-        (150, 1, 80, 1),
-        ["security", "enterprise"],
-        "2026-Q3",
-    ),
-    (
-        "idea",
-        "Progress bar in the checklist",
-        "Onboarding checklist",
-        "daniel.okafor",
-        "Onboarding & Activation",
-        "new",
-        None,
-        (2400, 0.5, 50, 0.25),
-        ["activation"],
-        None,
-    ),
-    (
-        "idea",
-        "Report templates gallery",
-        "Scheduled report e-mails",
+    DemoItem(
+        _D,
+        "Push notification when the card ships",
         "kenji.watanabe",
-        "Analytics & Reporting",
+        "Cards",
         "new",
-        None,
-        (800, 1, 50, 1),
-        ["reporting"],
-        None,
+        "A push and an e-mail the moment the card leaves the printer.",
+        parent="Card delivery tracking",
+        rice=(2000, 0.5, 80, 0.25),
+        tags=("cards",),
     ),
-    (
-        "idea",
-        "Slack digest of key metrics",
-        "Dashboard sharing links",
-        "amara.mensah",
-        "Integrations",
-        "discovery",
-        None,
-        (600, 1, 80, 1),
-        ["slack"],
-        None,
-    ),
-    (
-        "idea",
-        "Usage-based add-on for exports",
-        "Seat-based plan upgrades in-app",
+    DemoItem(
+        _D,
+        "Save a card for repeat top-ups",
         "sofia.lindqvist",
-        "Billing & Plans",
+        "Top-ups & Balance",
         "new",
-        None,
-        (300, 2, 20, 2),
-        ["billing"],
-        None,
+        "Keep the last card used for top-ups so the next one is one tap.",
+        parent="Instant top-ups with Apple Pay and Google Pay",
+        rice=(1100, 1, 50, 1),
+        tags=("top-ups",),
     ),
-    (
-        "idea",
-        "Dark mode in the mobile app",
-        None,
+    DemoItem(
+        _D,
+        "Verify company directors in the same flow",
+        "daniel.okafor",
+        "Onboarding & Verification",
+        "discovery",
+        "Invite the other directors to verify from their phones while sign-up goes on.",
+        parent="One-step identity verification",
+        rice=(700, 2, 50, 2),
+        tags=("activation", "kyc"),
+    ),
+    DemoItem(
+        _D,
+        "Approval flow for large card payments",
+        "hannah.goldberg",
+        "Spend Management",
+        "new",
+        "Payments above a threshold wait for a finance admin's tap.",
+        parent="Spending limits per card",
+        rice=(500, 2, 50, 2),
+        tags=("spend-controls",),
+    ),
+    DemoItem(
+        _D,
+        "Freeze a card from the home-screen widget",
         "lucas.moreau",
         "Mobile Apps",
         "new",
-        None,
-        (500, 0.25, 80, 1),
-        ["mobile"],
-        None,
+        "A widget that freezes the card in one tap when it goes missing.",
+        rice=(600, 1, 80, 0.5),
+        tags=("mobile", "cards"),
+    ),
+    DemoItem(
+        _D,
+        "Dark mode in the mobile app",
+        "lucas.moreau",
+        "Mobile Apps",
+        "new",
+        "Follow the phone's dark mode setting.",
+        rice=(500, 0.25, 80, 1),
+        tags=("mobile",),
     ),
 ]
 
@@ -319,65 +356,84 @@ def _areas(session: Session) -> dict[str, int]:
     return {a.name: a.id for a in session.scalars(select(ProductArea))}
 
 
+def _objective_values(
+    row: tuple[Any, ...], people: dict[str, int], areas: dict[str, int]
+) -> dict[str, Any]:
+    title, period, owner, area, key_results = row
+    return {
+        "title": title,
+        "period": period,
+        "owner_id": people.get(owner),
+        "product_area_id": areas.get(area),
+        "key_results": [
+            {
+                "title": kr_title,
+                "metric_slug": slug,
+                "baseline_value": baseline,
+                "target_value": target,
+                "unit": unit,
+            }
+            for kr_title, slug, baseline, target, unit in key_results
+        ],
+    }
+
+
 def _load_objectives(
     session: Session, actor: Actor, people: dict[str, int], areas: dict[str, int]
 ) -> tuple[list[Objective], int]:
     existing = {o.title: o for o in session.scalars(select(Objective))}
     found, added = [], 0
-    for title, period, owner, area, key_results in OBJECTIVES:
-        if title not in existing:
-            values = {
-                "title": title,
-                "period": period,
-                "owner_id": people.get(owner),
-                "product_area_id": areas.get(area),
-                "key_results": [
-                    {
-                        "title": kr_title,
-                        "metric_slug": slug,
-                        "baseline_value": baseline,
-                        "target_value": target,
-                        "current_value": None if slug else baseline + (target - baseline) / 3,
-                        "unit": unit,
-                    }
-                    for kr_title, slug, baseline, target, unit in key_results
-                ],
-            }
-            existing[title] = objectives.create_objective(session, actor, values)
+    for row in OBJECTIVES:
+        if row[0] not in existing:
+            values = _objective_values(row, people, areas)
+            existing[row[0]] = objectives.create_objective(session, actor, values)
             added += 1
-        found.append(existing[title])
+        found.append(existing[row[0]])
     return found, added
 
 
 def _item_values(
-    row: tuple[Any, ...],
+    spec: DemoItem,
     people: dict[str, int],
     areas: dict[str, int],
     okrs: list[Objective],
     keys: dict[str, str],
 ) -> dict[str, Any]:
-    kind, title, parent, owner, area, status, objective, rice, tags, quarter = row
     values: dict[str, Any] = {
-        "kind": kind,
-        "title": title,
-        "description": f"{title}: part of the demo roadmap.",
-        "status": status,
-        "owner_id": people.get(owner),
-        "product_area_id": areas.get(area),
-        "tags": tags,
-        "target_quarter": quarter,
-        "parent": keys.get(parent) if parent else None,
-        "objectives": [okrs[objective].key] if objective is not None else [],
+        "kind": spec.kind,
+        "title": spec.title,
+        "description": spec.description,
+        "status": spec.status,
+        "owner_id": people.get(spec.owner),
+        "product_area_id": areas.get(spec.area),
+        "tags": list(spec.tags),
+        "target_quarter": spec.quarter,
+        "parent": keys.get(spec.parent) if spec.parent else None,
+        "objectives": [okrs[spec.objective].key] if spec.objective is not None else [],
     }
-    if rice is not None:
-        values.update(dict(zip(("reach", "impact", "confidence", "effort"), rice, strict=True)))
+    if spec.rice is not None:
+        values.update(
+            dict(zip(("reach", "impact", "confidence", "effort"), spec.rice, strict=True))
+        )
     return values
+
+
+def _link_metrics(session: Session, actor: Actor, item: RoadmapItem, slugs: tuple[str, ...]) -> int:
+    """Link ``item`` to the metrics that measure it; returns how many links are new."""
+    ref = items.item_ref(item)
+    have = {(link.to_type, link.to_id) for link in links_of(session, ref, kind=MEASURES_KIND)}
+    added = 0
+    for slug in slugs:
+        if (METRIC_TYPE, slug) not in have:
+            add_link(session, actor, ref, ObjectRef(METRIC_TYPE, slug), MEASURES_KIND)
+            added += 1
+    return added
 
 
 #: Saved views the demo shares with the workspace: (name, kind, filters, columns).
 VIEWS: list[tuple[str, str, dict[str, Any], list[str] | None]] = [
     ("Exec roadmap", "board", {"kind": "feature"}, None),
-    ("Activation bets by RICE", "table", {"tag": "activation"}, None),
+    ("Support deflection by RICE", "table", {"tag": "support-deflection"}, None),
     ("Plan by quarter", "timeline", {}, None),
 ]
 
@@ -400,22 +456,27 @@ def _load_views(session: Session) -> int:
     return added
 
 
+def _count(result: DemoResult, name: str, number: int) -> None:
+    if number:
+        result.added[name] = result.added.get(name, 0) + number
+
+
 def load_demo_roadmap(session: Session, actor: Actor, runtime: Runtime) -> DemoResult:
-    """Add the demo objectives and items that are missing."""
+    """Add the demo objectives, items, metric links and views that are missing."""
     del runtime
     result = DemoResult()
     people, areas = _people(session), _areas(session)
     okrs, added = _load_objectives(session, actor, people, areas)
-    if added:
-        result.added["objectives"] = added
-    keys = {i.title: i.key for i in session.scalars(select(RoadmapItem))}
-    for row in ITEMS:
-        if row[1] in keys:
-            continue
-        item = items.create_item(session, actor, _item_values(row, people, areas, okrs, keys))
-        keys[item.title] = item.key
-        result.added["roadmap items"] = result.added.get("roadmap items", 0) + 1
-    added_views = _load_views(session)
-    if added_views:
-        result.added["roadmap views"] = added_views
+    _count(result, "objectives", added)
+    found = {i.title: i for i in session.scalars(select(RoadmapItem))}
+    keys = {title: item.key for title, item in found.items()}
+    for spec in ITEMS:
+        if spec.title not in found:
+            item = items.create_item(session, actor, _item_values(spec, people, areas, okrs, keys))
+            found[spec.title], keys[spec.title] = item, item.key
+            _count(result, "roadmap items", 1)
+        _count(
+            result, "metric links", _link_metrics(session, actor, found[spec.title], spec.metrics)
+        )
+    _count(result, "roadmap views", _load_views(session))
     return result

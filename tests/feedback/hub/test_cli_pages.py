@@ -152,19 +152,3 @@ def test_form_logs_feedback_and_viewers_cannot(
     )
     assert refused.status_code == 403 and count(runtime) == 1
     assert ids["acct-002"] > 0 and re.search(r"feedback-row", listed.text)
-
-
-def test_demo_feedback_is_real_and_idempotent(runtime: Runtime) -> None:
-    from pilothouse.demo.core_data import load_people_and_areas
-    from pilothouse.feedback.demo import data_folders, load_demo_feedback
-
-    if not any((f / "banking77").is_dir() for f in data_folders(runtime)):
-        pytest.skip("the public data sets are not here")
-    with runtime.database.session() as session:
-        load_people_and_areas(session, CLI, runtime)
-    with runtime.database.session() as session:
-        first = load_demo_feedback(session, CLI, runtime)
-    assert 1400 <= first.added["feedback items"] <= 1600
-    assert 60 <= first.added["feedback themes"] <= 160  # 77 intents and the reviews
-    with runtime.database.session() as session:
-        assert load_demo_feedback(session, CLI, runtime).added == {}
