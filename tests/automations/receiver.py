@@ -75,9 +75,12 @@ class Receiver:
                 if receiver.hold is not None:
                     receiver.hold.wait(30)
                 code = receiver.codes.pop(0) if receiver.codes else 200
-                self.send_response(code)
-                self.end_headers()
-                self.wfile.write(b"ok" if code < 300 else b"nope")
+                try:
+                    self.send_response(code)
+                    self.end_headers()
+                    self.wfile.write(b"ok" if code < 300 else b"nope")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender was killed while waiting for the answer
 
             def log_message(self, *_args: Any) -> None:
                 return None

@@ -114,7 +114,9 @@ def _run_in_app(runtime: Runtime, delivery: Delivery) -> Outcome:
     return Outcome(True, False, excerpt=summary)
 
 
-def _claim(runtime: Runtime, delivery_id: int) -> tuple[Delivery, list[str]] | None:
+def _claim(
+    runtime: Runtime, delivery_id: int, job_id: int | None
+) -> tuple[Delivery, list[str]] | None:
     with runtime.database.session() as session:
         claimed = session.execute(
             update(Delivery)
@@ -122,7 +124,11 @@ def _claim(runtime: Runtime, delivery_id: int) -> tuple[Delivery, list[str]] | N
                 Delivery.id == delivery_id,
                 Delivery.status.in_((DeliveryStatus.queued, DeliveryStatus.pending)),
             )
-            .values(status=DeliveryStatus.running, attempts=Delivery.attempts + 1)
+            .values(
+                status=DeliveryStatus.running,
+                attempts=Delivery.attempts + 1,
+                job_id=job_id if job_id is not None else Delivery.job_id,
+            )
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -166,9 +172,14 @@ def _record(runtime: Runtime, delivery_id: int, attempt: int, outcome: Outcome) 
     return status
 
 
-def run_delivery(runtime: Runtime, delivery_id: int) -> dict[str, Any]:
-    """Claim and carry out one delivery attempt; returns a small summary."""
-    claimed = _claim(runtime, delivery_id)
+def run_delivery(runtime: Runtime, delivery_id: int, job_id: int | None = None) -> dict[str, Any]:
+    """Claim and carry out one delivery attempt; returns a small summary.
+
+    Args:
+        job_id: the job running it, stored on the delivery before anything is sent, so
+            that a killed worker's delivery is found and sent again (see the dispatcher).
+    """
+    claimed = _claim(runtime, delivery_id, job_id)
     if claimed is None:
         return {"delivery_id": delivery_id, "skipped": "not queued any more"}
     delivery, secrets = claimed
@@ -189,4 +200,4 @@ def run_delivery(runtime: Runtime, delivery_id: int) -> dict[str, Any]:
 @job_handler("automations.deliver", title="Automation delivery")
 def deliver(ctx: JobContext) -> dict[str, Any]:
     """Automation delivery"""
-    return run_delivery(ctx.runtime, int(ctx.payload["delivery_id"]))
+    return run_delivery(ctx.runtime, int(ctx.payload["delivery_id"]), ctx.job_id)

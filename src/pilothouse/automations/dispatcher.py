@@ -227,9 +227,9 @@ def queue_due(
     """
     from pilothouse.core.jobs import submit_job
 
-    now = now or utcnow()
     with runtime.database.session() as session:
         _reset_orphans(session)
+    now = now or utcnow()
     with runtime.database.session() as session:
         due = list(
             session.scalars(
@@ -247,7 +247,7 @@ def queue_due(
         with runtime.database.session() as session:
             if not _claim(session, delivery_id, now):
                 continue
-            job = submit_job(
+            submit_job(
                 runtime,
                 SYSTEM,
                 DELIVER_KIND,
@@ -257,26 +257,28 @@ def queue_due(
                 run_now=run_now,
                 role=Role.viewer,
             )
-        _remember_job(runtime, delivery_id, job.id)
         queued.append(delivery_id)
     return queued
 
 
-def _remember_job(runtime: Runtime, delivery_id: int, job_id: int) -> None:
-    with runtime.database.session() as session:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.job_id.is_(None))
-            .values(job_id=job_id)
-            .execution_options(synchronize_session=False)
-        )
-
-
 def dispatch_once(
-    runtime: Runtime, *, now: datetime | None = None, run_now: bool | None = None
+    runtime: Runtime,
+    *,
+    now: datetime | None = None,
+    run_now: bool | None = None,
+    recover: bool = False,
 ) -> DispatchResult:
-    """Read every new event (in batches), then queue what is due."""
+    """Read every new event (in batches), then queue what is due.
+
+    Args:
+        recover: first mark failed the jobs a killed process left running (what a
+            process that starts dispatching does; see ``core.jobs.recover_stale_jobs``).
+    """
     total = DispatchResult()
+    if recover:
+        from pilothouse.core.jobs import recover_stale_jobs
+
+        recover_stale_jobs(runtime)
     while True:
         result = dispatch_batch(runtime)
         total.events += result.events
@@ -291,7 +293,14 @@ def dispatch_once(
 def run_dispatcher(
     runtime: Runtime, stop: threading.Event, *, poll_seconds: float = POLL_SECONDS
 ) -> None:
-    """Dispatch until ``stop`` is set (the web server's thread, ``automations dispatch``)."""
+    """Dispatch until ``stop`` is set (the web server's thread, ``automations dispatch``).
+
+    It starts as job consumers do, by marking failed the jobs a killed process left
+    running, so the deliveries those jobs held are sent again.
+    """
+    from pilothouse.core.jobs import recover_stale_jobs
+
+    recover_stale_jobs(runtime)
     while not stop.is_set():
         try:
             dispatch_once(runtime)

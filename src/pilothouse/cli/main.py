@@ -11,6 +11,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from pilothouse import __version__
 from pilothouse.cli import accounts, events, experiments, feedback, metrics, people, roadmap, tokens
+from pilothouse.cli import automations as automations_cli
 from pilothouse.cli import decisions as decisions_cli
 from pilothouse.cli import jobs as jobs_cli
 from pilothouse.cli import launches as launches_cli
@@ -37,6 +38,8 @@ app.add_typer(accounts.app, name="accounts")
 app.add_typer(launches_cli.app, name="launches")
 app.add_typer(decisions_cli.app, name="decisions")
 app.add_typer(jobs_cli.app, name="jobs")
+app.add_typer(automations_cli.app, name="automations")
+app.add_typer(automations_cli.webhooks_app, name="webhooks")
 app.command("init")(people.init)
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
