@@ -1,19 +1,36 @@
-"""The launch calendar: a month grid of GA dates and stage due dates across product areas."""
+"""The launch calendar: a month grid of GA dates and stage due dates across product areas.
+
+Browsing is bounded: from twelve months before the earliest due date (or today, if
+earlier) to twelve months after the latest one (or today, if later). Months beyond hold
+nothing by construction, so previous/next stop there instead of paging through empty
+years, and a month typed beyond the range shows the nearest month inside it.
+"""
 
 from __future__ import annotations
 
 import calendar as stdcalendar
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pilothouse.launches.common import invalid, resolve_area
 from pilothouse.launches.models import Launch, LaunchStage, LaunchStatus
 
-__all__ = ["CalendarDay", "CalendarEntry", "MonthCalendar", "month_calendar", "parse_month"]
+__all__ = [
+    "MARGIN_MONTHS",
+    "CalendarDay",
+    "CalendarEntry",
+    "MonthCalendar",
+    "browse_range",
+    "month_calendar",
+    "parse_month",
+]
+
+#: How far before the first and after the last due date the calendar may be browsed.
+MARGIN_MONTHS = 12
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -36,20 +53,44 @@ class CalendarDay:
     entries: list[CalendarEntry] = field(default_factory=list)
 
 
+def _add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
 @dataclass
 class MonthCalendar:
     month: date  # the first day
     weeks: list[list[CalendarDay]]
     entries: list[CalendarEntry]
+    earliest: date | None = None  # first day of the first month one may browse to
+    latest: date | None = None  # first day of the last one
+    clamped_from: date | None = None  # the month asked for, when it was out of range
 
     @property
-    def previous(self) -> str:
-        return (self.month - timedelta(days=1)).strftime("%Y-%m")
+    def previous(self) -> str | None:
+        """``YYYY-MM`` of the month before, or None at the start of the range."""
+        before = _add_months(self.month, -1)
+        return None if self.earliest and before < self.earliest else before.strftime("%Y-%m")
 
     @property
-    def next(self) -> str:
-        last = stdcalendar.monthrange(self.month.year, self.month.month)[1]
-        return (self.month + timedelta(days=last)).strftime("%Y-%m")
+    def next(self) -> str | None:
+        """``YYYY-MM`` of the month after, or None at the end of the range."""
+        after = _add_months(self.month, 1)
+        return None if self.latest and after > self.latest else after.strftime("%Y-%m")
+
+
+def browse_range(session: Session, today: date) -> tuple[date, date]:
+    """The first and last month (first days) the calendar offers: every due date of a
+    launch that is not cancelled, and today, with :data:`MARGIN_MONTHS` either side."""
+    low, high = session.execute(
+        select(func.min(LaunchStage.due_date), func.max(LaunchStage.due_date))
+        .join(Launch, Launch.id == LaunchStage.launch_id)
+        .where(Launch.status != LaunchStatus.cancelled)
+    ).one()
+    first = min(low or today, today).replace(day=1)
+    last = max(high or today, today).replace(day=1)
+    return _add_months(first, -MARGIN_MONTHS), _add_months(last, MARGIN_MONTHS)
 
 
 def parse_month(value: str | None, today: date) -> date:
@@ -89,10 +130,15 @@ def _entries(session: Session, first: date, last: date, area_id: int | None) -> 
 
 
 def month_calendar(
-    session: Session, month: date, *, product_area: str | None = None
+    session: Session, month: date, *, product_area: str | None = None, today: date | None = None
 ) -> MonthCalendar:
-    """The weeks (Monday first) that cover ``month``, each day with its entries."""
+    """The weeks (Monday first) that cover ``month``, each day with its entries; with
+    ``today``, ``month`` is kept inside :func:`browse_range` and previous/next stop at it."""
     area_id = resolve_area(session, product_area, "area") if product_area else None
+    earliest = latest = asked = None
+    if today is not None:
+        earliest, latest = browse_range(session, today)
+        asked, month = month, min(max(month, earliest), latest)
     last = month.replace(day=stdcalendar.monthrange(month.year, month.month)[1])
     entries = _entries(session, month, last, area_id)
     by_day: dict[date, list[CalendarEntry]] = {}
@@ -101,4 +147,5 @@ def month_calendar(
     weeks = []
     for week in stdcalendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
         weeks.append([CalendarDay(d, d.month == month.month, by_day.get(d, [])) for d in week])
-    return MonthCalendar(month=month, weeks=weeks, entries=entries)
+    clamped = asked if asked is not None and asked != month else None
+    return MonthCalendar(month, weeks, entries, earliest, latest, clamped)

@@ -171,7 +171,9 @@ def calendar_page(
     area: str = "",
 ) -> Response:
     today = _today(runtime)
-    grid = month_calendar(session, parse_month(month, today), product_area=area or None)
+    grid = month_calendar(
+        session, parse_month(month, today), product_area=area or None, today=today
+    )
     return render(
         request,
         "launches/calendar.html",
