@@ -5,6 +5,9 @@ module edits that HTML so the person sees what they typed, each error beside its
 field and a summary at the top of the form. It works on the page's own markup (no
 template changes), so every form of every domain gets the same behaviour.
 
+A field whose name differs from the service's field (``customer_email`` posted, the
+error names ``author_email``) says so with ``data-error-for="author_email"``.
+
 The parser is the standard library's :class:`html.parser.HTMLParser`, used only to
 *locate* tags: edits are spliced into the original text by offset, so everything
 outside the edited tags stays byte for byte as the template produced it.
@@ -269,7 +272,12 @@ def patch_form(
         attrs = item.attrs
         if not (item.tag == "input" and kind in _SKIPPED_TYPES):
             attrs = _refill(item, values.get(item.name, ()), edits)
-        mine = [p for p in problems if p not in used and _matches(p.field, item.name)]
+        aliases = (_attr(item.attrs, "data-error-for") or "").split()
+        mine = [
+            p
+            for p in problems
+            if p not in used and (p.field in aliases or _matches(p.field, item.name))
+        ]
         if mine:
             used.update(mine)
             attrs = _annotate(item, _field_id(item, index), mine, attrs, edits, linked)
