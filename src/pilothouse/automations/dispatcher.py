@@ -291,16 +291,23 @@ def dispatch_once(
 
 
 def run_dispatcher(
-    runtime: Runtime, stop: threading.Event, *, poll_seconds: float = POLL_SECONDS
+    runtime: Runtime,
+    stop: threading.Event,
+    *,
+    poll_seconds: float = POLL_SECONDS,
+    recover: bool = True,
 ) -> None:
-    """Dispatch until ``stop`` is set (the web server's thread, ``automations dispatch``).
+    """Dispatch until ``stop`` is set (``automations dispatch --loop``, the web server).
 
-    It starts as job consumers do, by marking failed the jobs a killed process left
-    running, so the deliveries those jobs held are sent again.
+    A process that starts dispatching first marks failed the jobs a killed process left
+    running (``recover``), as job consumers do, so the deliveries those jobs held are
+    sent again. The web server's own job consumer already does that, so its thread
+    passes ``recover=False``.
     """
-    from pilothouse.core.jobs import recover_stale_jobs
+    if recover:
+        from pilothouse.core.jobs import recover_stale_jobs
 
-    recover_stale_jobs(runtime)
+        recover_stale_jobs(runtime)
     while not stop.is_set():
         try:
             dispatch_once(runtime)
@@ -317,7 +324,11 @@ async def dispatcher_loop(runtime: Runtime) -> AsyncIterator[None]:
         return
     stop = threading.Event()
     thread = threading.Thread(
-        target=run_dispatcher, args=(runtime, stop), name="automations-dispatcher", daemon=True
+        target=run_dispatcher,
+        args=(runtime, stop),
+        kwargs={"recover": False},
+        name="automations-dispatcher",
+        daemon=True,
     )
     thread.start()
     try:

@@ -12,6 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from pilothouse import __version__
+from pilothouse.automations.dispatcher import dispatcher_loop
+from pilothouse.automations.pages import router as automations_pages
 from pilothouse.core.config import Settings
 from pilothouse.core.job_queue import inprocess_jobs
 from pilothouse.core.migrate import upgrade
@@ -37,7 +39,15 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 #: Each domain keeps its pages' templates in ``<domain>/templates/<domain>/``.
 DOMAIN_TEMPLATES = [
     PACKAGE_DIR / domain / "templates"
-    for domain in ("metrics", "experiments", "feedback", "roadmap", "launches", "decisions")
+    for domain in (
+        "metrics",
+        "experiments",
+        "feedback",
+        "roadmap",
+        "launches",
+        "decisions",
+        "automations",
+    )
 ]
 API_DESCRIPTION = """\
 The Pilothouse JSON API. Authenticate with a personal API token
@@ -64,7 +74,8 @@ def create_app(
         if migrate:
             await run_in_threadpool(upgrade, runtime.database)
         async with inprocess_jobs(runtime):  # job threads, when jobs_mode is inprocess
-            yield
+            async with dispatcher_loop(runtime):  # automation rules, in the same mode
+                yield
 
     app = FastAPI(
         title="Pilothouse",
@@ -88,6 +99,7 @@ def create_app(
     app.include_router(decisions_pages)
     app.include_router(launches_pages)
     app.include_router(roadmap_pages)
+    app.include_router(automations_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
