@@ -270,3 +270,22 @@ def test_comment_text_is_checked(runtime: Runtime, accounts: Accounts) -> None:
 )
 def test_safe_url(given: str | None, kept: str | None) -> None:
     assert safe_url(given) == kept
+
+
+def test_creators_watch_what_they_create_and_deleting_ends_the_watches(
+    runtime: Runtime, accounts: Accounts
+) -> None:
+    from pilothouse.roadmap import items
+
+    editor, other = accounts.person(Role.editor), accounts.person(Role.viewer)
+    actor = _actor(runtime, editor)
+    with runtime.database.session() as session:
+        item = items.create_item(session, actor, {"kind": "feature", "title": "Audit export"})
+        ref = ObjectRef("roadmap_item", str(item.id))
+        watch(session, other.id, ref)
+    with runtime.database.session() as session:
+        assert watchers_of(session, ref) == [editor.id, other.id]
+        loaded = items.find_item(session, item.key)
+        items.delete_item(session, actor, loaded)
+    with runtime.database.session() as session:
+        assert watchers_of(session, ref) == []

@@ -8,18 +8,21 @@ shared object, so it is not in the audit log.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pilothouse.core.errors import FieldError, ValidationFailed
 from pilothouse.core.links import ObjectRef
+from pilothouse.core.models import Event
 from pilothouse.core.notifications.models import Watch
 from pilothouse.core.notifications.service import notify
 
 __all__ = [
     "WATCHABLE_TYPES",
+    "auto_watch",
     "check_watchable",
     "is_watching",
     "notify_watchers",
@@ -114,3 +117,44 @@ def notify_watchers(
         url=url,
         actor_id=actor_id,
     )
+
+
+def _watch_changes(session: Session, events: list[Event]) -> None:
+    """Creators watch what they create; watches of deleted objects go with them."""
+    seen: set[tuple[int, str, str]] = set()
+    for item in events:
+        ref = ObjectRef(item.object_type, str(item.object_id))
+        if item.action == "deleted":
+            session.execute(
+                delete(Watch).where(Watch.object_type == ref.type, Watch.object_id == ref.id)
+            )
+            continue
+        key = (item.actor_id or 0, ref.type, ref.id)
+        if item.actor_id is None or key in seen or is_watching(session, item.actor_id, ref):
+            continue
+        seen.add(key)
+        session.add(Watch(user_id=item.actor_id, object_type=ref.type, object_id=ref.id))
+
+
+def auto_watch(session: Session, _context: Any = None, _instances: Any = None) -> None:
+    """Before each flush: creators of watchable objects start watching them.
+
+    It reads the audit events the flush is about to write (every domain records one
+    when it creates or deletes a shared object), so no domain needs code for it. Only
+    events that name the object by its numeric id count: that is how watches and the
+    discussion panel name objects.
+    """
+    wanted = [
+        e
+        for e in session.new
+        if isinstance(e, Event)
+        and e.action in ("created", "deleted")
+        and e.object_type in WATCHABLE_TYPES
+        and str(e.object_id).isdigit()
+    ]
+    if wanted:
+        with session.no_autoflush:
+            _watch_changes(session, wanted)
+
+
+event.listen(Session, "before_flush", auto_watch)
