@@ -566,11 +566,11 @@ def test_demo_load_is_idempotent_and_prints_the_admin_password_once(sqlite_cli: 
     match = re.fullmatch(r"Sign in as (\S+) with password (\S+) \(shown once.*", notices[0])
     assert match, first
     email, password = match.groups()
-    assert "core: 12 people, 7 product areas" in first.stderr
+    assert "core: 12 people, 6 product areas" in first.stderr
 
     with cli.runtime() as runtime:
         people, areas, events = (_count(runtime, m) for m in (User, ProductArea, Event))
-        assert (people, areas) == (12, 7)
+        assert (people, areas) == (12, 6)
         admin = _user(runtime, email)
         assert admin.role is Role.admin
         assert runtime.passwords.verify(admin.password_hash, password)

@@ -17,6 +17,7 @@ from pilothouse.core.links import links_of
 from pilothouse.core.models import ProductArea
 from pilothouse.core.runtime import Runtime
 from pilothouse.demo.core_data import load_people_and_areas
+from pilothouse.metrics.demo import copy_demo_definitions
 from pilothouse.roadmap import board, items, scoring
 from pilothouse.roadmap.demo import load_demo_roadmap
 from pilothouse.roadmap.listing import ItemFilter, filtered_items
@@ -80,9 +81,11 @@ def test_import_export_and_list(cli, runtime: Runtime, tmp_path: Path) -> None: 
 
 
 def test_demo_roadmap_is_scored_and_idempotent(runtime: Runtime) -> None:
+    copy_demo_definitions(runtime.settings.effective_metrics_path)  # the catalog KRs must match
     with runtime.database.session() as session:
         load_people_and_areas(session, CLI, runtime)
         first = load_demo_roadmap(session, CLI, runtime)
+    assert first.notices == []
     assert first.added["objectives"] == 3 and first.added["roadmap items"] >= 20
     assert first.added["roadmap views"] == 3 and first.added["metric links"] >= 8
     with runtime.database.session() as session:

@@ -25,7 +25,7 @@ from pilothouse.core.links import ObjectRef, add_link, links_of
 from pilothouse.core.models import ProductArea, Role, User
 from pilothouse.core.runtime import Runtime
 from pilothouse.demo.registry import DemoResult
-from pilothouse.roadmap import items, objectives, views
+from pilothouse.roadmap import items, kr_metrics, objectives, views
 from pilothouse.roadmap.models import Objective, RoadmapItem, RoadmapView
 
 __all__ = ["ITEMS", "MEASURES_KIND", "METRIC_TYPE", "OBJECTIVES", "DemoItem", "load_demo_roadmap"]
@@ -379,14 +379,18 @@ def _objective_values(
 
 
 def _load_objectives(
-    session: Session, actor: Actor, people: dict[str, int], areas: dict[str, int]
+    session: Session,
+    actor: Actor,
+    people: dict[str, int],
+    areas: dict[str, int],
+    catalog: kr_metrics.MetricCatalog | None,
 ) -> tuple[list[Objective], int]:
     existing = {o.title: o for o in session.scalars(select(Objective))}
     found, added = [], 0
     for row in OBJECTIVES:
         if row[0] not in existing:
             values = _objective_values(row, people, areas)
-            existing[row[0]] = objectives.create_objective(session, actor, values)
+            existing[row[0]] = objectives.create_objective(session, actor, values, catalog=catalog)
             added += 1
         found.append(existing[row[0]])
     return found, added
@@ -462,11 +466,15 @@ def _count(result: DemoResult, name: str, number: int) -> None:
 
 
 def load_demo_roadmap(session: Session, actor: Actor, runtime: Runtime) -> DemoResult:
-    """Add the demo objectives, items, metric links and views that are missing."""
-    del runtime
+    """Add the demo objectives, items, metric links and views that are missing. Key
+    results are checked against the metric catalog (they must resolve) when there is one."""
     result = DemoResult()
     people, areas = _people(session), _areas(session)
-    okrs, added = _load_objectives(session, actor, people, areas)
+    catalog = kr_metrics.metric_catalog(runtime)
+    if catalog is None or not catalog.formats:  # the events step puts the catalog in place
+        catalog = None
+        result.notices.append("roadmap: no metric catalog; key-result metrics not checked")
+    okrs, added = _load_objectives(session, actor, people, areas, catalog)
     _count(result, "objectives", added)
     found = {i.title: i for i in session.scalars(select(RoadmapItem))}
     keys = {title: item.key for title, item in found.items()}

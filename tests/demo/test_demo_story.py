@@ -1,0 +1,210 @@
+"""The whole demo tells one story (docs/demo.md), and loads from the package alone.
+
+The demo is loaded once for the module, on SQLite (it takes about a minute: 120 days
+of events, three analysed experiments, synthesis of 1,510 messages), with every read
+below ``shared/data`` refused, as after a plain ``pip install``. The assertions then
+follow the chains the way a product manager clicks through them: theme → roadmap item
+→ launch → experiment → metric, and the decisions about them.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pilothouse.core.actor import Actor
+from pilothouse.core.db import Database
+from pilothouse.core.links import ObjectRef, links_of
+from pilothouse.core.migrate import upgrade
+from pilothouse.core.models import ProductArea
+from pilothouse.core.pagination import PageRequest
+from pilothouse.core.runtime import Runtime
+from pilothouse.decisions.linking import decisions_about
+from pilothouse.demo import load_demo
+from pilothouse.demo.registry import DemoResult, DemoStep
+from pilothouse.feedback import themes
+from pilothouse.feedback.demo_links import CHAINS
+from pilothouse.feedback.insights_queries import spike_alerts
+from pilothouse.launches.common import FEATURE_LINK_KIND, launch_ref, workspace_today
+from pilothouse.launches.cross_links import linked_experiments
+from pilothouse.launches.launching import features_of, list_launches
+from pilothouse.roadmap import items as roadmap_items
+from pilothouse.roadmap import kr_metrics
+from pilothouse.roadmap.evidence import evidence_for
+from pilothouse.roadmap.listing import ItemFilter, filtered_items
+from pilothouse.roadmap.models import KeyResult, RoadmapItem
+from tests.conftest import SHARED_DATA
+from tests.conftest import test_settings as settings_for_tests
+
+pytestmark = pytest.mark.slow
+
+Loaded = tuple[Runtime, list[tuple[DemoStep, DemoResult]]]
+
+
+def _refuse_shared_data(real: Any) -> Any:
+    """``open`` that fails for anything under ``shared/data``: the demo must not need it."""
+    shared = str(SHARED_DATA.resolve())
+
+    def guarded(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, str | Path) and str(Path(file).resolve()).startswith(shared):
+            raise FileNotFoundError(f"the demo read {file} (not in an installed package)")
+        return real(file, *args, **kwargs)
+
+    return guarded
+
+
+@pytest.fixture(scope="module")
+def demo(database_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
+    database = Database(database_factory.new_url("sqlite"))
+    upgrade(database)
+    home = tmp_path_factory.mktemp("demo-home")
+    settings = settings_for_tests(home, database.url, jobs_mode="immediate")
+    settings.ensure_home()
+    runtime = Runtime(settings=settings, database=database)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(builtins, "open", _refuse_shared_data(builtins.open))
+        patch.setattr(io, "open", _refuse_shared_data(io.open))
+        results = load_demo(runtime, Actor.command_line())
+    yield runtime, results
+    if "event_store" in runtime.__dict__:
+        runtime.event_store.close()
+    database.dispose()
+
+
+def _item(session: Session, title: str) -> RoadmapItem:
+    found = [i for i in filtered_items(session, ItemFilter(search=title)) if i.title == title]
+    assert len(found) == 1, title
+    return found[0]
+
+
+def _theme_id(session: Session, label: str) -> int:
+    found = [t.id for t in themes.list_themes(session) if t.label == label]
+    assert len(found) == 1, label
+    return found[0]
+
+
+def _linked_to(session: Session, ref: ObjectRef, kind: str) -> set[tuple[str, str]]:
+    ends = set()
+    for link in links_of(session, ref, kind=kind):
+        mine = (link.from_type, link.from_id) == (ref.type, ref.id)
+        ends.add((link.to_type, link.to_id) if mine else (link.from_type, link.from_id))
+    return ends
+
+
+def test_every_step_loads_from_the_package_without_notices(demo: Loaded) -> None:
+    _, results = demo
+    steps = {step.name: result for step, result in results}
+    assert list(steps) == [
+        "core",
+        "events",
+        "experiments",
+        "roadmap",
+        "launches",
+        "feedback",
+        "decisions",
+    ]
+    assert all(result.added for result in steps.values()), steps
+    notices = [n for result in steps.values() for n in result.notices]
+    assert len(notices) == 1 and notices[0].startswith("Sign in as"), notices
+    assert steps["feedback"].added["feedback items"] == 1510
+
+
+def test_card_delivery_chain_theme_item_launch_experiment_metric_decision(demo: Loaded) -> None:
+    runtime, _ = demo
+    with runtime.database.session() as session:
+        item = _item(session, "Card delivery tracking")
+        assert item.status.key == "launched"
+        area = session.get(ProductArea, item.product_area_id)
+        assert area is not None and area.name == "Cards"
+        item_ref = roadmap_items.item_ref(item)
+        theme = ObjectRef(themes.THEME_OBJECT_TYPE, str(_theme_id(session, "Where is my card?")))
+        assert (theme.type, theme.id) in _linked_to(session, item_ref, "evidence")
+        direct = [e for e in _linked_to(session, item_ref, "evidence") if e[0] == "feedback_item"]
+        assert 3 <= len(direct) <= 5  # the theme's most typical messages, linked directly too
+        # Evidence counts the whole theme: its messages, customers and their ARR.
+        evidence = evidence_for(session, [item])[item.id]
+        members = len(themes.theme_item_ids(session, int(theme.id)))
+        assert evidence.feedback_count >= members >= 150
+        assert evidence.customer_count > 20 and evidence.customer_arr_cents > 0
+        # It ships in the launch of the same name, GA on day 85 with every stage passed.
+        shipped_in = [i for t, i in _linked_to(session, item_ref, FEATURE_LINK_KIND)]
+        launches = {x.name: x for x in list_launches(session, PageRequest(100)).items}
+        launch = launches["Card delivery tracking"]
+        assert shipped_in == [str(launch.id)]
+        assert [f.id for f in features_of(session, launch)] == [item.id]
+        today = workspace_today(runtime.settings.timezone)
+        assert launch.target_date == today - timedelta(days=120 - 85)
+        assert launch.status.value == "launched" and launch.notes_published_at is not None
+        # The experiment that decided it, linked to the launch and the item.
+        experiments = linked_experiments(session, launch)
+        assert [e.name for e in experiments] == ["Delivery timeline in the app"]
+        experiment_ref = ObjectRef("experiment", str(experiments[0].id))
+        assert ("roadmap_item", str(item.id)) in _linked_to(session, experiment_ref, "related")
+        # The metric it moves, from the item and from the launch.
+        for ref in (item_ref, launch_ref(launch)):
+            assert ("metric", "card_delivery_contacts") in _linked_to(session, ref, "measures")
+        # And the decision, about the item, the launch and the experiment.
+        for ref in (item_ref, launch_ref(launch), experiment_ref):
+            titles = [d.title for d in decisions_about(session, ref)]
+            assert "Ship card delivery tracking to every account" in titles, ref
+
+
+def test_each_chain_theme_is_named_and_linked_to_its_item(demo: Loaded) -> None:
+    runtime, _ = demo
+    with runtime.database.session() as session:
+        for chain in CHAINS:
+            theme_id = _theme_id(session, chain.theme_name)
+            item = _item(session, chain.item_title)
+            linked = _linked_to(session, roadmap_items.item_ref(item), "evidence")
+            assert ("feedback_theme", str(theme_id)) in linked, chain
+            assert evidence_for(session, [item])[item.id].customer_count > 0, chain
+        spiking = [s.label for s in spike_alerts(session)]
+        assert "Top-ups failing" in spiking
+        sequencing = _item(session, "Transfer status and arrival time")
+        about = decisions_about(session, roadmap_items.item_ref(sequencing))
+        assert [d.title for d in about] == [
+            "Build transfer tracking before multi-currency accounts"
+        ]
+
+
+def test_the_other_chains_launches_and_experiments(demo: Loaded) -> None:
+    runtime, _ = demo
+    today = None
+    with runtime.database.session() as session:
+        today = workspace_today(runtime.settings.timezone)
+        launches = {x.name: x for x in list_launches(session, PageRequest(100)).items}
+        expected = {
+            "One-step identity verification": (45, "launched", "Verification in one step"),
+            "Instant top-ups": (141, "in_progress", "Top-up retry prompt"),
+            "Spending limits per card": (115, "in_progress", None),
+        }
+        for name, (day, status, experiment) in expected.items():
+            launch = launches[name]
+            assert (launch.target_date - today).days == day - 120, name
+            assert launch.status.value == status, name
+            names = [e.name for e in linked_experiments(session, launch)]
+            assert names == ([experiment] if experiment else []), name
+        assert launches["Instant top-ups"].stage.name == "Beta"  # type: ignore[union-attr]
+
+
+def test_roadmap_is_ledgerly_and_key_results_resolve_to_catalog_metrics(demo: Loaded) -> None:
+    runtime, _ = demo
+    with runtime.database.session() as session:
+        areas = {a.id: a.name for a in session.scalars(select(ProductArea))}
+        every = filtered_items(session, ItemFilter())
+        assert len(every) >= 20 and all(areas.get(i.product_area_id) for i in every)  # type: ignore[arg-type]
+        words = " ".join(i.title.lower() for i in every)
+        assert not any(w in words for w in ("report", "dashboard", "headset", "snowflake"))
+        slugs = sorted(set(session.scalars(select(KeyResult.metric_slug))))
+    catalog = kr_metrics.metric_catalog(runtime)
+    assert catalog is not None and all(catalog.resolve(s) == s for s in slugs)
+    values = kr_metrics.current_values(runtime, slugs)
+    assert len(slugs) == 5 and all(values[s] is not None for s in slugs), values
