@@ -402,7 +402,7 @@ def _first_run(
 ) -> None:
     tick(0, None, "finding themes")
     matrix = np.vstack([vectors[i.id] for i in items])
-    result = synthesize([item_text(i) for i in items], matrix, config, known)
+    result = synthesize([item_text(i) for i in items], matrix, config, known, phrases=model)
     for theme in result.themes:
         row = FeedbackTheme(
             label=theme.label,
@@ -529,7 +529,8 @@ def _propose(
 ) -> None:
     """Re-cluster everything and file what differs from the curated themes as proposals."""
     matrix = np.vstack([vectors[i.id] for i in items])
-    result = synthesize([item_text(i) for i in items], matrix, config, known)
+    texts = [item_text(i) for i in items]
+    result = synthesize(texts, matrix, config, known, phrases=embedder())  # the run's model
     fresh: list[list[int | str]] = [[items[p].id for p in t.items] for t in result.themes]
     curated: dict[int | str, list[int | str]] = {}
     for item_id, theme_id in session.execute(

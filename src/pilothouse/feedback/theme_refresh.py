@@ -19,6 +19,8 @@ from pilothouse.feedback.models import FeedbackItem, FeedbackTheme, FeedbackThem
 from pilothouse.feedback.synthesis import MINILM, LabelConfig, SteeredTheme
 from pilothouse.feedback.synthesis.embedders import normalize_rows
 from pilothouse.feedback.synthesis.labels import ctfidf_keywords, make_label, pick_quotes, summarize
+from pilothouse.feedback.synthesis.models import ModelUnavailableError
+from pilothouse.feedback.synthesis.phrases import PhraseLabel, phrase_labels
 
 __all__ = ["members_of", "prototype", "refresh_themes", "relabel"]
 
@@ -85,22 +87,41 @@ def _texts(session: Session, item_ids: Sequence[int]) -> list[str]:
 
 
 def relabel(session: Session, themes: Sequence[FeedbackTheme]) -> None:
-    """Fresh c-TF-IDF keywords for these themes against each other; labels only where not custom."""
-    groups = [members_of(session, t.id) for t in themes]
-    texts: list[str] = []
-    labels: list[int] = []
-    for index, ids in enumerate(groups):
-        found = _texts(session, ids)
-        texts += found
-        labels += [index] * len(found)
+    """Fresh keywords and key-phrase labels for these themes against each other.
+
+    A person's label (``label_is_custom``) and a steered theme's words are never
+    touched. Labels are key phrases (:mod:`..synthesis.phrases`) when the model
+    that made the theme's centroid is at hand, else c-TF-IDF keywords.
+    """
+    groups = [_texts(session, members_of(session, t.id)) for t in themes]
+    texts = [text for group in groups for text in group]
     if not texts:
         return
-    keywords = ctfidf_keywords(texts, np.asarray(labels), len(themes), LABELS.keywords)
-    for theme, words in zip(themes, keywords, strict=True):
+    labels = np.repeat(np.arange(len(groups)), [len(group) for group in groups])
+    keywords = ctfidf_keywords(texts, labels, len(themes), LABELS.keywords)
+    titles = _titles(themes, groups)
+    for theme, words, title in zip(themes, keywords, titles, strict=True):
         if theme.label_is_custom or theme.steered:
             continue
         theme.keywords = list(words)
-        theme.label = make_label(words, LABELS.label_terms)
+        theme.label = title.label if title else make_label(words, LABELS.label_terms)
+
+
+def _titles(themes: Sequence[FeedbackTheme], groups: list[list[str]]) -> list[PhraseLabel | None]:
+    """Key-phrase labels for themes whose centroid the loaded model made (else ``None``)."""
+    try:
+        model = embedder()
+    except ModelUnavailableError:
+        return [None] * len(themes)
+    usable = [t.centroid is not None and t.model_id == model.model_id for t in themes]
+    if not any(usable):
+        return [None] * len(themes)
+    centroids = np.zeros((len(themes), model.dimension), dtype=np.float32)
+    for row, (theme, ok) in enumerate(zip(themes, usable, strict=True)):
+        if ok and theme.centroid is not None:
+            centroids[row] = from_bytes(theme.centroid)
+    found = phrase_labels(groups, centroids, model, LABELS)
+    return [title if ok else None for title, ok in zip(found, usable, strict=True)]
 
 
 def centroid_of(theme: FeedbackTheme) -> np.ndarray | None:

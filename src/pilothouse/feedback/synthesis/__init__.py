@@ -36,6 +36,7 @@ from pilothouse.feedback.synthesis.embedders import (
     normalize_rows,
 )
 from pilothouse.feedback.synthesis.models import MINILM, ModelSpec, ModelUnavailableError
+from pilothouse.feedback.synthesis.phrases import PhraseLabel, phrase_labels
 from pilothouse.feedback.synthesis.proposals import propose_changes
 from pilothouse.feedback.synthesis.results import (
     Assignment,
@@ -61,6 +62,7 @@ __all__ = [
     "ModelUnavailableError",
     "OnnxEmbedder",
     "Partition",
+    "PhraseLabel",
     "Proposal",
     "SentimentConfig",
     "SentimentHead",
@@ -80,6 +82,7 @@ __all__ = [
     "find_duplicates",
     "load_embedder",
     "normalize_rows",
+    "phrase_labels",
     "propose_changes",
     "steered_index",
     "synthesize",

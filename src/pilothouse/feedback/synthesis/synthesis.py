@@ -15,7 +15,7 @@ import numpy as np
 from pilothouse.feedback.synthesis import codes
 from pilothouse.feedback.synthesis.clustering import cluster
 from pilothouse.feedback.synthesis.config import SynthesisConfig
-from pilothouse.feedback.synthesis.embedders import normalize_rows
+from pilothouse.feedback.synthesis.embedders import Embedder, normalize_rows
 from pilothouse.feedback.synthesis.graph import Neighbours
 from pilothouse.feedback.synthesis.labels import (
     ctfidf_keywords,
@@ -23,6 +23,7 @@ from pilothouse.feedback.synthesis.labels import (
     pick_quotes,
     summarize,
 )
+from pilothouse.feedback.synthesis.phrases import PhraseLabel, phrase_labels
 from pilothouse.feedback.synthesis.results import SynthesisResult, Theme
 
 __all__ = ["build_themes", "synthesize"]
@@ -38,7 +39,11 @@ def _check(texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
 
 
 def build_themes(
-    texts: Sequence[str], vectors: np.ndarray, labels: np.ndarray, config: SynthesisConfig
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    config: SynthesisConfig,
+    phrases: Embedder | None = None,
 ) -> tuple[Theme, ...]:
     """Describe each group of a partition: label, keywords, quotes, summary, centroid.
 
@@ -47,19 +52,22 @@ def build_themes(
         vectors: Their unit vectors.
         labels: Group ``0..k-1`` per item.
         config: Label settings.
+        phrases: The model that made ``vectors``; with it, labels are key
+            phrases (:mod:`.phrases`), without it the c-TF-IDF keywords.
     """
     n_themes = int(labels.max()) + 1 if labels.size else 0
     keywords = ctfidf_keywords(texts, labels, n_themes, config.labels.keywords)
+    groups = [np.flatnonzero(labels == t) for t in range(n_themes)]
+    centroids = [_centroid(vectors[members]) for members in groups]
+    titles = _titles(texts, groups, centroids, phrases, config)
     themes = []
-    for t in range(n_themes):
-        members = np.flatnonzero(labels == t)
-        mean = vectors[members].mean(axis=0)
-        centroid = mean / max(float(np.linalg.norm(mean)), 1e-12)
+    for t, (members, centroid) in enumerate(zip(groups, centroids, strict=True)):
         quotes = pick_quotes(vectors, members, centroid, config.labels.quotes)
+        title = titles[t]
         themes.append(
             Theme(
                 index=t,
-                label=make_label(keywords[t], config.labels.label_terms),
+                label=title.label if title else make_label(keywords[t], config.labels.label_terms),
                 keywords=keywords[t],
                 items=tuple(int(i) for i in members),
                 quotes=quotes,
@@ -71,11 +79,31 @@ def build_themes(
     return tuple(themes)
 
 
+def _titles(
+    texts: Sequence[str],
+    groups: list[np.ndarray],
+    centroids: list[np.ndarray],
+    phrases: Embedder | None,
+    config: SynthesisConfig,
+) -> list[PhraseLabel | None]:
+    """Key-phrase labels when the model is at hand (``None`` each: use the keywords)."""
+    if phrases is None or not groups:
+        return [None] * len(groups)
+    members = [[texts[int(i)] for i in group] for group in groups]
+    return phrase_labels(members, np.vstack(centroids), phrases, config.labels)
+
+
+def _centroid(rows: np.ndarray) -> np.ndarray:
+    mean = rows.mean(axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-12)
+
+
 def synthesize(
     texts: Sequence[str],
     vectors: np.ndarray,
     config: SynthesisConfig | None = None,
     known: Neighbours | None = None,
+    phrases: Embedder | None = None,
 ) -> SynthesisResult:
     """Find themes in a corpus with an automatically chosen number of themes.
 
@@ -85,6 +113,8 @@ def synthesize(
         config: Clustering and label settings, and the minimum corpus size.
         known: Nearest neighbours of ``vectors`` found before (used when every
             text is usable, so the rows are the same).
+        phrases: The embedder that made ``vectors``, to label themes with key
+            phrases; ``None`` labels them with c-TF-IDF keywords.
 
     Returns:
         Themes (largest first) and each item's theme index (-1: none), with
@@ -106,7 +136,7 @@ def synthesize(
     same_rows = index.size == len(texts)
     partition = cluster(vectors[index], config.clustering, known if same_rows else None)
     kept = [texts[int(i)] for i in index]
-    local = build_themes(kept, vectors[index], partition.labels, config)
+    local = build_themes(kept, vectors[index], partition.labels, config, phrases)
     themes = tuple(_reindex(theme, index) for theme in local)
     assignments = np.full(len(texts), -1, dtype=np.int64)
     assignments[index] = partition.labels
