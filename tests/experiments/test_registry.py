@@ -45,7 +45,7 @@ def test_lifecycle_from_draft_to_decision(
         metrics=[
             {"metric": "activation_rate", "role": "primary"},
             {
-                "metric": "reports_exported",
+                "metric": "card_payments",
                 "role": "guardrail",
                 "bad_direction": "decrease",
                 "margin": 0.02,

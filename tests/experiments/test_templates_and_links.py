@@ -30,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "exposure": EXPOSURE,
     "metrics": [
         {"metric": "activation_rate", "role": "primary"},
-        {"metric": "reports_exported", "role": "guardrail", "bad_direction": "decrease"},
+        {"metric": "card_payments", "role": "guardrail", "bad_direction": "decrease"},
     ],
     "analysis": {"cuped": True},
     "hypothesis_prompt": "We believe that a lower price for … will …",
@@ -121,7 +121,7 @@ def test_experiment_from_a_template_takes_what_the_request_leaves_out(crew: Crew
     ]
     assert [(m["metric"], m["role"]) for m in made["metrics"]] == [
         ("activation_rate", "primary"),
-        ("reports_exported", "guardrail"),
+        ("card_payments", "guardrail"),
     ]
     assert made["analysis"] == {"cuped": True}
     assert made["hypothesis"] == ""  # the prompt is a prompt, not a hypothesis
@@ -152,8 +152,8 @@ def test_template_pages_and_new_experiment_from_template(
             "hypothesis_prompt": "If new users see …",
             "variations": "control:Control:0.5\nchecklist:Checklist:0.5",
             "primary_metric": "activation_rate",
-            "secondary_metrics": ["reports_exported"],
-            "guardrails": "weekly_active_users:decrease:0.02",
+            "secondary_metrics": ["card_payments"],
+            "guardrails": "weekly_active_accounts:decrease:0.02",
         },
     )
     assert saved.status_code == 200 and "Saved template Onboarding test." in saved.text
@@ -181,8 +181,8 @@ def test_template_pages_and_new_experiment_from_template(
     assert [v["key"] for v in made["variations"]] == ["control", "checklist"]
     assert [(m["metric"], m["role"]) for m in made["metrics"]] == [
         ("activation_rate", "primary"),
-        ("reports_exported", "secondary"),
-        ("weekly_active_users", "guardrail"),
+        ("card_payments", "secondary"),
+        ("weekly_active_accounts", "guardrail"),
     ]
     assert made["metrics"][2]["margin"] == 0.02
 

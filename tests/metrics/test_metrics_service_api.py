@@ -21,6 +21,7 @@ from pilothouse.metrics.segment import Group, Identify, TrackedEvent
 from tests.support.accounts import Accounts
 
 DAY = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+HOUR = dt.timedelta(hours=1)
 
 
 def _event(
@@ -31,30 +32,31 @@ def _event(
 
 @pytest.fixture
 def metrics_runtime(runtime: Runtime) -> Runtime:
-    """Demo definitions plus a tiny, hand-countable history.
+    """Demo definitions plus a tiny, hand-countable history of Ledgerly events.
 
-    u1, u2 at a1 (growth); u3 at a2 (free). All sign up on DAY. u1 creates a dashboard a
-    day later (activated), u3 only after 10 days (not within 7). u1 exports csv, pdf, pdf;
-    u3 exports one pdf.
+    u1, u2 at a1 (grow); u3 at a2 (free). All sign up on DAY and u1, u3 are verified
+    half a day later. u1 pays by card a day after signing up (activated), u3 only after
+    10 days (not within 7). u1 pays for software, travel, travel; u3 pays for travel.
     """
     copy_demo_definitions(runtime.settings.effective_metrics_path)
     events = [
         _event(1, "Signed Up", "u1", "a1", 0),
         _event(2, "Signed Up", "u2", "a1", 0),
         _event(3, "Signed Up", "u3", "a2", 0),
-        _event(4, "Dashboard Created", "u1", "a1", 1),
-        _event(5, "Dashboard Created", "u3", "a2", 10),
-        _event(6, "Report Exported", "u1", "a1", 2, format="csv"),
-        _event(7, "Report Exported", "u1", "a1", 3, format="pdf"),
-        _event(8, "Report Exported", "u1", "a1", 4, format="pdf"),
-        _event(9, "Report Exported", "u3", "a2", 11, format="pdf"),
+        _event(4, "Identity Verified", "u1", "a1", 0.5),
+        _event(5, "Identity Verified", "u3", "a2", 0.5),
+        _event(6, "Card Payment", "u1", "a1", 1, merchant_category="software", amount_cents=1200),
+        _event(7, "Card Payment", "u1", "a1", 3, merchant_category="travel", amount_cents=5000),
+        _event(8, "Card Payment", "u1", "a1", 4, merchant_category="travel", amount_cents=7000),
+        _event(9, "Card Payment", "u3", "a2", 10, merchant_category="travel", amount_cents=3000),
     ]
     groups = [
         Group(f"g-{u}", a, u, None, {"plan": p}, DAY)
-        for u, a, p in (("u1", "a1", "growth"), ("u2", "a1", "growth"), ("u3", "a2", "free"))
+        for u, a, p in (("u1", "a1", "grow"), ("u2", "a1", "grow"), ("u3", "a2", "free"))
     ]
     identifies = [
-        Identify(f"i-{u}", u, None, None, {"role": "analyst"}, DAY) for u in ("u1", "u2", "u3")
+        Identify(f"i-{u}", u, None, None, {"role": "finance_admin"}, DAY)
+        for u in ("u1", "u2", "u3")
     ]
     runtime.event_store.write(events=events, groups=groups, identifies=identifies, received_at=DAY)
     return runtime
@@ -74,15 +76,15 @@ def test_catalog_lists_and_pages_the_demo_metrics(
     client: TestClient, accounts: Accounts, metrics_runtime: Runtime
 ) -> None:
     headers = accounts.bearer(accounts.person(Role.viewer))
-    first = client.get("/api/v1/metrics", params={"limit": 10}, headers=headers).json()
-    second = client.get(
-        "/api/v1/metrics", params={"limit": 10, "cursor": first["next_cursor"]}, headers=headers
-    ).json()
-    names = [m["name"] for m in first["items"] + second["items"]]
-    assert len(names) == len(set(names)) == len(metrics_runtime.metrics.catalog())
-    assert second["next_cursor"] is None
+    pages = [client.get("/api/v1/metrics", params={"limit": 10}, headers=headers).json()]
+    while pages[-1]["next_cursor"] is not None and len(pages) < 5:
+        params = {"limit": 10, "cursor": pages[-1]["next_cursor"]}
+        pages.append(client.get("/api/v1/metrics", params=params, headers=headers).json())
+    names = [m["name"] for page in pages for m in page["items"]]
+    assert len(names) == len(set(names)) == len(metrics_runtime.metrics.catalog()) == 22
+    assert len(pages) == 3 and pages[-1]["next_cursor"] is None
     one = client.get("/api/v1/metrics/activation_rate", headers=headers).json()
-    assert one["certified"] is True and "type: conversion" in one["definition"]
+    assert one["certified"] is True and "type: funnel" in one["definition"]
 
 
 def test_series_match_hand_counts(
@@ -95,19 +97,27 @@ def test_series_match_hand_counts(
     assert (activation["numerator"], activation["denominator"]) == (1, 3)
     by_plan = {
         r["plan"]: r["value"]
-        for r in _series(client, headers, "reports_exported", grain="total", by="plan")
+        for r in _series(client, headers, "card_payments", grain="total", by="plan")
     }
-    assert by_plan == {"growth": 3, "free": 1}
-    assert _series(client, headers, "pdf_exports_paid", grain="total")[0]["value"] == 2
+    assert by_plan == {"grow": 3, "free": 1}
+    assert _series(client, headers, "card_spend", grain="total")[0]["value"] == 16_200
+    paid_travel = _series(
+        client,
+        headers,
+        "card_payments",
+        grain="total",
+        where=["property.merchant_category = travel", "account.plan in grow,scale,enterprise"],
+    )
+    assert paid_travel[0]["value"] == 2
     filtered = _series(
         client,
         headers,
-        "reports_exported",
+        "card_payments",
         grain="total",
-        where=["account.plan = free", "property.format in pdf,xlsx"],
+        where=["account.plan = free", "property.merchant_category in travel,office"],
     )
     assert filtered[0]["value"] == 1
-    daily = _series(client, headers, "reports_exported", grain="day")
+    daily = _series(client, headers, "card_payments", grain="day")
     assert sum(r["value"] for r in daily) == 4 and len(daily) == 4
 
 
@@ -140,7 +150,7 @@ def test_sql_for_other_dialects_counts_distinct_exactly(
     del metrics_runtime
     headers = accounts.bearer(accounts.person(Role.viewer))
     sql = client.get(
-        "/api/v1/metrics/active_users/sql", params={"dialect": "clickhouse"}, headers=headers
+        "/api/v1/metrics/active_accounts/sql", params={"dialect": "clickhouse"}, headers=headers
     ).json()["sql"]
     assert "uniq(" not in sql.replace("uniqExact(", "")
 
@@ -148,13 +158,13 @@ def test_sql_for_other_dialects_counts_distinct_exactly(
 def test_an_invalid_file_never_replaces_a_valid_one(metrics_runtime: Runtime) -> None:
     registry = metrics_runtime.metrics
     assert "signups" in registry.catalog()
-    path = registry.folder / "demo_growth.yaml"
+    path = registry.folder / "demo_onboarding.yaml"
     text = path.read_text()
     path.write_text(text.replace("type: count\n    event: Signed Up", "type: count\n    evnt: x"))
     os.utime(path, ns=(1, 1))  # a different signature even within the same mtime tick
     catalog = registry.catalog()
     assert "signups" in catalog and "activation_rate" in catalog
-    assert any("demo_growth.yaml" in str(p) for p in registry.problems)
+    assert any("demo_onboarding.yaml" in str(p) for p in registry.problems)
 
 
 def test_pages_show_catalog_chart_definition_and_errors(
@@ -167,14 +177,14 @@ def test_pages_show_catalog_chart_definition_and_errors(
     catalog = client.get("/metrics", params={"q": "activation"})
     assert catalog.status_code == 200 and "Activation rate" in catalog.text
     assert "Sign-ups" not in catalog.text
-    fragment = client.get("/metrics", params={"q": "export"}, headers={"HX-Request": "true"})
-    assert "<html" not in fragment.text and "Reports exported" in fragment.text
+    fragment = client.get("/metrics", params={"q": "spend"}, headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text and "Card spend" in fragment.text
     page = client.get(
         "/metrics/signups", params={"from": "2026-11-01", "to": "2026-11-30", "compare": "true"}
     )
     assert "data-chart=" in page.text and "Generated SQL" in page.text
     assert 'data-testid="not-certified"' not in page.text
-    uncertified = client.get("/metrics/reports_exported")
+    uncertified = client.get("/metrics/card_payments")
     assert 'data-testid="not-certified"' in uncertified.text
     failing = client.get("/metrics/signups", params={"where": "nonsense"})
     assert failing.status_code == 200 and 'data-testid="query-error"' in failing.text
@@ -215,21 +225,20 @@ def test_current_values_for_key_results(runtime: Runtime) -> None:
     recent = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
     old = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
     events = [
-        TrackedEvent(f"s{i}", "Signed Up", f"u{i}", None, None, when, {})
+        TrackedEvent(f"s{i}", "Signed Up", f"u{i}", None, f"a{i}", when, {})
         for i, when in enumerate([recent, recent, old])
     ]
-    events.append(
-        TrackedEvent(
-            "d0", "Dashboard Created", "u0", None, None, recent + dt.timedelta(hours=1), {}
-        )
-    )
+    events += [
+        TrackedEvent("v0", "Identity Verified", "u0", None, "a0", recent + HOUR, {}),
+        TrackedEvent("p0", "Card Payment", "u0", None, "a0", recent + 2 * HOUR, {}),
+    ]
     runtime.event_store.write(events=events, received_at=recent)
     values = current_metric_values(
-        runtime, ["signups", "activation_rate", "cumulative_signups", "no_such_metric"]
+        runtime, ["signups", "activation_rate", "weekly_active_accounts", "no_such_metric"]
     )
     assert values["signups"] == 2  # the 60-day-old sign-up is outside the window
     assert values["activation_rate"] == pytest.approx(0.5)
-    assert values["cumulative_signups"] == 2
+    assert values["weekly_active_accounts"] == 2  # rolling: the latest day, a0 and a1
     assert values["no_such_metric"] is None
 
 
@@ -239,12 +248,12 @@ def test_a_filter_on_a_property_never_set_is_an_error_not_zeros(
     del metrics_runtime
     headers = accounts.bearer(accounts.person(Role.viewer))
     response = client.get(
-        "/api/v1/metrics/reports_exported/series",
+        "/api/v1/metrics/card_payments/series",
         params={"from": "2026-11-01", "to": "2026-11-30", "where": "property.colour = red"},
         headers=headers,
     )
     assert response.status_code == 422
-    assert "reports_exported" in response.json()["detail"]
+    assert "card_payments" in response.json()["detail"]
     assert "colour" in response.json()["detail"]
-    empty_range = _series(client, headers, "reports_exported", grain="total", to="2026-11-01")
+    empty_range = _series(client, headers, "card_payments", grain="total", to="2026-11-01")
     assert all(not row["value"] for row in empty_range)  # no events at all: zeros, no error

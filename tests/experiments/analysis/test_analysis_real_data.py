@@ -2,10 +2,10 @@
 
 The Udacity landing-page test (``../shared/data/experiments/ab_data.csv``) after the
 usual cleaning has 290,584 users and converts 12.04 % (old page) vs 11.88 % (new
-page), not significantly. Here the demo's converter makes the events, the bulk
+page), not significantly. The data is test data only (the demo is simulated and
+needs no file outside the package): ``public_ab_data`` makes the events, the bulk
 importer loads them into a fresh embedded store, and the experiment is analysed
-exactly as the demo and the API do. The demo step itself skips cleanly when the data
-folder is missing.
+exactly as the API does.
 """
 
 from __future__ import annotations
@@ -13,15 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from types import SimpleNamespace
 
 import pyarrow.parquet as pq
 import pytest
 from scipy.stats import norm
 
-from pilothouse.core.actor import Actor
-from pilothouse.core.runtime import Runtime
-from pilothouse.experiments import demo
 from pilothouse.experiments.analysis import build_plan, run_analysis
 from pilothouse.experiments.analysis.runner import Target
 from pilothouse.metrics.compiler import WarehouseSchema
@@ -30,34 +26,18 @@ from pilothouse.metrics.importer import ColumnMapping, plan_import
 from pilothouse.metrics.segment import Identify
 from pilothouse.metrics.store import EventStore
 from pilothouse.metrics.warehouses import DuckDBAdapter
+from tests.experiments.analysis import public_ab_data
 
-FOLDER = demo.data_folder()
+FOLDER = public_ab_data.data_folder()
 needs_data = pytest.mark.skipif(
     not (FOLDER / "ab_data.csv").is_file(), reason=f"public A/B data not found in {FOLDER}"
 )
 
 
-def _udacity_experiment() -> SimpleNamespace:
-    design = demo.DATASETS[0].design
-    return SimpleNamespace(
-        key="EXP-1",
-        analysis_unit="user",
-        exposure=design["exposure"],
-        analysis=design["analysis"],
-        started_at=None,
-        ended_at=None,
-        variations=[SimpleNamespace(key=k, name=n, weight=w) for k, n, w in design["variations"]],
-        metrics=[
-            SimpleNamespace(metric=m, role=r, bad_direction=b, margin=g)
-            for m, r, b, g in design["metrics"]
-        ],
-    )
-
-
 @pytest.mark.slow
 @needs_data
 def test_udacity_conversion_through_import_sql_and_stats(tmp_path: Path) -> None:
-    tables, traits = demo.udacity_events(FOLDER)
+    tables, traits = public_ab_data.udacity_events(FOLDER)
     store = EventStore(tmp_path / "events.duckdb")
     try:
         for index, table in enumerate(tables):
@@ -73,8 +53,8 @@ def test_udacity_conversion_through_import_sql_and_stats(tmp_path: Path) -> None
             ],
             received_at=when,
         )
-        catalog = load_catalog(demo.DEFINITIONS)
-        analysis_plan = build_plan(_udacity_experiment(), catalog)
+        catalog = load_catalog(public_ab_data.METRICS)
+        analysis_plan = build_plan(public_ab_data.udacity_experiment(), catalog)
         adapter = DuckDBAdapter("embedded", str(store.path), connection=store.connection)
         outcome = run_analysis(analysis_plan, Target(adapter, WarehouseSchema()))
     finally:
@@ -101,14 +81,3 @@ def test_udacity_conversion_through_import_sql_and_stats(tmp_path: Path) -> None
     countries = {d["value"]: d for d in metric["dimensions"]}
     assert set(countries) == {"US", "UK", "CA"}
     assert sum(sum(v["users"] for v in d["variations"]) for d in countries.values()) == 290_584
-
-
-def test_the_demo_step_skips_with_a_notice_without_the_data(
-    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(demo, "data_folder", lambda: tmp_path / "nowhere")
-    with runtime.database.session() as session:
-        result = demo.load_demo_experiments(session, Actor.command_line(), runtime)
-    assert result.added == {}
-    assert len(result.notices) == 1 and "skipped" in result.notices[0]
-    assert str(tmp_path / "nowhere") in result.notices[0]
