@@ -1,10 +1,10 @@
 """A small closed loop built through the real services and API, numbers known by construction.
 
-* Three customer accounts: Acme (ARR 1,000.00), Globex (250.00), Initech (50.00).
+* Three customer accounts: Acme (ARR $100,000.00), Globex ($25,000.00), Initech ($5,000.00).
 * Theme "Where is my card" with four feedback items: Acme ×2, Globex, Initech; one more
   item from Acme outside the theme; the theme is linked to the item as evidence, and
   so is the outside item and ONE item of the theme (it must count once).
-  → 5 feedback items, 3 customers, 1,300.00 ARR.
+  → 5 feedback items, 3 customers, $130,000.00 ARR.
 * Roadmap item "Card delivery tracking", shipped by launch "Card delivery tracking"
   (two stages, passed; GA = today − 30 days), experiment "Delivery timeline in the
   app" on the launch (primary metric card_delivery_contacts), decision "Ship card

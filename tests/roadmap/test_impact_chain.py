@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
 from pilothouse.roadmap import items
 from pilothouse.roadmap.evidence import evidence_for
 from pilothouse.roadmap.impact.chain import item_chain
 from pilothouse.roadmap.impact.its import Status
-from tests.roadmap.loop import build_loop
-from tests.support.accounts import Accounts
+from tests.roadmap.loop import API, build_loop
+from tests.support.accounts import Accounts, sign_in
 
 
 def test_theme_evidence_counts_once_and_the_chain_is_complete(
@@ -40,3 +41,65 @@ def test_theme_evidence_counts_once_and_the_chain_is_complete(
     assert impact.result is not None and impact.result.status == Status.fell, impact.message
     assert impact.result.relative_change is not None
     assert -0.55 < impact.result.relative_change < -0.25
+
+
+def test_item_page_shows_the_chain_and_links_a_metric(
+    client: TestClient, accounts: Accounts, runtime: Runtime
+) -> None:
+    loop = build_loop(client, accounts, runtime)
+    csrf = sign_in(client, loop.editor)
+    page = client.get(f"/roadmap/items/{loop.item_key}")
+    assert page.status_code == 200
+    html = page.text
+    impact = html.split('data-testid="impact"')[1].split("</section>")[0]
+    assert f'<a href="/feedback/themes/{loop.theme_id}">Where is my card</a>' in impact
+    assert "<strong>5</strong> feedback items from <strong>3</strong> customers" in impact
+    assert "$130,000.00" in impact
+    assert f'<a href="/launches/{loop.launch_key}">Card delivery tracking</a>' in impact
+    experiment_link = (
+        f'<a href="/experiments/{loop.experiment_key}">Delivery timeline in the app</a>'
+    )
+    assert experiment_link in impact
+    assert '<a href="/metrics/card_delivery_contacts">Card-delivery contacts</a>' in impact
+    assert 'data-testid="impact-metric" data-status="fell"' in impact
+    # The links section names each object, grouped by what the link means.
+    linked = html.split('data-testid="item-links"')[1]
+    for heading in ("Evidence", "Ships in", "Measured by", "Decisions"):
+        assert f"<h3>{heading}</h3>" in linked, heading
+    assert "Ship card delivery tracking to every account</a>" in linked
+    # Linking a metric: validated against the catalog, then audited.
+    form = f"/roadmap/items/{loop.item_key}/metrics"
+    refused = client.post(form, data={"metric": "app_open", "csrf_token": csrf})
+    assert "not in the metric catalog" in refused.text or "no metric" in refused.text
+    done = client.post(form, data={"metric": "app_opens", "csrf_token": csrf})
+    assert done.status_code == 200 and "is measured by app_opens" in done.text
+    again = client.get(f"/roadmap/items/{loop.item_key}").text
+    assert '<a href="/metrics/app_opens">App opens</a>' in again
+    admin = accounts.bearer(accounts.person(Role.admin))
+    log = client.get(f"{API}/audit", params={"object_type": "link"}, headers=admin).json()
+    assert any("metric:app_opens" in e["object_label"] for e in log["items"]), log
+
+
+def test_impact_json_and_shipped_and_measured(
+    client: TestClient, accounts: Accounts, runtime: Runtime
+) -> None:
+    loop = build_loop(client, accounts, runtime)
+    body = client.get(f"{API}/roadmap/items/{loop.item_key}/impact", headers=loop.headers).json()
+    assert body["subject"]["label"] == "Card delivery tracking"
+    assert body["evidence"]["feedback_count"] == 5 and body["evidence"]["arr_cents"] == 130_000_00
+    assert body["launches"][0]["launched"] is True
+    assert body["launches"][0]["ga_date"] == loop.ga.date().isoformat()
+    assert body["experiments"][0]["primary_metric"]["url"] == "/metrics/card_delivery_contacts"
+    estimate = body["metrics"][0]["estimate"]
+    assert estimate["status"] == "fell" and estimate["ci_high"] < 0 < estimate["mean_after"]
+    shipped = client.get(f"{API}/roadmap/shipped", headers=loop.headers).json()
+    assert (
+        shipped["count"] == 1 and shipped["items"][0]["item"]["label"] == "Card delivery tracking"
+    )
+    sign_in(client, loop.viewer)
+    page = client.get("/roadmap/shipped").text
+    assert 'href="/roadmap/shipped" aria-current="page"' in page
+    row = page.split('data-testid="shipped-row"')[1]
+    assert f'<a href="/roadmap/items/{loop.item_key}">Card delivery tracking</a>' in row
+    assert 'data-status="fell"' in row and "5 feedback · 3 customers · $130,000.00 ARR" in row
+    assert client.get("/roadmap/items/FEAT-404/impact").status_code == 404

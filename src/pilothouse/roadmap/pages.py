@@ -29,6 +29,8 @@ from pilothouse.roadmap import (
 )
 from pilothouse.roadmap import fields as custom_fields
 from pilothouse.roadmap.evidence import evidence_for
+from pilothouse.roadmap.impact import pages as impact_pages
+from pilothouse.roadmap.impact.chain import item_chain
 from pilothouse.roadmap.models import Horizon, ItemKey, RoadmapItem, ViewKind
 from pilothouse.roadmap.tables import Names, number
 from pilothouse.web.deps import OwnWrite, RuntimeDep, SessionDep, Viewer
@@ -76,7 +78,7 @@ def item_aliases(session: Any, item: RoadmapItem) -> set[tuple[str, str]]:
 
 @pages.get("/items/{key}")
 def item_page(
-    request: Request, key: str, _principal: Viewer, session: SessionDep, runtime: RuntimeDep
+    request: Request, key: str, principal: Viewer, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     item = items.find_item(session, key)
     aliases = item_aliases(session, item)
@@ -98,6 +100,12 @@ def item_page(
                 session, sorted(links.values(), key=lambda x: x.id), aliases, runtime
             ),
             "number": number,
+            **impact_pages.impact_context(
+                runtime,
+                principal,
+                item_chain(session, runtime, item),
+                f"/roadmap/items/{item.key}/metrics",
+            ),
         },
     )
 
@@ -139,6 +147,7 @@ def delete_view_from_form(view_id: int, principal: OwnWrite, session: SessionDep
 
 router.include_router(form_pages.router)  # before `pages`: /items/new is not an item key
 router.include_router(objective_pages.router)
+router.include_router(impact_pages.router)
 router.include_router(pages)
 router.include_router(board_pages.router)
 router.include_router(table_pages.router)

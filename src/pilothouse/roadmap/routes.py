@@ -14,6 +14,7 @@ from pilothouse.roadmap import exports, external, imports, items, listing, objec
 from pilothouse.roadmap import fields as custom_fields
 from pilothouse.roadmap import statuses as workflow
 from pilothouse.roadmap.expressions import FormulaError, parse_formula
+from pilothouse.roadmap.impact.routes import router as impact_router
 from pilothouse.roadmap.kr_metrics import metric_catalog
 from pilothouse.roadmap.models import ItemKind, Objective, ObjectiveStatus, StatusCategory
 from pilothouse.roadmap.presenters import (
@@ -526,3 +527,7 @@ def export_items(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="roadmap.csv"'},
     )
+
+
+# The impact chain (evidence → launch → experiments → measured metrics): roadmap/impact/.
+router.include_router(impact_router)

@@ -40,12 +40,14 @@ __all__ = [
     "ImpactChain",
     "LaunchView",
     "StageView",
+    "evidence_view",
     "item_chain",
     "launch_chain",
     "launch_ga",
     "launches_of_items",
     "measured_metrics",
     "merge_sources",
+    "today_in",
 ]
 
 #: ``roadmap_item`` or ``launch`` → ``metric:<slug>``: the metric that tells whether it worked.
@@ -110,7 +112,8 @@ class ImpactChain:
     metrics: tuple[MetricImpact, ...] = field(default_factory=tuple)
 
 
-def _today(runtime: Any) -> date:
+def today_in(runtime: Any) -> date:
+    """Today in the workspace time zone: what "GA is too recent" goes by."""
     return datetime.now(ZoneInfo(runtime.settings.timezone)).date()
 
 
@@ -190,7 +193,7 @@ def _id(text: str) -> tuple[int, str]:
     return (int(text), "") if text.isdigit() else (0, text)
 
 
-def _evidence_view(session: Session, found: EvidenceSources) -> EvidenceView:
+def evidence_view(session: Session, found: EvidenceSources) -> EvidenceView:
     top = sorted(found.customers.items(), key=lambda pair: (-pair[1], pair[0]))[:SHOWN]
     refs = [ObjectRef("feedback_theme", t) for t in found.theme_ids]
     refs += [ObjectRef("feedback_item", f) for f in found.direct_feedback_ids[:SHOWN]]
@@ -252,7 +255,7 @@ def _metrics(
 ) -> tuple[MetricImpact, ...]:
     slugs = measured_metrics(session, refs)
     named = resolve(session, [ObjectRef("metric", s) for s in slugs], runtime)
-    today = _today(runtime)
+    today = today_in(runtime)
     return tuple(measure_metric(runtime, named[ObjectRef("metric", s)], ga, today) for s in slugs)
 
 
@@ -272,7 +275,7 @@ def item_chain(session: Session, runtime: Any, item: RoadmapItem) -> ImpactChain
             ObjectRef("roadmap_item", str(item.id))
         ],
         ga_date=ga,
-        evidence=_evidence_view(session, evidence_sources(session, [item])[item.id]),
+        evidence=evidence_view(session, evidence_sources(session, [item])[item.id]),
         launches=tuple(views),
         experiments=tuple(_experiments(session, refs, runtime)),
         metrics=_metrics(session, runtime, refs, ga),
@@ -297,7 +300,7 @@ def launch_chain(session: Session, runtime: Any, launch: Any) -> ImpactChain:
     return ImpactChain(
         subject=view.reference,
         ga_date=ga,
-        evidence=_evidence_view(session, merge_sources(sources)),
+        evidence=evidence_view(session, merge_sources(sources)),
         launches=(view,),
         experiments=tuple(_experiments(session, refs, runtime)),
         metrics=_metrics(session, runtime, refs, ga),
