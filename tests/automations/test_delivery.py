@@ -183,3 +183,29 @@ def test_a_rule_never_fires_twice_for_one_event_chain(runtime: Runtime) -> None:
     assert len({root for _, root in fired}) == 1  # one chain, started by the person's change
     assert status == "planned"  # in progress, then back once, then the guard stopped it
     assert [d.status for d in deliveries(runtime)] == ["succeeded", "succeeded"]
+
+
+def test_notify_action_reaches_everyone_with_the_role(runtime: Runtime) -> None:
+    from pilothouse.core.models import Role
+    from pilothouse.core.notifications.models import Notification
+    from tests.support.accounts import Accounts
+
+    people = Accounts(runtime)
+    editors = {people.person(Role.editor).id, people.person(Role.editor).id}
+    people.person(Role.viewer)
+    make_rule(
+        runtime,
+        name="Tell editors about new items",
+        trigger="roadmap_item.created",
+        actions=[{"kind": "notify", "role": "editor", "title": "New: {{ title }}"}],
+    )
+    make_item(runtime, "Audit export")
+
+    dispatch_once(runtime, run_now=True)
+
+    with runtime.database.session() as session:
+        got = session.execute(select(Notification.recipient_id, Notification.title)).all()
+    assert sorted(r for r, _ in got) == sorted(editors)
+    assert {t for _, t in got} == {"New: Audit export"}
+    [delivery] = deliveries(runtime)
+    assert delivery.status == "succeeded" and delivery.action_kind == "notify"

@@ -144,7 +144,7 @@ def _notify(session: Session, kind: str, action: Mapping[str, Any], event: Domai
     notify(
         session,
         recipients=recipients,
-        kind=f"automation.{kind}",
+        kind="automation",  # one preference for people: "Messages from automation rules"
         title=title[:300],
         body_markdown=body,
         ref=ref,
