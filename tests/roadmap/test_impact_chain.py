@@ -103,3 +103,25 @@ def test_impact_json_and_shipped_and_measured(
     assert f'<a href="/roadmap/items/{loop.item_key}">Card delivery tracking</a>' in row
     assert 'data-status="fell"' in row and "5 feedback · 3 customers · $130,000.00 ARR" in row
     assert client.get("/roadmap/items/FEAT-404/impact").status_code == 404
+
+
+def test_launch_page_links_features_and_shows_the_chain(
+    client: TestClient, accounts: Accounts, runtime: Runtime
+) -> None:
+    loop = build_loop(client, accounts, runtime)
+    csrf = sign_in(client, loop.editor)
+    html = client.get(f"/launches/{loop.launch_key}").text
+    feature = html.split('data-testid="feature"')[1].split("</li>")[0]
+    assert f'<a href="/roadmap/items/{loop.item_key}">Card delivery tracking</a>' in feature
+    impact = html.split('data-testid="impact"')[1].split("</section>")[0]
+    assert f'<a href="/feedback/themes/{loop.theme_id}">Where is my card</a>' in impact
+    assert 'data-testid="impact-metric" data-status="fell"' in impact  # through its item
+    refused = client.post(
+        f"/launches/{loop.launch_key}/metrics", data={"metric": "", "csrf_token": csrf}
+    )
+    assert "choose a metric" in refused.text
+    client.post(
+        f"/launches/{loop.launch_key}/metrics", data={"metric": "app_opens", "csrf_token": csrf}
+    )
+    again = client.get(f"/launches/{loop.launch_key}").text
+    assert '<a href="/metrics/app_opens">App opens</a>' in again.split('data-testid="impact"')[1]

@@ -28,10 +28,13 @@ from pilothouse.launches import (
     release_notes,
 )
 from pilothouse.launches.calendar import month_calendar, parse_month
-from pilothouse.launches.common import find_launch, workspace_today
+from pilothouse.launches.common import find_launch, launch_ref, workspace_today
 from pilothouse.launches.models import ApprovalDecision, LaunchStatus
 from pilothouse.launches.presenters import launch_brief, launch_read
 from pilothouse.launches.text_format import parse_template_text, template_text
+from pilothouse.roadmap.impact import pages as impact_pages
+from pilothouse.roadmap.impact.chain import launch_chain
+from pilothouse.roadmap.impact.linking import link_metric
 from pilothouse.web.deps import EditorWrite, OwnWrite, RuntimeDep, SessionDep, Viewer
 from pilothouse.web.templating import flash_redirect, render
 
@@ -197,7 +200,29 @@ def launch_page(
             "areas": _areas(session),
             "area_id": launch.product_area_id,
             "ga_position": cross_links.ga_gate_position(launch),
+            **impact_pages.impact_context(
+                runtime,
+                principal,
+                launch_chain(session, runtime, launch),
+                f"/launches/{launch.key}/metrics",
+            ),
         },
+    )
+
+
+@router.post("/launches/{key}/metrics")
+def link_metric_form(
+    key: str,
+    principal: EditorWrite,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    metric: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Link a catalog metric to the launch (kind ``measures``): its impact is estimated."""
+    launch = find_launch(session, key)
+    link_metric(session, principal.actor, runtime, launch_ref(launch), metric)
+    return flash_redirect(
+        f"/launches/{launch.key}#impact", f"{launch.key} is measured by {metric}."
     )
 
 
