@@ -209,3 +209,21 @@ def test_notify_action_reaches_everyone_with_the_role(runtime: Runtime) -> None:
     assert {t for _, t in got} == {"New: Audit export"}
     [delivery] = deliveries(runtime)
     assert delivery.status == "succeeded" and delivery.action_kind == "notify"
+
+
+def test_redirects_are_not_followed_and_client_errors_not_retried(
+    runtime: Runtime, receiver: Receiver
+) -> None:
+    allow_private(runtime)
+    webhook_rule(runtime, receiver)
+    receiver.codes = [302, 404]
+    make_item(runtime, "Checkout one")
+    make_item(runtime, "Checkout two")
+
+    dispatch_once(runtime, run_now=True)
+
+    moved, missing = deliveries(runtime)
+    assert (moved.status, moved.response_code) == ("failed", 302)
+    assert "not followed" in (moved.error or "") and moved.next_attempt_at is None
+    assert (missing.status, missing.response_code) == ("failed", 404)
+    assert len(receiver.received) == 2  # one request each, nothing retried or followed

@@ -216,6 +216,21 @@ def _claim(session: Session, delivery_id: int, now: datetime) -> bool:
     return claimed.rowcount == 1  # type: ignore[attr-defined]
 
 
+def _due(runtime: Runtime, now: datetime) -> list[int]:
+    with runtime.database.session() as session:
+        return list(
+            session.scalars(
+                select(Delivery.id)
+                .where(
+                    Delivery.status.in_((DeliveryStatus.pending, DeliveryStatus.retrying)),
+                    Delivery.next_attempt_at <= now,
+                )
+                .order_by(Delivery.id)
+                .limit(BATCH_SIZE)
+            )
+        )
+
+
 def queue_due(
     runtime: Runtime, *, now: datetime | None = None, run_now: bool | None = None
 ) -> list[int]:
@@ -230,18 +245,7 @@ def queue_due(
     with runtime.database.session() as session:
         _reset_orphans(session)
     now = now or utcnow()
-    with runtime.database.session() as session:
-        due = list(
-            session.scalars(
-                select(Delivery.id)
-                .where(
-                    Delivery.status.in_((DeliveryStatus.pending, DeliveryStatus.retrying)),
-                    Delivery.next_attempt_at <= now,
-                )
-                .order_by(Delivery.id)
-                .limit(BATCH_SIZE)
-            )
-        )
+    due = _due(runtime, now)
     queued = []
     for delivery_id in due:
         with runtime.database.session() as session:

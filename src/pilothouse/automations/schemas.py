@@ -25,6 +25,7 @@ __all__ = [
     "RuleRead",
     "RuleUpdate",
     "SecretRead",
+    "StrictInput",
 ]
 
 
