@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import io
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from pilothouse.core.actor import Actor
 from pilothouse.core.db import Database
 from pilothouse.core.links import ObjectRef, links_of
 from pilothouse.core.migrate import upgrade
-from pilothouse.core.models import ProductArea
+from pilothouse.core.models import ProductArea, Role
 from pilothouse.core.pagination import PageRequest
 from pilothouse.core.runtime import Runtime
 from pilothouse.decisions.linking import decisions_about
@@ -43,6 +44,7 @@ from pilothouse.roadmap.listing import ItemFilter, filtered_items
 from pilothouse.roadmap.models import KeyResult, RoadmapItem
 from tests.conftest import SHARED_DATA
 from tests.conftest import test_settings as settings_for_tests
+from tests.support.accounts import Person, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -208,3 +210,42 @@ def test_roadmap_is_ledgerly_and_key_results_resolve_to_catalog_metrics(demo: Lo
     assert catalog is not None and all(catalog.resolve(s) == s for s in slugs)
     values = kr_metrics.current_values(runtime, slugs)
     assert len(slugs) == 5 and all(values[s] is not None for s in slugs), values
+
+
+def test_the_chain_is_visible_on_the_pages(demo: Loaded) -> None:
+    """Signed in as the demo admin (the password the load printed), the item page links
+    every step of the chain, and the home page shows the spike and the late launch."""
+    from fastapi.testclient import TestClient
+
+    from pilothouse.web.app import create_app
+
+    runtime, results = demo
+    notice = next(n for _, result in results for n in result.notices)
+    password = re.fullmatch(r"Sign in as \S+ with password (\S+) .*", notice)
+    assert password is not None
+    with runtime.database.session() as session:
+        item = _item(session, "Card delivery tracking")
+        theme_id = _theme_id(session, "Where is my card?")
+        launch = next(
+            x for x in list_launches(session, PageRequest(100)).items if x.name == item.title
+        )
+        experiment = linked_experiments(session, launch)[0]
+        decision = decisions_about(session, roadmap_items.item_ref(item))[0]
+        item_key, launch_key, experiment_key = item.key, launch.key, experiment.key
+        decision_key = decision.key
+    with TestClient(create_app(runtime=runtime, migrate=False)) as client:
+        admin = Person(0, "admin@pilothouse.example", Role.admin, password.group(1))
+        sign_in(client, admin)
+        page = client.get(f"/roadmap/items/{item_key}")
+        assert page.status_code == 200
+        for href in (
+            f"/feedback/themes/{theme_id}",
+            f"/launches/{launch_key}",
+            f"/experiments/{experiment_key}",
+            "/metrics/card_delivery_contacts",
+            f"/decisions/{decision_key}",
+        ):
+            assert f'href="{href}"' in page.text, href
+        home = client.get("/")
+        assert home.status_code == 200
+        assert "Top-ups failing" in home.text and "Spending limits per card" in home.text
