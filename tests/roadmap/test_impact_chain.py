@@ -125,3 +125,20 @@ def test_launch_page_links_features_and_shows_the_chain(
     )
     again = client.get(f"/launches/{loop.launch_key}").text
     assert '<a href="/metrics/app_opens">App opens</a>' in again.split('data-testid="impact"')[1]
+
+
+def test_metric_page_lists_what_it_measures_and_the_experiments_using_it(
+    client: TestClient, accounts: Accounts, runtime: Runtime
+) -> None:
+    loop = build_loop(client, accounts, runtime)
+    sign_in(client, loop.viewer)
+    html = client.get("/metrics/card_delivery_contacts").text
+    used = html.split('data-testid="metric-backlinks"')[1].split("</section>")[0]
+    assert "<h3>Measures</h3>" in used and "<h3>Used by experiments</h3>" in used
+    assert f'<a href="/roadmap/items/{loop.item_key}">Card delivery tracking</a>' in used
+    assert f'<a href="/experiments/{loop.experiment_key}">Delivery timeline in the app</a>' in used
+    experiment = client.get(f"/experiments/{loop.experiment_key}").text
+    assert '<a href="/metrics/card_delivery_contacts">card_delivery_contacts</a>' in experiment
+    theme = client.get(f"/feedback/themes/{loop.theme_id}").text
+    linked = theme.split('data-testid="theme-links"')[1].split("</ul>")[0]
+    assert f'<a href="/roadmap/items/{loop.item_key}">Card delivery tracking</a>' in linked

@@ -36,11 +36,13 @@ __all__ = [
     "Resolver",
     "group_links",
     "register_type",
+    "register_usage",
     "registered_types",
     "relation_label",
     "resolve",
     "resolve_one",
     "type_label",
+    "usages_of",
 ]
 
 
@@ -72,6 +74,10 @@ class _TypeInfo:
 
 
 _TYPES: dict[str, _TypeInfo] = {}
+#: ``(target type, heading, provider)``: objects that *use* an object without a link row
+#: (an experiment's metrics are its own rows): the other half of "both ways".
+UsageProvider = Callable[[ResolveContext, str], Sequence[ObjectRef]]
+_USAGES: list[tuple[str, str, UsageProvider]] = []
 _loaded = False
 
 
@@ -81,6 +87,27 @@ def register_type(type_name: str, label: str, resolver: Resolver) -> None:
     Registering a type again replaces it (a test or plugin may override a built-in).
     """
     _TYPES[type_name] = _TypeInfo(label, resolver)
+
+
+def register_usage(target_type: str, heading: str, provider: UsageProvider) -> None:
+    """Register a source of back-references: ``provider(context, target_id)`` returns the
+    objects that use ``target_type:target_id``, listed on its page under ``heading``."""
+    _USAGES.append((target_type, heading, provider))
+
+
+def usages_of(
+    session: Session, ref: ObjectRef, runtime: Any = None
+) -> list[tuple[str, list[Reference]]]:
+    """What uses ``ref`` by the registered providers, each heading's objects resolved."""
+    _load()
+    context = ResolveContext(session, runtime)
+    found = [
+        (heading, list(provider(context, ref.id)))
+        for target, heading, provider in _USAGES
+        if target == ref.type
+    ]
+    named = resolve(session, [r for _, refs in found for r in refs], runtime)
+    return [(heading, [named[r] for r in refs]) for heading, refs in found if refs]
 
 
 def _load() -> None:

@@ -11,7 +11,8 @@ from fastapi.responses import Response
 
 from pilothouse.metrics.explorer import build_explorer
 from pilothouse.metrics.presenting import GRAINS
-from pilothouse.web.deps import RuntimeDep, Viewer
+from pilothouse.metrics.references import metric_backlinks
+from pilothouse.web.deps import RuntimeDep, SessionDep, Viewer
 from pilothouse.web.templating import render
 
 __all__ = ["router"]
@@ -50,6 +51,7 @@ def metric_page(
     name: str,
     _principal: Viewer,
     runtime: RuntimeDep,
+    session: SessionDep,
     start: Annotated[dt.date | None, Query(alias="from")] = None,
     end: Annotated[dt.date | None, Query(alias="to")] = None,
     grain: str | None = None,
@@ -72,6 +74,7 @@ def metric_page(
         "metrics/metric.html",
         {
             "view": view,
+            "backlinks": metric_backlinks(session, runtime, name),
             "grains": GRAINS,
             "chart_json": json.dumps(view.chart, default=str) if view.chart else "",
         },

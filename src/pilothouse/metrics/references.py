@@ -8,10 +8,21 @@ helper with only a session) the slug names itself and links to its page unchecke
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from pilothouse.core.references import Found, ResolveContext, register_type
+from sqlalchemy.orm import Session
 
-__all__ = ["METRIC_OBJECT_TYPE", "resolve_metrics"]
+from pilothouse.core.links import ObjectRef, links_of
+from pilothouse.core.references import (
+    Found,
+    Reference,
+    ResolveContext,
+    group_links,
+    register_type,
+    usages_of,
+)
+
+__all__ = ["METRIC_OBJECT_TYPE", "metric_backlinks", "resolve_metrics"]
 
 #: Links to a metric are ``ObjectRef("metric", "<slug>")``.
 METRIC_OBJECT_TYPE = "metric"
@@ -33,3 +44,14 @@ def resolve_metrics(context: ResolveContext, ids: Sequence[str]) -> Mapping[str,
 
 
 register_type(METRIC_OBJECT_TYPE, "Metric", resolve_metrics)
+
+
+def metric_backlinks(
+    session: Session, runtime: Any, slug: str
+) -> list[tuple[str, list[Reference]]]:
+    """What points at the metric, for its page: the roadmap items and launches it measures
+    (``measures`` links), decisions about it, and the experiments that use it."""
+    ref = ObjectRef(METRIC_OBJECT_TYPE, slug)
+    linked = group_links(session, links_of(session, ref), {(ref.type, ref.id)}, runtime)
+    groups = [(heading, [entry.reference for entry in entries]) for heading, entries in linked]
+    return groups + usages_of(session, ref, runtime)
