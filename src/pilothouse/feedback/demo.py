@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 DATA_FILE = "banking77_subset.csv"
-EXTERNAL_PREFIX = "banking77-"
+EXTERNAL_PREFIX = "ledgerly-banking77-"  # not the earlier demo's "banking77-NNNN" items
 SEED = 20261206
 DAYS = 120
 FIX_DAY = 85  # card delivery tracking reaches every account
