@@ -17,6 +17,7 @@ from pilothouse.core.actor import Actor
 from pilothouse.core.errors import NotFound
 from pilothouse.core.links import ObjectRef, add_link, links_of, remove_link
 from pilothouse.core.models import Link, Role
+from pilothouse.core.references import Reference, resolve
 from pilothouse.decisions.common import invalid
 from pilothouse.decisions.history import (
     DECISION_OBJECT_TYPE,
@@ -25,7 +26,7 @@ from pilothouse.decisions.history import (
     record_revision,
 )
 from pilothouse.decisions.models import Decision
-from pilothouse.decisions.targets import Target, canonical_ref, check_ref, describe
+from pilothouse.decisions.targets import Target, canonical_ref, check_ref
 
 __all__ = ["LinkedObject", "decision_links", "decisions_about", "link_decision", "unlink_decision"]
 
@@ -77,14 +78,22 @@ def unlink_decision(session: Session, actor: Actor, decision: Decision, link_id:
 def decision_links(session: Session, decision: Decision) -> list[LinkedObject]:
     """Every link of ``decision`` with the other end labelled, oldest first."""
     me = decision_ref(decision)
-    found = []
+    ends = []
     for link in links_of(session, me):
         mine = (link.from_type, link.from_id) == (me.type, me.id)
         other = (
             ObjectRef(link.to_type, link.to_id) if mine else ObjectRef(link.from_type, link.from_id)
         )
-        found.append(LinkedObject(link.id, link.kind, describe(session, other)))
-    return found
+        ends.append((link, other))
+    named = resolve(session, [other for _, other in ends])  # one query per type
+    return [LinkedObject(link.id, link.kind, _target(named[other])) for link, other in ends]
+
+
+def _target(ref: Reference) -> Target:
+    """A resolved reference as the decision page shows it (core's presenter names it)."""
+    keyed = ref.detail and not ref.deleted and ref.type != "feedback_item"
+    label = f"{ref.detail} · {ref.label}" if keyed else ref.label  # FEAT-3 · Bulk edit
+    return Target(ref.type, ref.id, label, ref.url, ref.type_label, ref.deleted)
 
 
 def decisions_about(session: Session, ref: ObjectRef) -> list[Decision]:

@@ -41,6 +41,9 @@ class Target:
     id: str
     label: str
     href: str | None = None
+    #: The kind of object in words ("Roadmap item"); the object is gone when ``deleted``.
+    type_label: str = ""
+    deleted: bool = False
 
 
 def parse_ref(text: str, field: str = "linked") -> ObjectRef:
