@@ -15,11 +15,19 @@ from pilothouse.core.errors import PilothouseError
 from pilothouse.core.runtime import Runtime
 from pilothouse.metrics import presenting, service
 from pilothouse.metrics.definitions.model import Metric
+from pilothouse.metrics.explorer_options import (
+    Option,
+    breakdown_options,
+    first_available,
+    grain_options,
+)
 from pilothouse.metrics.query_text import parse_where
 
-__all__ = ["ExplorerView", "build_explorer"]
+__all__ = ["NOT_SET", "ExplorerView", "build_explorer"]
 
 MAX_SERIES = 8
+#: How a breakdown value that is missing on some events is labelled (never "None").
+NOT_SET = "(not set)"
 PALETTE = [
     "#1d4ed8",
     "#dc2626",
@@ -50,6 +58,9 @@ class ExplorerView:
     sql: str = ""
     error: str | None = None
     definition: str = ""
+    grain_options: list[Option] = field(default_factory=list)
+    breakdown_options: list[Option] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
     @property
     def change(self) -> float | None:
@@ -78,7 +89,10 @@ def _chart(view: ExplorerView, previous: list[dict[str, Any]]) -> dict[str, Any]
     if view.by:
         groups: dict[str, dict[str, Any]] = defaultdict(dict)
         for row in view.rows:
-            groups[str(row.get(view.by))][_label(row["period_start"])] = row["value"]
+            group = row.get(view.by)
+            groups[NOT_SET if group is None else str(group)][_label(row["period_start"])] = row[
+                "value"
+            ]
         ranked = sorted(groups, key=lambda g: -sum(v or 0 for v in groups[g].values()))
         for index, group in enumerate(ranked[:MAX_SERIES]):
             datasets.append(
@@ -125,6 +139,28 @@ def _chart(view: ExplorerView, previous: list[dict[str, Any]]) -> dict[str, Any]
     }
 
 
+def _choose(view: ExplorerView, runtime: Runtime, grain: str | None, stop: dt.date) -> None:
+    """Offer only grains and breakdowns that work; a link asking for another is told why."""
+    metric = view.metric
+    view.grain_options = grain_options(runtime, metric, view.start, stop)
+    default = presenting.default_grain(metric)
+    wanted = grain or default
+    view.grain = first_available(view.grain_options, wanted, default)
+    reasons = {o.value: o.reason for o in view.grain_options}
+    if view.grain != wanted:
+        view.notices.append(f"Grain {wanted} is not available ({reasons.get(wanted)}).")
+    view.breakdown_options = breakdown_options(runtime, metric, view.start, stop)
+    offered = {o.value: o for o in view.breakdown_options}
+    view.dimensions = [o.value for o in view.breakdown_options if o.available]
+    if view.by and view.by not in view.dimensions:
+        known = offered.get(view.by)
+        why = known.reason if known else "no such dimension in the catalog"
+        view.notices.append(f"Breakdown by {view.by} is not available ({why}).")
+        view.by = ""
+    if view.compare and view.by:
+        view.notices.append("The previous period is compared without a breakdown.")
+
+
 def build_explorer(
     runtime: Runtime,
     name: str,
@@ -138,36 +174,43 @@ def build_explorer(
 ) -> ExplorerView:
     """Everything the metric page shows; a failing query becomes ``error``, not an exception."""
     metric = runtime.metrics.metric(name)
-    catalog = runtime.metrics.catalog()
     first, stop = presenting.date_range(start, end, dt.date.today())
-    chosen_grain = grain or presenting.default_grain(metric)
     view = ExplorerView(
         metric,
         first,
         stop - dt.timedelta(days=1),
-        chosen_grain,
+        presenting.default_grain(metric),
         by,
         where,
         compare,
-        [d.name for d in catalog.dimensions_for(metric)],
+        [],
         definition=presenting.definition_source(runtime.metrics, metric),
     )
     try:
-        filters = tuple(parse_where(text) for text in where if text.strip())
-        request = service.SeriesRequest(
-            name, first, stop, presenting.parse_grain(grain, metric), (by,) if by else (), filters
-        )
-        view.sql = service.compile_metric(runtime, request).sql
-        view.rows = service.run_series(runtime, request).as_dicts()
-        previous: list[dict[str, Any]] = []
-        if compare and not by:
-            old_start, old_end = presenting.previous_range(first, stop)
-            old = service.SeriesRequest(name, old_start, old_end, request.grain, (), filters)
-            previous = service.run_series(runtime, old).as_dicts()
-            if request.grain is not None and metric.type.value not in ("rolling", "cumulative"):
-                view.current_total = _total(runtime, request)
-                view.previous_total = _total(runtime, old)
-        view.chart = _chart(view, previous)
+        _choose(view, runtime, grain, stop)
+        _query(view, runtime, first, stop)
     except PilothouseError as exc:
         view.error = exc.detail
     return view
+
+
+def _query(view: ExplorerView, runtime: Runtime, first: dt.date, stop: dt.date) -> None:
+    """Run the chosen series (and the previous period when asked) into ``view``."""
+    name, metric, by = view.metric.name, view.metric, view.by
+    filters = tuple(parse_where(text) for text in view.where if text.strip())
+    grain = presenting.parse_grain(view.grain, metric)
+    request = service.SeriesRequest(name, first, stop, grain, (by,) if by else (), filters)
+    view.sql = service.compile_metric(runtime, request).sql
+    view.rows = service.run_series(runtime, request).as_dicts()
+    if by:
+        for row in view.rows:
+            row[by] = NOT_SET if row.get(by) is None else row[by]
+    previous: list[dict[str, Any]] = []
+    if view.compare and not by:
+        old_start, old_end = presenting.previous_range(first, stop)
+        old = service.SeriesRequest(name, old_start, old_end, request.grain, (), filters)
+        previous = service.run_series(runtime, old).as_dicts()
+        if request.grain is not None and metric.type.value not in ("rolling", "cumulative"):
+            view.current_total = _total(runtime, request)
+            view.previous_total = _total(runtime, old)
+    view.chart = _chart(view, previous)

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from pilothouse.metrics.explorer import build_explorer
-from pilothouse.metrics.presenting import GRAINS
 from pilothouse.metrics.references import metric_backlinks
 from pilothouse.web.deps import RuntimeDep, SessionDep, Viewer
 from pilothouse.web.templating import render
@@ -75,7 +74,6 @@ def metric_page(
         {
             "view": view,
             "backlinks": metric_backlinks(session, runtime, name),
-            "grains": GRAINS,
             "chart_json": json.dumps(view.chart, default=str) if view.chart else "",
         },
     )

@@ -41,6 +41,7 @@ __all__ = [
     "catalog_metric_labels",
     "compile_metric",
     "current_metric_values",
+    "field_presence",
     "run_series",
 ]
 
@@ -227,6 +228,22 @@ def _check_fields(
         raise ValidationFailed(
             "; ".join(problems), errors=[FieldError("metric", p) for p in problems]
         )
+
+
+def field_presence(runtime: Runtime, request: SeriesRequest) -> list[tuple[str, str, int, int]]:
+    """``(metric, field, events, present)`` for every field ``request`` reads, on its source.
+
+    The explorer asks this before offering a breakdown, so a dimension that is never set
+    on the metric's events is not offered as if it would split the series.
+    """
+    adapter = _adapter(runtime, request.source)
+    schema = (
+        None if request.source == EMBEDDED_SOURCE else runtime.connections.schema(request.source)
+    )
+    query = _metric_query(runtime, request)
+    probe = compile_field_presence(query, runtime.metrics.catalog(), schema, adapter.dialect)
+    rows = adapter.execute(probe.sql, timeout_s=runtime.settings.query_timeout_seconds).rows
+    return [(str(m), str(f), int(e or 0), int(p or 0)) for m, f, e, p in rows]
 
 
 #: The window "current value" looks at: what a key result bound to a metric shows.
