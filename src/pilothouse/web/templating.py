@@ -7,7 +7,7 @@ requests can ask for a fragment instead of the whole page.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from pilothouse import __version__
 from pilothouse.web.labels import enum_label, setting_label
@@ -38,9 +39,12 @@ def make_templates(extra_dirs: list[Path] | None = None) -> Jinja2Templates:
 
 
 def _format_when(value: datetime | None, tz: str = "UTC") -> str:
+    """A moment in the workspace time zone as a ``<time>`` element, which never wraps
+    (app.css), with the exact UTC instant in ``datetime`` for machines."""
     if value is None:
         return "—"
-    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    shown = value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return Markup(f'<time datetime="{value.astimezone(UTC).isoformat()}">{shown}</time>')
 
 
 def _base_context(request: Request) -> dict[str, Any]:
