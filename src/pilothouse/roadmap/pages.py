@@ -38,6 +38,7 @@ from pilothouse.web.templating import flash_redirect, render
 
 __all__ = [
     "delete_view_from_form",
+    "item_aliases",
     "item_page",
     "landing_page",
     "router",

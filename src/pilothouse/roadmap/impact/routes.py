@@ -16,7 +16,7 @@ from pilothouse.roadmap.impact.schemas import ImpactRead, ShippedItemRead, Shipp
 from pilothouse.roadmap.impact.shipped import shipped_items
 from pilothouse.web.deps import RuntimeDep, SessionDep, Viewer
 
-__all__ = ["get_item_impact", "list_shipped", "router"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["roadmap"])
 
