@@ -236,3 +236,29 @@ def test_unsubscribe_link_of_a_real_e_mail_works_over_http(
     assert chosen["automation"] is Delivery.off
     forged = httpx.post(link[:-3] + "xyz")
     assert forged.status_code == 400
+
+
+def test_a_mention_over_the_api_is_e_mailed_by_the_job_threads(
+    runtime: Runtime,
+    accounts: Accounts,
+    smtp_server: SmtpServer,  # noqa: F811
+) -> None:
+    """In the server's own mode (``inprocess``): the request only queues; a job sends."""
+    from pilothouse.web.app import create_app
+
+    settings = runtime.settings.model_copy(
+        update={**smtp_server.settings(), "public_url": "http://pilothouse.test"}
+    )
+    mail = Runtime(settings=settings, database=runtime.database)
+    assert mail.settings.jobs_mode == "inprocess"
+    editor = accounts.person(Role.editor)
+    accounts.person(Role.viewer, email="ivo@example.com")
+    item_id, key = _item(mail, editor)
+    with TestClient(create_app(runtime=mail, migrate=False)) as client:
+        body = {"object_type": "roadmap_item", "object_id": str(item_id), "body_markdown": "@ivo?"}
+        created = client.post("/api/v1/comments", json=body, headers=accounts.bearer(editor))
+        assert created.status_code == 201
+        [message] = smtp_server.wait_for(1)
+    assert message["To"] == "Ivo <ivo@example.com>"
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert f'href="http://pilothouse.test/roadmap/items/{key}"' in html
