@@ -227,3 +227,73 @@ def test_redirects_are_not_followed_and_client_errors_not_retried(
     assert "not followed" in (moved.error or "") and moved.next_attempt_at is None
     assert (missing.status, missing.response_code) == ("failed", 404)
     assert len(receiver.received) == 2  # one request each, nothing retried or followed
+
+
+def test_retries_stop_after_the_last_attempt(runtime: Runtime, receiver: Receiver) -> None:
+    from pilothouse.automations.delivery import MAX_ATTEMPTS
+
+    allow_private(runtime)
+    webhook_rule(runtime, receiver)
+    receiver.codes = [500] * MAX_ATTEMPTS
+    make_item(runtime, "Checkout never")
+    dispatch_once(runtime, run_now=True)
+    for _ in range(MAX_ATTEMPTS):  # each round at the time the next try is due
+        [pending] = deliveries(runtime)
+        if pending.next_attempt_at is None:
+            break
+        dispatch_once(runtime, now=pending.next_attempt_at, run_now=True)
+    [done] = deliveries(runtime)
+    assert (done.status, done.attempts, done.next_attempt_at) == ("failed", MAX_ATTEMPTS, None)
+    assert len(receiver.received) == MAX_ATTEMPTS
+
+
+def test_a_rotating_secret_signs_with_both(runtime: Runtime, receiver: Receiver) -> None:
+    allow_private(runtime)
+    rule_id, [old] = webhook_rule(runtime, receiver)
+    with runtime.database.session() as session:
+        new = rules.rotate_secret(session, CLI, rules.find_rule(session, rule_id))
+    make_item(runtime, "Checkout rotation")
+    dispatch_once(runtime, run_now=True)
+    with runtime.database.session() as session:
+        rules.finish_rotation(session, CLI, rules.find_rule(session, rule_id))
+    make_item(runtime, "Checkout after rotation")
+    dispatch_once(runtime, run_now=True)
+
+    during, after = receiver.received
+    assert len(during.headers["webhook-signature"].split(" ")) == 2
+    assert verify(old, during.headers, during.body) and verify(new, during.headers, during.body)
+    assert verify(new, after.headers, after.body) and not verify(old, after.headers, after.body)
+
+
+def test_concurrent_dispatchers_fire_each_event_once(runtime: Runtime) -> None:
+    import threading
+
+    from pilothouse.automations.dispatcher import dispatch_batch
+
+    make_rule(
+        runtime,
+        name="Count items",
+        trigger="roadmap_item.created",
+        actions=[{"kind": "link", "to": "decision:1"}],
+    )
+    for n in range(30):
+        make_item(runtime, f"Item {n}")
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            for _ in range(10):
+                dispatch_batch(runtime, limit=3)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    dispatch_batch(runtime)  # whatever a lost round left
+
+    assert errors == []
+    found = deliveries(runtime)
+    assert len(found) == 30 and len({d.event_id for d in found}) == 30
