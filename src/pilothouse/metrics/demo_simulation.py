@@ -398,7 +398,7 @@ def _cards(sim: _Sim, users: list[str], accounts: list[str], ordered: np.ndarray
     )
     tracking = (ordered >= DELIVERY_TRACKING_DAY * DAY) | treated
     delivery = 2.5 + rng.gamma(2.0, 1.6, count)  # days in the post
-    asks = rng.random(count) < np.where(tracking, 0.12, 0.28) * np.where(delivery > 8, 1.6, 1.0)
+    asks = rng.random(count) < np.where(tracking, 0.14, 0.28) * np.where(delivery > 8, 1.6, 1.0)
     activates = rng.random(count) < np.where(tracking, 0.955, 0.895)
     active = np.where(activates, ordered + (delivery + rng.exponential(1.0, count)) * DAY, np.inf)
     events.add("Card Ordered", users, accounts, ordered, card_type="physical")

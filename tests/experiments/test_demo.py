@@ -1,0 +1,92 @@
+"""The three Ledgerly experiments of the demo: created, analysed and decided for real.
+
+After the ``core`` and ``events`` steps, the ``experiments`` step creates each
+experiment through the registry (as its owner, in its area, on its story days),
+analyses it with the real pipeline on the simulated exposures and stores the
+snapshot; the two finished ones are decided "ship". The results must point the way
+the story says, with no sample-ratio mismatch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from pilothouse.core.actor import Actor
+from pilothouse.core.runtime import Runtime
+from pilothouse.demo.core_data import load_people_and_areas
+from pilothouse.experiments import demo
+from pilothouse.experiments.analysis.service import latest_results
+from pilothouse.experiments.models import Experiment, ExperimentStatus
+from pilothouse.metrics.demo import demo_start, load_demo_events
+
+CLI = Actor.command_line()
+
+#: name → (key, status, owner, area, start day, end day, primary metric)
+EXPECTED = {
+    "Verification in one step": (
+        "EXP-1", "decided", "daniel.okafor", "onboarding-verification", 20, 40, "activation_rate",
+    ),
+    "Delivery timeline in the app": (
+        "EXP-2", "decided", "kenji.watanabe", "cards", 62, 82, "card_activation_rate",
+    ),
+    "Top-up retry prompt": (
+        "EXP-3", "running", "sofia.lindqvist", "top-ups-balance", 100, None, "top_up_success_rate",
+    ),
+}  # fmt: skip
+
+
+def _treatment(results: dict, metric: str) -> dict:  # type: ignore[type-arg]
+    [row] = [m for m in results["metrics"] if m["metric"] == metric]
+    assert row.get("error") is None, row
+    return row["variations"][1]
+
+
+def test_demo_experiments_are_created_analysed_and_decided(runtime: Runtime) -> None:
+    with runtime.database.session() as session:
+        load_people_and_areas(session, CLI, runtime)
+        load_demo_events(session, CLI, runtime)
+    with runtime.database.session() as session:
+        added = demo.load_demo_experiments(session, CLI, runtime)
+        assert added.added == {"analysed experiments": 3} and added.notices == []
+    start = demo_start(dt.datetime.now(dt.UTC))
+    with runtime.database.session() as session:
+        experiments = {e.name: e for e in session.scalars(select(Experiment))}
+        assert set(experiments) == set(EXPECTED)
+        for name, (key, status, owner, area, first, last, primary) in EXPECTED.items():
+            experiment = experiments[name]
+            assert (experiment.key, experiment.status.value) == (key, status)
+            assert experiment.owner is not None and experiment.owner.email.startswith(owner)
+            assert experiment.product_area is not None and experiment.product_area.slug == area
+            assert experiment.hypothesis and experiment.started_at == start + dt.timedelta(first)
+            ended = None if last is None else start + dt.timedelta(last)
+            assert experiment.ended_at == ended
+            results = latest_results(session, experiment).results
+            assert results["srm"]["warning"] is False
+            treatment = _treatment(results, primary)
+            assert treatment["status"] == "better" and treatment["effect"] > 0, name
+            if status == "decided":
+                assert experiment.decision is not None
+                assert experiment.decision.outcome.value == "ship"
+                assert experiment.decision.decided_by_label.startswith(owner)
+        delivery = latest_results(session, experiments["Delivery timeline in the app"]).results
+        control = delivery["metrics"][0]["variations"][0]
+        lift = _treatment(delivery, "card_activation_rate")["mean"] - control["mean"]
+        assert 0.02 < lift < 0.09  # "about +4 points"
+        contacts = _treatment(delivery, "card_delivery_contacts")
+        assert contacts["effect"] < -0.2 and contacts["status"] == "better"  # fewer is better
+        assert experiments["Top-up retry prompt"].status is ExperimentStatus.running
+    with runtime.database.session() as session:
+        assert demo.load_demo_experiments(session, CLI, runtime).added == {}
+
+
+def test_experiment_days_must_match_the_simulated_exposures(tmp_path: Path) -> None:
+    text = demo.DEFINITIONS.read_text()
+    assert [e.name for e in demo.demo_experiments()] == list(EXPECTED)
+    broken = tmp_path / "experiments.yaml"
+    broken.write_text(text.replace("start_day: 62", "start_day: 60"))
+    with pytest.raises(ValueError, match="'Delivery timeline in the app' runs on other days"):
+        demo.demo_experiments(broken)
