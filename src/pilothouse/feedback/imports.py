@@ -229,11 +229,8 @@ class _Batch:
                 action = service.update_existing(self.session, self.actor, existing, values)
         except PilothouseError as exc:
             self.report.problems.extend(
-                [
-                    ImportProblem(row.line, row.columns.get(e.field, e.field), e.message)
-                    for e in exc.errors
-                ]
-                or [ImportProblem(row.line, None, exc.detail)]
+                [row.problem(row.columns.get(e.field, e.field), e.message) for e in exc.errors]
+                or [row.problem(None, exc.detail)]
             )
             return
         if existing is not None:

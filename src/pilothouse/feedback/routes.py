@@ -197,7 +197,7 @@ def create_import(
         raise ValidationFailed(
             f"{len(report.problems)} problems; nothing was imported",
             errors=[
-                FieldError(f"line {p.line}" + (f".{p.column}" if p.column else ""), p.message)
+                FieldError(f"{p.unit} {p.line}" + (f".{p.column}" if p.column else ""), p.message)
                 for p in report.problems
             ],
         )

@@ -144,6 +144,7 @@ class ImportProblemRead(BaseModel):
     line: int
     column: str | None
     message: str
+    unit: str = "line"  # "record": ``line`` is the position in a JSON list
 
 
 class ImportReportRead(BaseModel):
