@@ -1,6 +1,6 @@
-"""In real Chromium: an editor comments with an @mention on a roadmap item; the mentioned
-person signs in, sees the bell count 1, opens the notifications, follows the link to the
-item and marks the notification read."""
+"""In real Chromium: an editor comments with an @mention (picked from the suggestions) on a
+roadmap item; the mentioned person signs in, sees the bell count 1, opens the
+notifications, follows the link to the item and marks the notification read."""
 
 from __future__ import annotations
 
@@ -40,10 +40,14 @@ def test_a_mention_rings_the_bell_and_leads_to_the_item(
         page = author.page
         sign_in(page, editor)
         page.goto(f"/roadmap/items/{key}")
-        page.get_by_test_id("comment-body").fill("Can you check the **limits**, @mia?")
+        box = page.get_by_test_id("comment-body")
+        box.fill("Can you check the **limits**, @mi")
+        page.get_by_test_id("mention-suggestions").get_by_role("button", name="Mia (@mia)").click()
+        box.press_sequentially("please")
+        expect(box).to_have_value("Can you check the **limits**, @mia please")
         page.get_by_test_id("comment-submit").click()
         comment = page.get_by_test_id("comment")
-        expect(comment).to_contain_text("Can you check the limits, @mia?")
+        expect(comment).to_contain_text("Can you check the limits, @mia please")
         expect(comment.locator(".comment-body strong")).to_have_text("limits")
         expect(page.get_by_test_id("watch-button")).to_have_text("Stop watching")
         assert author.errors == [] and author.foreign == []

@@ -199,6 +199,9 @@ def test_discussion_panel_on_the_item_page(
     with runtime.database.session() as session:
         urls = session.scalars(select(Notification.url)).all()
     assert urls == [f"/roadmap/items/{key}"]
+    suggestions = client.get("/discussion/mentions", params={"q": "we"}).json()
+    assert suggestions == [{"handle": "wes", "name": "Wes"}]
+    assert client.get("/discussion/mentions", params={"q": ""}).json() == []
     fallback = client.get(f"/discussion/roadmap_item/{item_id}")
     assert "<html" in fallback.text and "Ping @wes" in fallback.text
 

@@ -39,6 +39,7 @@ __all__ = [
     "get_comment",
     "list_comments",
     "mention_handles",
+    "mention_suggestions",
     "revision_views",
 ]
 
@@ -78,6 +79,28 @@ def find_mentions(session: Session, text: str) -> list[User]:
         matches = by_handle.get(handle) or first_names.get(handle) or []
         if len(matches) == 1 and matches[0] not in found:
             found.append(matches[0])
+    return found
+
+
+def mention_suggestions(session: Session, prefix: str, limit: int = 8) -> list[dict[str, str]]:
+    """People whose handle or name starts with ``prefix``, for @mention autocomplete.
+
+    Each suggestion's ``handle`` is the part of their e-mail before the ``@``, which
+    :func:`find_mentions` resolves back to them.
+    """
+    wanted = prefix.strip().lower().lstrip("@")
+    if not wanted:
+        return []
+    people = session.scalars(
+        select(User).where(User.is_active.is_(True)).order_by(User.name, User.id)
+    ).all()
+    found = []
+    for person in people:
+        handles = mention_handles(person) | {w.lower() for w in person.name.split()}
+        if any(h.startswith(wanted) for h in handles):
+            found.append({"handle": person.email.split("@", 1)[0], "name": person.name})
+        if len(found) >= limit:
+            break
     return found
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from pilothouse.core.errors import PilothouseError
@@ -78,6 +78,14 @@ def _panel(
 def _back(ref: ObjectRef, next_url: str | None, text: str) -> Response:
     target = safe_url(next_url) if next_url and next_url.startswith("/") else None
     return flash_redirect(target or f"/discussion/{ref.type}/{ref.id}", text)
+
+
+@router.get("/discussion/mentions")
+def mention_suggestions(
+    _principal: Viewer, session: SessionDep, q: Annotated[str, Query(max_length=100)] = ""
+) -> JSONResponse:
+    """People to suggest after ``@`` in a comment box (``static/js/mentions.js``)."""
+    return JSONResponse(comments.mention_suggestions(session, q))
 
 
 @router.get("/discussion/{object_type}/{object_id}")
