@@ -6,7 +6,7 @@ finish in 120 s. The reader now streams the list with ijson.
 
 The script generates Zendesk API dumps (``{"tickets": [...], "users": [...]}``,
 pretty-printed with two-space indents as the API and most tools save them;
-about 900 bytes a ticket) and times ``parse_file(data, ImportFormat.zendesk)``:
+about 580 bytes a ticket) and times ``parse_file(data, ImportFormat.zendesk)``:
 decoding, the side-loaded users, every ticket turned into a row. It prints the
 time per record and, between consecutive sizes, the ratio of times next to the
 ratio of sizes (equal ratios: linear). The old reader (commit a6fc8d1, kept
