@@ -190,3 +190,54 @@ def query_metric(
         )
         return
     emit_rows(rows, list(result.columns), fmt, title=name)
+
+
+@app.command("anomalies")
+@cli_errors
+def metric_anomalies(
+    name: Annotated[str, typer.Argument(help="Metric name.")],
+    days: Annotated[
+        int, typer.Option("--days", min=50, help="Days of history to read (50 or more).")
+    ] = 120,
+    sensitivity: Annotated[
+        str, typer.Option("--sensitivity", help="low, medium or high (more alarms).")
+    ] = "medium",
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Every judged day, not only the anomalous ones.")
+    ] = False,
+    source: Annotated[
+        str,
+        typer.Option("--source", help="Warehouse connection name (default: the embedded store)."),
+    ] = "embedded",
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.table,
+) -> None:
+    """Days on which a metric left its normal variation (weekly pattern and trend allowed)."""
+    from pilothouse.metrics.anomaly import AnomalyConfig
+    from pilothouse.metrics.anomaly_service import check_metric
+
+    try:
+        config = AnomalyConfig(sensitivity=sensitivity)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise fail(f"--sensitivity: {exc}") from exc
+    with open_runtime() as runtime:
+        with stderr.status(f"Checking {name} on {source}"):
+            checks = check_metric(runtime, name, days=days, config=config, source=source)
+    rows = [
+        {
+            "day": check.day.isoformat(),
+            "value": round(check.value, 4),
+            "expected": round(check.expected, 4),
+            "score": round(check.score, 2),
+            "anomalous": check.anomalous,
+            "direction": check.direction or "",
+        }
+        for check in checks
+        if show_all or check.anomalous
+    ]
+    columns = ["day", "value", "expected", "score", "anomalous", "direction"]
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps({"metric": name, "sensitivity": sensitivity, "days": rows}, indent=2))
+        return
+    emit_rows(rows, columns, fmt, title=f"{name}: anomalies ({sensitivity})")

@@ -1,0 +1,61 @@
+"""Anomaly checks of catalog metrics on the demo's event store (real DuckDB).
+
+The demo's card-delivery contacts fall by about 40% from day 85 (delivery tracking
+ships, docs/demo.md; cards ordered before the launch still bring contacts, so the
+drop shows about a week later). At about 25 contacts a day it is about two daily
+standard deviations: the check at high sensitivity must flag it, down, within two
+weeks of the launch, while the weeks before it stay nearly quiet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pilothouse.core.actor import Actor
+from pilothouse.core.runtime import Runtime
+from pilothouse.demo.core_data import load_people_and_areas
+from pilothouse.metrics import demo
+from pilothouse.metrics.anomaly import AnomalyConfig
+from pilothouse.metrics.anomaly_service import check_metric, daily_values
+
+CLI = Actor.command_line()
+GA_DAY = 85
+
+
+def test_the_drop_after_delivery_tracking_is_flagged_down(runtime: Runtime) -> None:
+    with runtime.database.session() as session:
+        load_people_and_areas(session, CLI, runtime)
+        demo.load_demo_events(session, CLI, runtime)
+    start = demo.demo_start(dt.datetime.now(dt.UTC)).date()
+    checks = check_metric(
+        runtime,
+        "card_delivery_contacts",
+        days=GA_DAY + 14,
+        today=start + dt.timedelta(days=GA_DAY + 14),
+        config=AnomalyConfig(sensitivity="high"),
+    )
+    by_day = {(check.day - start).days: check for check in checks}
+    assert min(by_day) < GA_DAY - 20  # enough judged days before the change
+    after = [by_day[d] for d in range(GA_DAY, GA_DAY + 14)]
+    assert any(check.anomalous for check in after)
+    assert {check.direction for check in after if check.anomalous} == {"down"}
+    quiet = [by_day[d] for d in by_day if d < GA_DAY]
+    assert sum(check.anomalous for check in quiet) <= 2
+
+    # Days without events count as zero for a count metric (not as missing).
+    far_past = dt.date(2001, 1, 1)
+    days, values = daily_values(
+        runtime, "card_delivery_contacts", far_past, far_past + dt.timedelta(days=2), "embedded"
+    )
+    assert days == [far_past + dt.timedelta(days=i) for i in range(3)]
+    assert values == [0.0, 0.0, 0.0]
+
+
+def test_the_cli_refuses_an_unknown_sensitivity_naming_the_option() -> None:
+    from typer.testing import CliRunner
+
+    from pilothouse.cli.main import app
+
+    result = CliRunner().invoke(app, ["metrics", "anomalies", "x", "--sensitivity", "extreme"])
+    assert result.exit_code == 1
+    assert "--sensitivity" in result.output and "low, medium, high" in result.output
