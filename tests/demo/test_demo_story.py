@@ -249,3 +249,30 @@ def test_the_chain_is_visible_on_the_pages(demo: Loaded) -> None:
         home = client.get("/")
         assert home.status_code == 200
         assert "Top-ups failing" in home.text and "Spending limits per card" in home.text
+
+
+def test_the_impact_view_measures_what_shipped(demo: Loaded) -> None:
+    """The impact view measures each launched item's metrics around the launch's GA on
+    the story's day (85, 45): card-delivery contacts are lower after GA, and activation
+    rose after one-step verification beyond its earlier trend."""
+    from pilothouse.roadmap.impact.chain import item_chain
+    from pilothouse.roadmap.impact.its import Status
+
+    runtime, _ = demo
+    today = workspace_today(runtime.settings.timezone)
+    with runtime.database.session() as session:
+        tracking = item_chain(session, runtime, _item(session, "Card delivery tracking"))
+        assert tracking.ga_date == today - timedelta(days=120 - 85)
+        assert [t.label for t in tracking.evidence.themes] == ["Where is my card?"]
+        experiments = [e.reference.label for e in tracking.experiments]
+        assert experiments == ["Delivery timeline in the app"]
+        contacts = {m.metric.url: m for m in tracking.metrics}["/metrics/card_delivery_contacts"]
+        assert contacts.result is not None, contacts.message
+        before, after = contacts.result.mean_before, contacts.result.mean_after
+        assert before and after and after < 0.8 * before, contacts.result
+        verification = item_chain(
+            session, runtime, _item(session, "One-step identity verification")
+        )
+        assert verification.ga_date == today - timedelta(days=120 - 45)
+        activation = {m.metric.url: m for m in verification.metrics}["/metrics/activation_rate"]
+        assert activation.result is not None and activation.result.status == Status.rose

@@ -81,6 +81,11 @@ def test_demo_launches_cli_and_idempotency(runtime: Runtime, tmp_path: Path) -> 
         assert days["Spending limits per card"] == 115  # overdue: not launched, date passed
         launched = launches["Card delivery tracking"]
         assert launched.notes_published_at is not None
+        # The walk through the gates is put on the story's days: GA on the target date.
+        assert launched.launched_at is not None
+        assert launched.launched_at.date() == launched.target_date
+        entered = [s.entered_at for s in launched.stages]
+        assert all(entered) and entered == sorted(entered)  # type: ignore[type-var]
         # Skipped optional items of passed stages are not overdue; GA's required are done.
         assert readiness_of(launched, today).overdue_optional == 0
         assert readiness_of(launched, today).overdue_required == 0

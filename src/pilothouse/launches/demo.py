@@ -15,13 +15,14 @@ launch through its gates uses the real services, approvals by the named approver
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
+from pilothouse.core.db import utcnow
 from pilothouse.core.models import User
 from pilothouse.core.runtime import Runtime
 from pilothouse.demo.registry import DemoResult
@@ -256,6 +257,32 @@ def _finish(session: Session, actor: Actor, launch: Launch) -> None:
     release_notes.publish(session, actor, launch)
 
 
+def _on_day(day: date, now: datetime) -> datetime:
+    """10:00 UTC on ``day``, or ``now`` if that is still to come."""
+    return min(datetime.combine(day, time(10), tzinfo=UTC), now)
+
+
+def _backdate(launch: Launch) -> None:
+    """Put the walk through the gates on the story's days instead of the load's minute:
+    each passed stage passed on its due date, the next entered then, GA on the target
+    date. The demo's launches happened before the demo existed; the impact view measures
+    around ``launched_at``, and the calendar and history should agree with it."""
+    now = utcnow()
+    first = launch.stages[0]
+    first.entered_at = _on_day(first.due_date - timedelta(days=21), now)
+    launch.created_at = first.entered_at
+    for stage, following in zip(launch.stages, launch.stages[1:], strict=False):
+        if stage.passed_at is None:
+            break
+        stage.passed_at = _on_day(stage.due_date, now)
+        following.entered_at = stage.passed_at
+    if launch.launched_at is not None:
+        launch.launched_at = _on_day(launch.target_date, now)
+        launch.stages[-2].passed_at = launch.stages[-1].entered_at = launch.launched_at
+        if launch.notes_published_at is not None:
+            launch.notes_published_at = launch.launched_at
+
+
 def _load_templates(session: Session, actor: Actor, result: DemoResult) -> None:
     names = {t.name for t in session.scalars(select(LaunchTemplate))}
     for spec in (STANDARD, BETA_PROGRAMME):
@@ -284,6 +311,8 @@ def _create(
         _partial_progress(session, actor, launch, spec.waiting_for)
     else:
         _finish(session, actor, launch)
+    _backdate(launch)
+    session.flush()
     return launch
 
 
