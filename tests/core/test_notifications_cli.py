@@ -15,7 +15,7 @@ from pilothouse.core.links import ObjectRef
 from pilothouse.core.notifications import notify, watch
 from pilothouse.core.runtime import Runtime
 from tests.support.accounts import Accounts
-from tests.support.smtp import SmtpServer, smtp_server  # noqa: F401  (fixture)
+from tests.support.smtp import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +64,7 @@ def test_list_in_every_format(runtime: Runtime, accounts: Accounts) -> None:
 def test_digest_now_sends_through_smtp(
     runtime: Runtime,
     accounts: Accounts,
-    smtp_server: SmtpServer,  # noqa: F811
+    smtp_server: SmtpServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     no_smtp = _run("notifications", "digest", "--now", code=1)

@@ -25,13 +25,13 @@ from pilothouse.core.notifications.preferences import choices_for, set_delivery
 from pilothouse.core.notifications.unsubscribe import unsubscribe
 from pilothouse.core.runtime import Runtime
 from tests.support.accounts import Accounts
-from tests.support.smtp import SmtpServer, smtp_server  # noqa: F401  (fixture)
+from tests.support.smtp import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
 
 ITEM = ObjectRef("roadmap_item", "3")
 
 
 @pytest.fixture
-def mail(runtime: Runtime, smtp_server: SmtpServer) -> Runtime:  # noqa: F811
+def mail(runtime: Runtime, smtp_server: SmtpServer) -> Runtime:
     settings = runtime.settings.model_copy(
         update={
             **smtp_server.settings(),
@@ -58,7 +58,7 @@ def _unsubscribe_url(message: object) -> str:
 def test_an_immediate_notification_is_one_e_mail_with_both_parts(
     mail: Runtime,
     smtp_server: SmtpServer,
-    accounts: Accounts,  # noqa: F811
+    accounts: Accounts,
 ) -> None:
     ann = accounts.person(Role.viewer, email="ann@example.com")
     with mail.database.session() as session:
@@ -93,7 +93,7 @@ def test_an_immediate_notification_is_one_e_mail_with_both_parts(
 def test_digest_waits_for_the_daily_run_and_sends_once(
     mail: Runtime,
     smtp_server: SmtpServer,
-    accounts: Accounts,  # noqa: F811
+    accounts: Accounts,
 ) -> None:
     ann, bob = accounts.person(email="ann@example.com"), accounts.person()
     with mail.database.session() as session:
@@ -118,7 +118,7 @@ def test_digest_waits_for_the_daily_run_and_sends_once(
 def test_off_sends_nothing_but_keeps_the_in_app_notification(
     mail: Runtime,
     smtp_server: SmtpServer,
-    accounts: Accounts,  # noqa: F811
+    accounts: Accounts,
 ) -> None:
     ann = accounts.person()
     with mail.database.session() as session:
@@ -132,7 +132,7 @@ def test_off_sends_nothing_but_keeps_the_in_app_notification(
 def test_the_unsubscribe_token_switches_that_kind_off_and_cannot_be_forged(
     mail: Runtime,
     smtp_server: SmtpServer,
-    accounts: Accounts,  # noqa: F811
+    accounts: Accounts,
 ) -> None:
     ann = accounts.person()
     with mail.database.session() as session:
@@ -156,7 +156,7 @@ def test_the_unsubscribe_token_switches_that_kind_off_and_cannot_be_forged(
 def test_a_temporary_smtp_failure_is_retried(
     mail: Runtime,
     smtp_server: SmtpServer,
-    accounts: Accounts,  # noqa: F811
+    accounts: Accounts,
 ) -> None:
     ann = accounts.person()
     smtp_server.refuse_next(2)
@@ -172,7 +172,7 @@ def test_a_temporary_smtp_failure_is_retried(
 def test_an_smtp_server_that_keeps_refusing_fails_the_job_and_retry_sends(
     mail: Runtime,
     smtp_server: SmtpServer,
-    accounts: Accounts,  # noqa: F811
+    accounts: Accounts,
 ) -> None:
     ann = accounts.person()
     smtp_server.refuse_next(3)

@@ -1,8 +1,9 @@
 """A real SMTP server for tests: aiosmtpd on 127.0.0.1 on a free port, keeping what it gets.
 
-``smtp_server`` starts one per test; ``SmtpServer.messages`` are the parsed messages
-(``email.message.EmailMessage``). ``refuse_next`` makes the server answer the next
-deliveries with a temporary failure, to test retries.
+The ``smtp_server`` fixture (import ``smtp_server_fixture`` to use it) starts one per
+test; ``SmtpServer.messages`` are the parsed messages (``email.message.EmailMessage``).
+``refuse_next`` makes the server answer the next deliveries with a temporary failure,
+to test retries.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from aiosmtpd.controller import Controller
 
 from tests.support.served_app import free_port
 
-__all__ = ["SmtpServer", "smtp_server"]
+__all__ = ["SmtpServer", "smtp_server_fixture"]
 
 
 class _Handler:
@@ -71,8 +72,8 @@ class SmtpServer:
         return {"smtp_host": self.host, "smtp_port": self.port, "smtp_security": "none"}
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
+@pytest.fixture(name="smtp_server")
+def smtp_server_fixture() -> Iterator[SmtpServer]:
     handler = _Handler()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)

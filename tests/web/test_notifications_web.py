@@ -19,7 +19,7 @@ from pilothouse.core.runtime import Runtime
 from pilothouse.roadmap import items
 from tests.support.accounts import Accounts, Person, sign_in
 from tests.support.served_app import ServedApp
-from tests.support.smtp import SmtpServer, smtp_server  # noqa: F401  (fixture)
+from tests.support.smtp import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
 
 HTMX = {"HX-Request": "true"}
 
@@ -208,7 +208,7 @@ def test_discussion_panel_on_the_item_page(
 
 def test_unsubscribe_link_of_a_real_e_mail_works_over_http(
     served: ServedApp,
-    smtp_server: SmtpServer,  # noqa: F811
+    smtp_server: SmtpServer,
 ) -> None:
     base = served.runtime
     ann = Accounts(base).person(email="ann@example.com")
@@ -244,7 +244,7 @@ def test_unsubscribe_link_of_a_real_e_mail_works_over_http(
 def test_a_mention_over_the_api_is_e_mailed_by_the_job_threads(
     runtime: Runtime,
     accounts: Accounts,
-    smtp_server: SmtpServer,  # noqa: F811
+    smtp_server: SmtpServer,
 ) -> None:
     """In the server's own mode (``inprocess``): the request only queues; a job sends."""
     from pilothouse.web.app import create_app

@@ -129,16 +129,19 @@ def _excerpt(text: str, limit: int = 500) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _who(session: Session, actor: Actor) -> str:
+    """The actor's name as people know them (their e-mail for the command line)."""
+    author = session.get(User, actor.user_id) if actor.user_id is not None else None
+    return author.name if author else actor.label
+
+
 def _notify_about(
     session: Session, actor: Actor, comment: Comment, mentioned: Sequence[User], url: str | None
 ) -> None:
     ref = ObjectRef(comment.object_type, comment.object_id)
     label, found_url = _label(session, ref)
     link = url or found_url
-    who = actor.label
-    if actor.user_id is not None:
-        author = session.get(User, actor.user_id)
-        who = author.name if author else who
+    who = _who(session, actor)
     body = _excerpt(comment.body)
     notify(
         session,
@@ -240,19 +243,26 @@ def edit_comment(
     )
     fresh = [u for u in find_mentions(session, text) if u.id not in already]
     if fresh:
-        ref = ObjectRef(comment.object_type, comment.object_id)
-        label, found_url = _label(session, ref)
-        notify(
-            session,
-            recipients=[u.id for u in fresh],
-            kind="comment.mention",
-            title=f"{actor.label} mentioned you on {label}",
-            body_markdown=_excerpt(text),
-            ref=ref,
-            url=url or found_url,
-            actor_id=actor.user_id,
-        )
+        _notify_mentioned(session, actor, comment, fresh, url)
     return comment
+
+
+def _notify_mentioned(
+    session: Session, actor: Actor, comment: Comment, people: Sequence[User], url: str | None
+) -> None:
+    """People an edit mentions for the first time hear about it once."""
+    ref = ObjectRef(comment.object_type, comment.object_id)
+    label, found_url = _label(session, ref)
+    notify(
+        session,
+        recipients=[u.id for u in people],
+        kind="comment.mention",
+        title=f"{_who(session, actor)} mentioned you on {label}",
+        body_markdown=_excerpt(comment.body),
+        ref=ref,
+        url=url or found_url,
+        actor_id=actor.user_id,
+    )
 
 
 def delete_comment(session: Session, actor: Actor, comment_id: int) -> Comment:

@@ -68,6 +68,30 @@ def _items(base: str, views: Sequence[NotificationView]) -> list[dict[str, Any]]
     ]
 
 
+def _context(
+    settings: Settings, user_id: int, name: str, views: Sequence[NotificationView], digest: bool
+) -> dict[str, Any]:
+    base = settings.effective_public_url
+    kind = DIGEST_KIND if digest else views[0].kind
+    token = unsubscribe_token(settings.resolved_secret_key(), user_id, kind)
+    return {
+        "name": name,
+        "items": _items(base, views),
+        "digest": digest,
+        "kind_label": "the daily digest" if digest else kind_label(kind),
+        "unsubscribe_url": f"{base}/notifications/unsubscribe/{token}",
+        "preferences_url": f"{base}/account/notifications",
+        "notifications_url": f"{base}/notifications",
+    }
+
+
+def _subject(views: Sequence[NotificationView], digest: bool) -> str:
+    if not digest:
+        return views[0].title[:250]
+    count = len(views)
+    return f"Pilothouse daily digest: {count} notification{'s' if count != 1 else ''}"
+
+
 def build_message(
     settings: Settings,
     *,
@@ -78,40 +102,21 @@ def build_message(
     digest: bool,
 ) -> EmailMessage:
     """One e-mail for one person: a single notification, or the digest of several."""
-    base = settings.effective_public_url
-    kind = DIGEST_KIND if digest else views[0].kind
-    token = unsubscribe_token(settings.resolved_secret_key(), user_id, kind)
-    unsubscribe = f"{base}/notifications/unsubscribe/{token}"
-    context = {
-        "name": to_name,
-        "items": _items(base, views),
-        "digest": digest,
-        "kind_label": "the daily digest" if digest else kind_label(kind),
-        "unsubscribe_url": unsubscribe,
-        "preferences_url": f"{base}/account/notifications",
-        "notifications_url": f"{base}/notifications",
-    }
+    context = _context(settings, user_id, to_name, views, digest)
     env = _environment()
-    subject = (
-        f"Pilothouse daily digest: {len(views)} notification{'s' if len(views) != 1 else ''}"
-        if digest
-        else views[0].title
-    )
+    sender_domain = parseaddr(settings.smtp_from)[1].partition("@")[2] or None
     message = EmailMessage()
-    message["Subject"] = subject[:250]
+    message["Subject"] = _subject(views, digest)
     message["From"] = settings.smtp_from
     message["To"] = formataddr((to_name, to_address))
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(
-        domain=parseaddr(settings.smtp_from)[1].partition("@")[2] or None
-    )
-    message["List-Unsubscribe"] = f"<{unsubscribe}>"
+    message["Message-ID"] = make_msgid(domain=sender_domain)
+    message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(env.get_template("email/notification.txt").render(context))
-    message.add_alternative(
-        env.get_template("email/notification.html").render(context), subtype="html"
-    )
+    html = env.get_template("email/notification.html").render(context)
+    message.add_alternative(html, subtype="html")
     return message
 
 

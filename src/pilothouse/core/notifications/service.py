@@ -119,27 +119,35 @@ def notify(
         return 0
     deliveries = delivery_for(session, ids, kind)
     enabled = _email_enabled(session)
-    rows = [
-        Notification(
-            recipient_id=user_id,
-            kind=kind,
-            title=title.strip()[:MAX_TITLE],
-            body=body_markdown,
-            object_type=ref.type if ref else None,
-            object_id=str(ref.id) if ref else None,
-            url=safe_url(url),
-            actor_id=actor_id,
-            email_state=_email_state(enabled, deliveries[user_id]),
-        )
-        for user_id in ids
-    ]
+    template = Notification(
+        kind=kind,
+        title=title.strip()[:MAX_TITLE],
+        body=body_markdown,
+        object_type=ref.type if ref else None,
+        object_id=str(ref.id) if ref else None,
+        url=safe_url(url),
+        actor_id=actor_id,
+    )
+    rows = [_copy_for(template, i, _email_state(enabled, deliveries[i])) for i in ids]
     session.add_all(rows)
     session.flush()
+    _queue_emails(session, rows)
+    return len(rows)
+
+
+def _queue_emails(session: Session, rows: Sequence[Notification]) -> None:
+    """One ``notifications.send_email`` job per notification that is e-mailed now."""
     for row in rows:
         if row.email_state is EmailState.queued:
             payload = {"notification_ids": [row.id], "digest": False}
             queue_job(session, SEND_EMAIL_JOB, payload, f"E-mail: {row.title}")
-    return len(rows)
+
+
+def _copy_for(template: Notification, user_id: int, state: EmailState) -> Notification:
+    """The same notification for one more person (the template itself is never added)."""
+    fields = ("kind", "title", "body", "object_type", "object_id", "url", "actor_id")
+    values = {name: getattr(template, name) for name in fields}
+    return Notification(recipient_id=user_id, email_state=state, **values)
 
 
 def users_with_role(session: Session, role: Role | str, *, or_higher: bool = False) -> list[int]:
