@@ -67,8 +67,9 @@ def test_form_detail_history_and_actions(client: TestClient, accounts: Accounts)
         headers={"referer": "http://testserver/decisions/DEC-1"},
         follow_redirects=False,
     )
-    assert refused.status_code == 303  # back to the page, with the reason
-    assert "no roadmap item" in client.get("/decisions/DEC-1").text
+    # back on the page, the link form showing the reason and what was typed (web/forms.py)
+    assert refused.status_code == 422
+    assert "no roadmap item" in refused.text and 'value="FEAT-99"' in refused.text
 
 
 def test_viewers_read_but_cannot_write(client: TestClient, accounts: Accounts) -> None:

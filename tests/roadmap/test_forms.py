@@ -139,7 +139,7 @@ def test_objective_and_key_result_forms(
     refused = post_form(client, kr_path, f"{kr_path}/new", typed)
     assert refused.status_code == 422
     assert 'value="activation_rat"' in refused.text and 'value="Activation to 70%"' in refused.text
-    assert "did you mean &#x27;activation_rate&#x27;" in error_beside(refused.text, "metric_slug")
+    assert "did you mean &#39;activation_rate&#39;" in error_beside(refused.text, "metric_slug")
     assert team.get("/objectives")["items"][0]["key_results"] == []
     added = post_form(client, kr_path, f"{kr_path}/new", typed | {"metric_slug": "activation-rate"})
     assert added.status_code == 303

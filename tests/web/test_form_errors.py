@@ -212,7 +212,7 @@ def test_patch_form_refills_only_the_posted_form_and_opens_its_details() -> None
     problems = [FieldProblem("owner_id", "no such person"), FieldProblem("name", "too long")]
     html = patch_form(PAGE, "/things", values, problems, "name: too long")
     assert html is not None
-    assert 'value="Café &quot;&lt;b&gt;&quot;"' in html
+    assert 'value="Café &#34;&lt;b&gt;&#34;"' in html
     assert 'name="secret">' in html and "hunter2" not in html  # secrets are never echoed
     assert '<option value="b" selected>' not in html  # "b" has no value attribute: by text
     assert "<option selected>b</option>" in html and '<option value="a">A' in html

@@ -17,11 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from html import escape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+from markupsafe import escape as _markup_escape
+
 __all__ = ["FieldProblem", "patch_form"]
+
+
+def escape(text: str) -> str:
+    """HTML-escaped exactly as the templates escape (Jinja's ``&#39;`` for quotes)."""
+    return str(_markup_escape(text))
+
 
 #: Inputs whose value is never put back: secrets, files and fixed controls.
 _SKIPPED_TYPES = frozenset({"hidden", "password", "file", "submit", "button", "image", "reset"})
@@ -250,7 +257,10 @@ def patch_form(
     problems: Sequence[FieldProblem],
     detail: str,
 ) -> str | None:
-    """``page`` with the post form for ``action_path`` refilled and annotated; None if absent.
+    """``page`` with the post form for ``action_path`` refilled and annotated.
+
+    None when the page has no such form, or the form has nothing to type in (a button
+    with hidden values: the caller then redirects back with the reason as a message).
 
     Args:
         page: the HTML of the page that shows the form.
@@ -262,8 +272,8 @@ def patch_form(
     found = _Locator(page, action_path)
     found.feed(page)
     found.close()
-    if found.form is None:
-        return None
+    if found.form is None or not any(_typed(item) for item in found.fields):
+        return None  # a button-only form (advance, delete): nothing typed to keep
     edits = _Edits()
     linked: list[tuple[str, str, str]] = []
     used: set[FieldProblem] = set()
@@ -287,6 +297,12 @@ def patch_form(
     for d_start, d_end, d_attrs in found.open_details:
         edits.replace(d_start, d_end, _tag("details", _with(d_attrs, "open", "")))
     return edits.apply(page)
+
+
+def _typed(item: _Field) -> bool:
+    """A field a person fills in (not a hidden value or a button)."""
+    kind = (_attr(item.attrs, "type") or "text").lower()
+    return not (item.tag == "input" and kind in _SKIPPED_TYPES - {"password", "file"})
 
 
 def _annotate(
