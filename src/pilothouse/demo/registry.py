@@ -48,34 +48,12 @@ def demo_steps() -> list[DemoStep]:
 
     return [
         DemoStep("core", "people, roles and Ledgerly's product areas", load_people_and_areas),
-        DemoStep(
-            "events", "120 days of Ledgerly product events, accounts and contacts", load_demo_events
-        ),
-        DemoStep(
-            "experiments",
-            "Ledgerly's A/B tests on the demo events, analysed",
-            load_demo_experiments,
-        ),
-        DemoStep(
-            "roadmap",
-            "objectives on catalog metrics, a scored roadmap, items linked to their metrics",
-            load_demo_roadmap,
-        ),
-        DemoStep(
-            "launches",
-            "launches shipping the roadmap items, linked to their experiments and metrics",
-            load_demo_launches,
-        ),
-        DemoStep(
-            "feedback",
-            "1,510 bundled BANKING77 messages from customer accounts, themes linked to items",
-            load_demo_feedback,
-        ),
-        DemoStep(
-            "decisions",
-            "decisions linked to items, launches, experiments and themes",
-            load_demo_decisions,
-        ),
+        DemoStep("events", "120 days of Ledgerly events, accounts, contacts", load_demo_events),
+        DemoStep("experiments", "Ledgerly's A/B tests, analysed", load_demo_experiments),
+        DemoStep("roadmap", "OKRs on catalog metrics and a scored roadmap", load_demo_roadmap),
+        DemoStep("launches", "launches with their experiments and metrics", load_demo_launches),
+        DemoStep("feedback", "1,510 customer messages, themes linked to items", load_demo_feedback),
+        DemoStep("decisions", "decisions about items, launches and tests", load_demo_decisions),
     ]
 
 
