@@ -3,7 +3,7 @@
 Pure: plain dates and numbers in, a result out; no database, no web. The model is a
 segmented regression on the metric's daily series around the GA day ``T0``::
 
-    y_t = b0 + b1 * (t - T0) + b2 * D_t [+ day-of-week terms] + e_t,   D_t = 1[t >= T0]
+    y_t = b0 + b1 * (t - T0) + b2 * D_t + day-of-week terms + e_t,   D_t = 1[t >= T0]
 
 ``b1`` is the trend the metric had before (allowed, so a metric that was already
 drifting is not mistaken for an effect), ``b0`` the level the old trend predicts at GA
@@ -80,8 +80,9 @@ class ItsConfig:
     min_days_after: int = 14
     #: Newey–West lags; ``None`` uses ``floor(4 (n/100)^(2/9))``.
     max_lags: int | None = None
-    #: Add six day-of-week indicators (weekly seasonality of B2B usage).
-    day_of_week: bool = False
+    #: Six day-of-week indicators: business metrics have a weekly rhythm (fewer contacts
+    #: and payments at weekends) that would otherwise inflate the residuals.
+    day_of_week: bool = True
     #: ``"calibrated"`` (bootstrap critical value, default) or ``"normal"`` (1.96).
     critical: str = "calibrated"
     draws: int = 400
@@ -168,10 +169,15 @@ def _calibrated_critical(x: np.ndarray, lags: int, rho: float, config: ItsConfig
 
 
 def _design(offsets: np.ndarray, weekdays: np.ndarray, config: ItsConfig) -> np.ndarray:
-    """Columns: constant, days since GA, after-GA indicator, [weekday indicators]."""
+    """Columns: constant, days since GA, after-GA indicator, [weekday effects].
+
+    Weekdays are effect-coded (Tuesday…Sunday against Monday as −1), so the constant stays
+    the level of an *average* day and ``b2 / b0`` is relative to it.
+    """
     columns = [np.ones_like(offsets), offsets, (offsets >= 0).astype(float)]
     if config.day_of_week:
-        columns += [(weekdays == d).astype(float) for d in range(1, 7)]
+        monday = (weekdays == 0).astype(float)
+        columns += [(weekdays == d).astype(float) - monday for d in range(1, 7)]
     return np.column_stack(columns)
 
 
