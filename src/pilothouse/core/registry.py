@@ -10,6 +10,7 @@ __all__ = ["JOB_MODULES", "MODEL_MODULES", "REFERENCE_MODULES", "import_all_mode
 MODEL_MODULES: tuple[str, ...] = (
     "pilothouse.core.models",
     "pilothouse.core.job_models",
+    "pilothouse.core.schedule_models",
     "pilothouse.accounts.models",
     "pilothouse.metrics.models",
     "pilothouse.roadmap.models",
