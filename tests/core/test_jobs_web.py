@@ -226,11 +226,11 @@ def test_job_page_follows_a_running_job_and_its_cancel_without_reloading(
         page.get_by_role("link", name="Synthesise feedback").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Synthesise feedback")
         status = page.get_by_test_id("job-status")
-        expect(status).to_have_text("running", timeout=TIMEOUT * 1000)
+        expect(status).to_have_text("Running", timeout=TIMEOUT * 1000)
         expect(page.get_by_test_id("job-progress")).to_have_attribute("max", "100")
         page.get_by_test_id("job-cancel").click()
         expect(page.locator(".flash")).to_contain_text("Synthesise feedback")
-        expect(status).to_have_text("cancelled", timeout=TIMEOUT * 1000)  # by polling
+        expect(status).to_have_text("Cancelled", timeout=TIMEOUT * 1000)  # by polling
         expect(page.locator("#job-status")).not_to_have_attribute("hx-trigger", re.compile("."))
         expect(page.get_by_test_id("job-retry")).to_be_visible()
     finally:

@@ -106,7 +106,7 @@ def test_scorecard_srm_drilldown_and_decision(
         page.get_by_label("Outcome").select_option("iterate")
         page.get_by_label("Rationale").fill("The split is broken: fix the assignment first.")
         page.get_by_role("button", name="Record decision").click()
-        expect(page.locator("h1 .badge")).to_have_text("decided")
+        expect(page.locator("h1 .badge")).to_have_text("Decided")
         expect(page.get_by_test_id("decision")).to_contain_text("fix the assignment first")
 
         page.goto("/admin/audit?object_type=experiment")

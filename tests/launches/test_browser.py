@@ -55,12 +55,12 @@ def test_gate_refused_then_approved_and_passed(browser: object, served: ServedAp
         expect(page.get_by_test_id("current-stage")).to_have_text("Beta")
 
         page.get_by_role("button", name="Approve GA review").click()
-        expect(page.get_by_test_id("approval")).to_contain_text("approved")
+        expect(page.get_by_test_id("approval")).to_contain_text("Approved")
         page.get_by_role("button", name="Done: Support briefed").click()
         expect(page.locator(".flash-success")).to_contain_text("Done: Support briefed")
         page.get_by_test_id("advance").click()
         expect(page.locator(".flash-success")).to_contain_text(f"{key} is now in GA")
-        expect(page.get_by_test_id("launch-status")).to_have_text("launched")
+        expect(page.get_by_test_id("launch-status")).to_have_text("Launched")
     finally:
         watched.close()
     assert watched.errors == [], watched.errors

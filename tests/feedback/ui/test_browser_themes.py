@@ -61,7 +61,7 @@ def test_import_synthesise_rename_merge_and_audit(
         page.goto("/feedback/themes")
         page.get_by_role("button", name="Synthesise now").click()
         page.wait_for_url(re.compile(r"/jobs/\d+$"))
-        expect(page.get_by_test_id("job-status")).to_have_text("succeeded", timeout=90_000)
+        expect(page.get_by_test_id("job-status")).to_have_text("Succeeded", timeout=90_000)
 
         page.goto("/feedback/themes")
         rows = page.get_by_test_id("theme-row")
