@@ -82,28 +82,33 @@ def _total(runtime: Runtime, request: service.SeriesRequest) -> float | None:
     return float(rows[0]["value"]) if rows and rows[0]["value"] is not None else None
 
 
+def _breakdown_datasets(view: ExplorerView, labels: list[str]) -> list[dict[str, Any]]:
+    """One line per breakdown value (largest first, at most ``MAX_SERIES``); missing
+    values are grouped as ``(not set)``, never drawn as a series called "None"."""
+    groups: dict[str, dict[str, Any]] = defaultdict(dict)
+    for row in view.rows:
+        group = row.get(view.by)
+        name = NOT_SET if group is None else str(group)
+        groups[name][_label(row["period_start"])] = row["value"]
+    ranked = sorted(groups, key=lambda g: -sum(v or 0 for v in groups[g].values()))
+    return [
+        {
+            "label": group,
+            "data": [groups[group].get(x) for x in labels],
+            "borderColor": PALETTE[index],
+            "backgroundColor": PALETTE[index],
+            "tension": 0.2,
+        }
+        for index, group in enumerate(ranked[:MAX_SERIES])
+    ]
+
+
 def _chart(view: ExplorerView, previous: list[dict[str, Any]]) -> dict[str, Any]:
     periods = sorted({r["period_start"] for r in view.rows}, key=_label)
     labels = [_label(p) for p in periods]
     datasets = []
     if view.by:
-        groups: dict[str, dict[str, Any]] = defaultdict(dict)
-        for row in view.rows:
-            group = row.get(view.by)
-            groups[NOT_SET if group is None else str(group)][_label(row["period_start"])] = row[
-                "value"
-            ]
-        ranked = sorted(groups, key=lambda g: -sum(v or 0 for v in groups[g].values()))
-        for index, group in enumerate(ranked[:MAX_SERIES]):
-            datasets.append(
-                {
-                    "label": group,
-                    "data": [groups[group].get(x) for x in labels],
-                    "borderColor": PALETTE[index],
-                    "backgroundColor": PALETTE[index],
-                    "tension": 0.2,
-                }
-            )
+        datasets = _breakdown_datasets(view, labels)
     else:
         values = {_label(r["period_start"]): r["value"] for r in view.rows}
         datasets.append(

@@ -275,9 +275,24 @@ def patch_form(
     if found.form is None or not any(_typed(item) for item in found.fields):
         return None  # a button-only form (advance, delete): nothing typed to keep
     edits = _Edits()
+    linked, used = _patch_fields(found.fields, values, problems, edits)
+    _start, end, _attrs = found.form
+    edits.replace(end, end, _summary(detail, linked, [p for p in problems if p not in used]))
+    for d_start, d_end, d_attrs in found.open_details:
+        edits.replace(d_start, d_end, _tag("details", _with(d_attrs, "open", "")))
+    return edits.apply(page)
+
+
+def _patch_fields(
+    fields: Sequence[_Field],
+    values: Mapping[str, Sequence[str]],
+    problems: Sequence[FieldProblem],
+    edits: _Edits,
+) -> tuple[list[tuple[str, str, str]], set[FieldProblem]]:
+    """Refill every field and mark the ones with errors; → (summary entries, errors used)."""
     linked: list[tuple[str, str, str]] = []
     used: set[FieldProblem] = set()
-    for index, item in enumerate(found.fields):
+    for index, item in enumerate(fields):
         kind = (_attr(item.attrs, "type") or "text").lower()
         attrs = item.attrs
         if not (item.tag == "input" and kind in _SKIPPED_TYPES):
@@ -292,11 +307,7 @@ def patch_form(
             used.update(mine)
             attrs = _annotate(item, _field_id(item, index), mine, attrs, edits, linked)
         edits.replace(item.start, item.end, _tag(item.tag, attrs))
-    start, end, attrs = found.form
-    edits.replace(end, end, _summary(detail, linked, [p for p in problems if p not in used]))
-    for d_start, d_end, d_attrs in found.open_details:
-        edits.replace(d_start, d_end, _tag("details", _with(d_attrs, "open", "")))
-    return edits.apply(page)
+    return linked, used
 
 
 def _typed(item: _Field) -> bool:
