@@ -54,7 +54,7 @@ def test_a_mention_rings_the_bell_and_leads_to_the_item(
     finally:
         author.close()
 
-    reader = Watched(browser, served)
+    reader = Watched(browser, served, viewport={"width": 1280, "height": 800})
     try:
         page = reader.page
         sign_in(page, mia)
@@ -67,9 +67,11 @@ def test_a_mention_rings_the_bell_and_leads_to_the_item(
         link = page.get_by_test_id("notification-link")
         expect(link).to_have_text("Olga mentioned you on Bulk export")
         page.screenshot(path=str(tmp_path / "notifications.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
         link.click()
         page.wait_for_url(re.compile(rf"/roadmap/items/{key}$"))
         expect(page.get_by_test_id("comment")).to_contain_text("@mia")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
         page.get_by_test_id("bell").click()
         page.wait_for_url(re.compile(r"/notifications$"))
         page.get_by_test_id("mark-read").click()
