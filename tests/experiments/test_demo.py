@@ -72,6 +72,7 @@ def test_demo_experiments_are_created_analysed_and_decided(runtime: Runtime) -> 
                 assert experiment.decision is not None
                 assert experiment.decision.outcome.value == "ship"
                 assert experiment.decision.decided_by_label.startswith(owner)
+                assert experiment.decision.decided_at == start + dt.timedelta(last + 1)
         delivery = latest_results(session, experiments["Delivery timeline in the app"]).results
         control = delivery["metrics"][0]["variations"][0]
         lift = _treatment(delivery, "card_activation_rate")["mean"] - control["mean"]

@@ -14,7 +14,7 @@ registry. Loading twice adds nothing twice (experiments are found by name).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +109,7 @@ def _create(
     if demo.end_day is not None and demo.analysis_days_after_end:
         end = start + dt.timedelta(days=demo.end_day + demo.analysis_days_after_end)
         analysis["end"] = end.date().isoformat()
-    design = registry.ExperimentDesign(**{**demo.design.__dict__, "analysis": analysis})
+    design = replace(demo.design, analysis=analysis)
     known = {m.name for m in runtime.metrics.catalog()}
     experiment = registry.create_experiment(session, owner, design, known_metrics=known)
     registry.start(session, owner, experiment)
@@ -134,9 +134,9 @@ def _analyse(
     if demo.decision is not None:
         decider = Actor.for_user(_person(session, demo.decision["by"]))
         rationale = " ".join(demo.decision["rationale"].split())
-        registry.decide(
-            session, decider, experiment, DecisionOutcome(demo.decision["outcome"]), rationale
-        )
+        outcome = DecisionOutcome(demo.decision["outcome"])
+        decision = registry.decide(session, decider, experiment, outcome, rationale)
+        decision.decided_at = start + dt.timedelta(days=int(demo.decision["day"]))
     return None
 
 
