@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pilothouse.core.models import Role
+from pilothouse.core.runtime import Runtime
 from tests.launches.helpers import Crew
 from tests.support.accounts import Accounts, sign_in
 
@@ -90,3 +91,28 @@ def test_viewers_read_the_panel_but_cannot_comment(client: TestClient, accounts:
     assert "Stop watching" in watched.text
     wrong = client.get("/discussion/user/1", headers={"HX-Request": "true"})
     assert wrong.status_code == 422
+
+
+def test_the_theme_page_carries_a_working_panel(
+    client: TestClient, runtime: Runtime, accounts: Accounts
+) -> None:
+    from pilothouse.feedback.models import FeedbackTheme
+
+    with runtime.database.session() as session:
+        theme = FeedbackTheme(label="Exports time out")  # as synthesis would name one
+        session.add(theme)
+        session.flush()
+        theme_id = theme.id
+    editor = accounts.person(Role.editor)
+    csrf = sign_in(client, editor)
+    page = client.get(f"/feedback/themes/{theme_id}")
+    assert page.status_code == 200, page.text[:300]
+    assert f'hx-get="/discussion/feedback_theme/{theme_id}"' in page.text
+    here = {"HX-Request": "true", "HX-Current-URL": f"http://testserver/feedback/themes/{theme_id}"}
+    posted = client.post(
+        f"/discussion/feedback_theme/{theme_id}",
+        data={"csrf_token": csrf, "body": "Seen in three tickets"},
+        headers=here,
+    )
+    assert "Seen in three tickets" in posted.text
+    assert "Exports time out" in client.get(f"/discussion/feedback_theme/{theme_id}").text
