@@ -136,11 +136,14 @@ def notify(
 
 
 def _queue_emails(session: Session, rows: Sequence[Notification]) -> None:
-    """One ``notifications.send_email`` job per notification that is e-mailed now."""
+    """One ``notifications.send_email`` job per notification that is e-mailed now.
+
+    Job titles name no content: everyone signed in sees the jobs list.
+    """
     for row in rows:
         if row.email_state is EmailState.queued:
             payload = {"notification_ids": [row.id], "digest": False}
-            queue_job(session, SEND_EMAIL_JOB, payload, f"E-mail: {row.title}")
+            queue_job(session, SEND_EMAIL_JOB, payload, f"Notification e-mail #{row.id}")
 
 
 def _copy_for(template: Notification, user_id: int, state: EmailState) -> Notification:
