@@ -180,3 +180,36 @@ def test_key_results_show_the_measured_value_rounded(
     del editor
     cells = re.findall(r'data-testid="kr-current">([^<]*)<', client.get("/roadmap/objectives").text)
     assert [c.strip() for c in cells] == ["66.7%", "3"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("0", "must be greater than zero (the score divides by it)"),
+        ("-2", "must be greater than zero"),
+        ("abc", "a number expected, got &#39;abc&#39;"),
+    ],
+)
+def test_the_ranked_table_refuses_a_bad_effort_in_its_cell(
+    client: TestClient, team: Team, editor: str, typed: str, message: str
+) -> None:
+    team.item(kind="feature", title="Bulk edit", reach=1000, impact=2, confidence=80, effort=4)
+    team.item(kind="feature", title="Dark mode", reach=500, impact=1, confidence=100, effort=1)
+    query = "columns=key&columns=effort&columns=score&formula=rice"
+    refused = client.post(
+        f"/roadmap/table/items/FEAT-1?{query}",
+        data={"effort": typed},
+        headers={"X-CSRF-Token": editor, "HX-Request": "true"},
+    )
+    assert refused.status_code == 422
+    row = re.search(r'data-key="FEAT-1">(.*?)</tr>', refused.text, re.S)
+    assert row, refused.text
+    cell = re.search(
+        r'<input[^>]*name="effort"[^>]*>\s*<small class="cell-error"[^>]*>([^<]*)<', row.group(1)
+    )
+    assert cell, row.group(1)  # the message sits right after the box, in the same cell
+    assert f'value="{typed}"' in cell.group(0) and 'aria-invalid="true"' in cell.group(0)
+    assert message in cell.group(1) and "(still 4)" in cell.group(1)
+    other = re.search(r'data-key="FEAT-2">(.*?)</tr>', refused.text, re.S)
+    assert other and "cell-error" not in other.group(1)  # not on another row
+    assert team.get("/items/FEAT-1")["effort"] == 4  # nothing saved
