@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -60,6 +61,12 @@ CHANNELS = (
     ("cs_note", "Account reviews", 0.1),
 )
 CARD_DELIVERY = frozenset({"card_arrival", "card_delivery_estimate"})
+#: Intents a card holder writes about; the rest come from the account's finance admin.
+CARD_HOLDER_PREFIXES = (
+    "card_", "activate_my_card", "apple_pay", "atm_", "cash_withdrawal", "change_pin",
+    "declined_card", "disposable_card", "getting_virtual", "lost_or_stolen", "passcode",
+    "exchange_rate", "request_refund", "transaction_charged",
+)  # fmt: skip
 #: Customers to create when the events step left none (a demo loaded step by step).
 FALLBACK_ACCOUNTS = (
     ("Northwind Freight", "grow", "SMB", 480_000),
@@ -132,18 +139,37 @@ def _domain(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum()) + ".example"
 
 
-def _authors(session: Session, accounts: list[Any]) -> list[tuple[str, str]]:
-    """``(account external id, author e-mail)`` pairs: the accounts' contacts with an
-    e-mail, or a finance admin and a card holder at the account's domain."""
-    pairs: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class _Author:
+    account: str  # the account's external id
+    email: str
+    role: str  # the contact's ``role`` trait: finance_admin, card_holder or ""
+
+
+def _authors(session: Session, accounts: list[Any]) -> list[list[_Author]]:
+    """The people of each account who can write in: its contacts with an e-mail (their
+    ``role`` trait kept), or a finance admin and a card holder at the account's domain."""
+    found: list[list[_Author]] = []
     for account in accounts:
         page = accounts_service.list_contacts(session, PageRequest(limit=50), account_id=account.id)
-        emails = sorted({c.email for c in page.items if c.email})[:8]
-        if not emails:
+        people = sorted(
+            {(c.email, str((c.traits or {}).get("role") or "")) for c in page.items if c.email}
+        )[:8]
+        if not people:
             domain = account.domain or _domain(account.name or account.external_id)
-            emails = [f"finance.admin@{domain}", f"cardholder@{domain}"]
-        pairs += [(account.external_id, email) for email in emails]
-    return pairs
+            people = [(f"finance.admin@{domain}", "finance_admin")]
+            people.append((f"cardholder@{domain}", "card_holder"))
+        found.append([_Author(account.external_id, email, role) for email, role in people])
+    return found
+
+
+def _author(rng: np.random.Generator, accounts: list[list[_Author]], intent: str) -> _Author:
+    """Someone at a random account: a card holder asks about their card, the finance
+    admin about verification, top-ups and transfers (when the account has one)."""
+    people = accounts[int(rng.integers(len(accounts)))]
+    role = "card_holder" if intent.startswith(CARD_HOLDER_PREFIXES) else "finance_admin"
+    fitting = [p for p in people if p.role == role] or people
+    return fitting[int(rng.integers(len(fitting)))]
 
 
 def _when(rng: np.random.Generator, start: datetime, now: datetime, day: int) -> datetime:
@@ -155,7 +181,7 @@ def _when(rng: np.random.Generator, start: datetime, now: datetime, day: int) ->
 
 
 def _rows(
-    rng: np.random.Generator, authors: list[tuple[str, str]], known: set[str]
+    rng: np.random.Generator, authors: list[list[_Author]], known: set[str]
 ) -> list[dict[str, Any]]:
     now = utcnow()
     start = _demo_start(now)
@@ -166,7 +192,7 @@ def _rows(
     rows = []
     for index, (text, intent) in enumerate(messages):
         when = _when(rng, start, now, int(rng.choice(DAYS + 1, p=weights[intent])))
-        account, email = authors[int(rng.integers(len(authors)))]
+        author = _author(rng, authors, intent)
         kind, name, _ = CHANNELS[int(channel[index])]
         external_id = f"{EXTERNAL_PREFIX}{index:04d}"
         if external_id in known:
@@ -176,8 +202,8 @@ def _rows(
             "text": text,
             "source_kind": kind,
             "source_name": name,
-            "account": account,
-            "author_email": email,
+            "account": author.account,
+            "author_email": author.email,
             "tags": [intent.replace("_", "-")],
             "created_at": when,
         })  # fmt: skip

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 from tests.feedback.hub.helpers import CLI
 
+from pilothouse.accounts.models import Contact
 from pilothouse.core.runtime import Runtime
 from pilothouse.feedback import themes
 from pilothouse.feedback.demo import DATA_FILE, demo_messages, load_demo_feedback
@@ -80,6 +81,12 @@ def test_demo_feedback_is_real_shaped_by_the_story_and_idempotent(runtime: Runti
         }
         intents = message_intents(session)
         assert len(intents) == 1510
+        # Without the events step, six customer accounts are created, each with a finance
+        # admin and a card holder: card questions come from the card holder.
+        emails = dict(session.execute(select(Contact.id, Contact.email)).all())
+        writer = {i.id: emails[i.contact_id].split("@")[0] for i in items}
+        assert {writer[i] for i, v in intents.items() if v == "card_arrival"} == {"cardholder"}
+        assert {writer[i] for i, v in intents.items() if v == "top_up_failed"} == {"finance.admin"}
         card = _story_days(items, intents, {"card_arrival", "card_delivery_estimate"})
         before = sum(d < 85 for d in card) / 85
         after = sum(85 <= d < 120 for d in card) / 35
