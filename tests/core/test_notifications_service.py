@@ -289,3 +289,30 @@ def test_creators_watch_what_they_create_and_deleting_ends_the_watches(
         items.delete_item(session, actor, loaded)
     with runtime.database.session() as session:
         assert watchers_of(session, ref) == []
+
+
+def test_watchers_hear_what_an_audited_change_changed(runtime: Runtime, accounts: Accounts) -> None:
+    from pilothouse.core.notifications.watching import notify_watchers_of_event
+    from pilothouse.roadmap import items
+
+    editor, watcher = accounts.person(Role.editor), accounts.person(Role.viewer)
+    actor = _actor(runtime, editor)
+    with runtime.database.session() as session:
+        item = items.create_item(session, actor, {"kind": "feature", "title": "Audit export"})
+        watch(session, watcher.id, ObjectRef("roadmap_item", str(item.id)))
+    with runtime.database.session() as session:
+        loaded = items.find_item(session, item.key)
+        items.update_item(session, actor, loaded, {"title": "Audit log export"})
+    with runtime.database.session() as session:
+        event = session.scalars(
+            select(Event).where(Event.name == "roadmap_item.updated").order_by(Event.id.desc())
+        ).first()
+        assert event is not None
+        assert notify_watchers_of_event(session, event) == 1  # the editor made it: not told
+        job = session.scalars(select(Event).where(Event.object_type == "job")).all()
+        assert job == []
+    with runtime.database.session() as session:
+        [row] = session.scalars(select(Notification).where(Notification.recipient_id == watcher.id))
+        assert row.kind == "watch.changed"
+        assert row.title.endswith("changed FEAT-1 Audit log export")
+        assert "- title: Audit export → Audit log export" in row.body

@@ -16,16 +16,18 @@ from sqlalchemy.orm import Session
 
 from pilothouse.core.errors import FieldError, ValidationFailed
 from pilothouse.core.links import ObjectRef
-from pilothouse.core.models import Event
+from pilothouse.core.models import Event, User
 from pilothouse.core.notifications.models import Watch
 from pilothouse.core.notifications.service import notify
 
 __all__ = [
     "WATCHABLE_TYPES",
     "auto_watch",
+    "change_summary",
     "check_watchable",
     "is_watching",
     "notify_watchers",
+    "notify_watchers_of_event",
     "unwatch",
     "watch",
     "watchers_of",
@@ -116,6 +118,52 @@ def notify_watchers(
         ref=ref,
         url=url,
         actor_id=actor_id,
+    )
+
+
+#: At most this many changed fields are listed in a "changed" notification.
+MAX_LISTED_CHANGES = 10
+_VERBS = {"created": "created", "updated": "changed", "deleted": "deleted"}
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = "—" if value in (None, "", [], {}) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def change_summary(event: Event) -> str:
+    """The fields an audit event changed, one Markdown list line each (before → after)."""
+    changes = sorted((event.changes or {}).items())[:MAX_LISTED_CHANGES]
+    lines = [
+        f"- {name.replace('_', ' ')}: {_short(c.get('before'))} → {_short(c.get('after'))}"
+        for name, c in changes
+        if isinstance(c, dict)
+    ]
+    hidden = len(event.changes or {}) - MAX_LISTED_CHANGES
+    return "\n".join(lines + ([f"- and {hidden} more"] if hidden > 0 else []))
+
+
+def notify_watchers_of_event(session: Session, event: Event, *, url: str | None = None) -> int:
+    """Tell the watchers of an audit event's object what changed; returns how many.
+
+    For the automation dispatcher, which reads the events (the outbox) once each:
+    "Ana changed Bulk export" with the changed fields as the body, kind
+    ``watch.changed``. Events about objects nobody can watch notify nobody.
+    """
+    ident = str(event.object_id)
+    if event.object_type not in WATCHABLE_TYPES or not ident.isdigit():
+        return 0
+    ref = ObjectRef(event.object_type, ident)
+    actor = session.get(User, event.actor_id) if event.actor_id is not None else None
+    who = actor.name if actor else event.actor_label
+    verb = _VERBS.get(event.action, event.action)
+    return notify_watchers(
+        session,
+        ref,
+        title=f"{who} {verb} {event.object_label or ref}",
+        body_markdown=change_summary(event),
+        url=url,
+        actor_id=event.actor_id,
     )
 
 
