@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,15 +104,23 @@ def quality(model: OnnxEmbedder, config: SynthesisConfig, show: int) -> None:
 
 
 def scale(model: OnnxEmbedder, config: SynthesisConfig, count: int) -> None:
+    """Labelling time at the size of the end-to-end claim, wall clock and CPU."""
     texts = rows("train")[0][:count]
+    cpu = time.process_time()
     result, embedded, clustered = cluster(texts, model, config)
+    cpu_before = time.process_time() - cpu
     _old, old_time = old_labels(texts, result, config)
+    cpu = time.process_time()
     _new, new_time = new_labels(texts, result, model, config)
+    cpu_labels = time.process_time() - cpu
     share = new_time / (embedded + clustered + new_time)
     print(f"BANKING77 train: {len(texts)} messages, {len(result.themes)} themes; "
           f"embedding {embedded:.1f} s, clustering {clustered:.1f} s; labelling: "
           f"keywords {old_time:.2f} s, key phrases {new_time:.2f} s "
           f"({share:.1%} of embedding + clustering + labelling)")  # fmt: skip
+    print(f"CPU: embedding + clustering {cpu_before:.1f} s, key-phrase labelling "
+          f"{cpu_labels:.2f} s ({cpu_labels / (cpu_before + cpu_labels):.1%}); "
+          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
 def main() -> None:

@@ -68,7 +68,7 @@ def test_mmr_starts_with_the_most_similar_then_avoids_near_copies() -> None:
 
 def test_title_is_capitalised_and_cut_at_a_word() -> None:
     assert title("card not arrived", 48) == "Card not arrived"
-    assert title("exchange rate for cash withdrawal", 20) == "Exchange rate for"
+    assert title("exchange rate for cash withdrawal", 20) == "Exchange rate"  # not "... for"
     assert title("  top   up ", 48) == "Top up"
 
 

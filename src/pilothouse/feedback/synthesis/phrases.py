@@ -171,10 +171,14 @@ def mmr(similarity: np.ndarray, pairwise: np.ndarray, count: int, diversity: flo
 
 
 def title(phrase: str, limit: int) -> str:
-    """``"card not arrived"`` → ``"Card not arrived"``, cut at a word boundary to ``limit``."""
-    phrase = " ".join(phrase.split())
-    if len(phrase) > limit:
-        phrase = phrase[:limit].rsplit(" ", 1)[0]
+    """``"card not arrived"`` → ``"Card not arrived"``, cut at a word boundary to ``limit``.
+
+    A cut never leaves a function word dangling at the end.
+    """
+    words, stop = phrase.split(), edge_stop_words()
+    while len(words) > 1 and (len(" ".join(words)) > limit or not _phrase_ok(words, stop)):
+        words.pop()
+    phrase = " ".join(words)[:limit]
     return phrase[:1].upper() + phrase[1:]
 
 
