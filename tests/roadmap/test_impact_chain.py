@@ -3,6 +3,8 @@ item once), the chain names every link, and the measured metric's fall is estima
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from pilothouse.core.models import Role
@@ -103,6 +105,11 @@ def test_impact_json_and_shipped_and_measured(
     assert f'<a href="/roadmap/items/{loop.item_key}">Card delivery tracking</a>' in row
     assert 'data-status="fell"' in row and "5 feedback · 3 customers · $130,000.00 ARR" in row
     assert client.get("/roadmap/items/FEAT-404/impact").status_code == 404
+    columns = "columns=key&columns=feedback_count&columns=customer_count&columns=customer_arr_cents"
+    table = client.get(f"/roadmap/table?{columns}").text
+    row = table.split(f'data-key="{loop.item_key}"')[1].split("</tr>")[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+    assert [c.strip() for c in cells][-3:] == ["5", "3", "130,000.00"], cells  # each item once
 
 
 def test_launch_page_links_features_and_shows_the_chain(
