@@ -169,8 +169,10 @@ class _Events:
         self.names += [name] * count
         self.users += users
         self.accounts += accounts
-        self.seconds += [float(s) for s in seconds]
-        self.properties += [{k: c[i] for k, c in columns.items()} for i in range(count)]
+        self.seconds += np.asarray(seconds, dtype=float).tolist()
+        keys, values = list(columns), list(columns.values()) or [[()] * count]
+        rows = zip(*values, strict=True)
+        self.properties += [dict(zip(keys, row, strict=bool(keys))) for row in rows]
 
 
 @dataclass
