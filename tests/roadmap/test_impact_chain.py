@@ -77,9 +77,14 @@ def test_item_page_shows_the_chain_and_links_a_metric(
     assert done.status_code == 200 and "is measured by app_opens" in done.text
     again = client.get(f"/roadmap/items/{loop.item_key}").text
     assert '<a href="/metrics/app_opens">App opens</a>' in again
-    admin = accounts.bearer(accounts.person(Role.admin))
-    log = client.get(f"{API}/audit", params={"object_type": "link"}, headers=admin).json()
+    admin = accounts.person(Role.admin)
+    log = client.get(
+        f"{API}/audit", params={"object_type": "link"}, headers=accounts.bearer(admin)
+    ).json()
     assert any("metric:app_opens" in e["object_label"] for e in log["items"]), log
+    sign_in(client, admin)  # the audit log links the objects that still exist
+    audit = client.get("/admin/audit", params={"object_type": "roadmap_item"}).text
+    assert f'<a href="/roadmap/items/{loop.item_key}">' in audit
 
 
 def test_impact_json_and_shipped_and_measured(

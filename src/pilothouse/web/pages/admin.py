@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from pilothouse.core import audit_log, signin, users
+from pilothouse.core.links import ObjectRef
 from pilothouse.core.models import Role
 from pilothouse.core.pagination import PageRequest
+from pilothouse.core.references import registered_types, resolve
 from pilothouse.web.deps import AdminRead, AdminWrite, RuntimeDep, SessionDep
 from pilothouse.web.templating import flash_redirect, render
 
@@ -77,11 +81,20 @@ def unlock_user_form(user_id: int, principal: AdminWrite, session: SessionDep) -
     return flash_redirect("/admin/users", f"Unlocked {user.email}.")
 
 
+def _event_urls(session: Session, runtime: Any, events: Sequence[Any]) -> dict[str, str]:
+    """``{"type:id": page}`` of the audited objects that still exist (one query per type)."""
+    known = registered_types()
+    refs = {ObjectRef(e.object_type, e.object_id) for e in events if e.object_type in known}
+    found = resolve(session, refs, runtime)
+    return {str(r): ref.url for r, ref in found.items() if ref.url and not ref.deleted}
+
+
 @router.get("/audit")
 def audit_page(
     request: Request,
     principal: AdminRead,
     session: SessionDep,
+    runtime: RuntimeDep,
     actor: str | None = None,
     object_type: str | None = None,
     action: str | None = None,
@@ -101,5 +114,6 @@ def audit_page(
             "next_cursor": page.next_cursor,
             "filters": filters,
             "object_types": audit_log.object_types(session),
+            "urls": _event_urls(session, runtime, page.items),
         },
     )
