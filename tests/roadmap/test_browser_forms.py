@@ -63,6 +63,7 @@ def test_a_refused_item_form_keeps_what_was_typed(
         page.get_by_label("Reach").fill("1200")
         page.get_by_role("button", name="Create item").click()
         expect(page.get_by_test_id("form-errors")).to_contain_text("Not saved")
+        expect(page.get_by_test_id("form-errors")).to_be_focused()  # in view, read out
         expect(page.get_by_label("Title")).to_have_value("Bulk edit dashboards")
         expect(page.get_by_label("Description")).to_have_value("Edit many dashboards at once")
         expect(page.get_by_label("Reach")).to_have_value("1200")

@@ -118,6 +118,12 @@
 
   onReady(function () {
     renderCharts(document.body);
+    // A refused form came back (web/forms.py): bring its error summary into view and
+    // focus, so the reason is seen (and read out) even when the form is far down the page.
+    var summary = document.getElementById("form-errors");
+    if (summary) {
+      summary.focus();
+    }
   });
   // New content swapped in by htmx (rendering is idempotent, so the initial load is harmless).
   document.addEventListener("htmx:load", function (event) {
