@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from pilothouse.core.runtime import Runtime
 from pilothouse.demo.core_data import load_people_and_areas
 from pilothouse.metrics.demo import copy_demo_definitions
 from pilothouse.roadmap import board, items, scoring
+from pilothouse.roadmap.board_pages import quarter_of as board_quarter
 from pilothouse.roadmap.demo import load_demo_roadmap
 from pilothouse.roadmap.listing import ItemFilter, filtered_items
 from pilothouse.roadmap.models import KeyResult, Objective, RoadmapItem
@@ -117,6 +119,10 @@ def test_demo_roadmap_is_scored_and_idempotent(runtime: Runtime) -> None:
         later = story["Show the exchange rate before card payments"]
         assert board.effective_horizon(later).value == "later"  # type: ignore[union-attr]
         tracking = story["Card delivery tracking"]
+        # Dates follow the day the demo is loaded: this quarter's OKRs, GA on day 85.
+        today = date.today()
+        assert {o.period for o in session.scalars(select(Objective))} == {board_quarter(today)}
+        assert tracking.target_quarter == board_quarter(today - timedelta(days=35))
         measures = links_of(session, items.item_ref(tracking), kind="measures")
         assert {(link.to_type, link.to_id) for link in measures} == {
             ("metric", "card_delivery_contacts"),

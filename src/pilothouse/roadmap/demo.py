@@ -15,6 +15,7 @@ nothing twice (and leaves edits made in the demo workspace alone).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -32,6 +33,8 @@ __all__ = ["ITEMS", "MEASURES_KIND", "METRIC_TYPE", "OBJECTIVES", "DemoItem", "l
 
 METRIC_TYPE = "metric"
 MEASURES_KIND = "measures"
+STORY_DAYS = 120  # the demo's today is day 120 of the story (docs/demo.md)
+CURRENT_QUARTER = "current"  # an objective's period: the quarter the demo is loaded in
 
 #: (title, period, owner, area, [(key result, metric slug, baseline, target, unit)]).
 #: Baselines are the demo events' values before the fixes (card-delivery contacts: the 30
@@ -39,7 +42,7 @@ MEASURES_KIND = "measures"
 OBJECTIVES: list[tuple[str, str, str, str, list[tuple[str, str, float, float, str]]]] = [
     (
         "Cut avoidable support contacts",
-        "2026-Q4",
+        CURRENT_QUARTER,
         "kenji.watanabe",
         "Cards",
         [
@@ -49,14 +52,14 @@ OBJECTIVES: list[tuple[str, str, str, str, list[tuple[str, str, float, float, st
     ),
     (
         "Make the first week effortless",
-        "2026-Q4",
+        CURRENT_QUARTER,
         "daniel.okafor",
         "Onboarding & Verification",
         [("Raise activation to 70%", "activation_rate", 55, 70, "%")],
     ),
     (
         "Move money reliably",
-        "2026-Q4",
+        CURRENT_QUARTER,
         "amara.mensah",
         "Payments & Transfers",
         [
@@ -70,7 +73,8 @@ OBJECTIVES: list[tuple[str, str, str, str, list[tuple[str, str, float, float, st
 @dataclass(frozen=True)
 class DemoItem:
     """One roadmap item; ``objective`` indexes :data:`OBJECTIVES`, ``rice`` is (reach per
-    quarter, impact, confidence %, effort in person-months), ``metrics`` are catalog slugs."""
+    quarter, impact, confidence %, effort in person-months), ``target_day`` the story day
+    (120 = today) whose quarter it targets, ``metrics`` are catalog slugs."""
 
     kind: str
     title: str
@@ -82,7 +86,7 @@ class DemoItem:
     objective: int | None = None
     rice: tuple[float, float, float, float] | None = None
     tags: tuple[str, ...] = ()
-    quarter: str | None = None
+    target_day: int | None = None
     metrics: tuple[str, ...] = ()
 
 
@@ -97,7 +101,7 @@ ITEMS: list[DemoItem] = [
         "Answer card questions in the app before customers have to ask support.",
         objective=0,
         tags=("cards", "support-deflection"),
-        quarter="2026-Q4",
+        target_day=140,
     ),
     DemoItem(
         _I,
@@ -108,7 +112,7 @@ ITEMS: list[DemoItem] = [
         "From sign-up to the first card payment in a day, not a week.",
         objective=1,
         tags=("activation",),
-        quarter="2026-Q4",
+        target_day=140,
     ),
     DemoItem(
         _I,
@@ -119,7 +123,7 @@ ITEMS: list[DemoItem] = [
         "Top-ups and transfers that work the first time and say where the money is.",
         objective=2,
         tags=("reliability",),
-        quarter="2026-Q4",
+        target_day=140,
     ),
     DemoItem(
         _I,
@@ -129,7 +133,7 @@ ITEMS: list[DemoItem] = [
         "planned",
         "Let finance admins give every employee a card without losing control of spend.",
         tags=("spend-controls",),
-        quarter="2027-Q1",
+        target_day=210,
     ),
     DemoItem(
         _F,
@@ -143,7 +147,7 @@ ITEMS: list[DemoItem] = [
         objective=0,
         rice=(3000, 2, 80, 2),
         tags=("cards", "support-deflection"),
-        quarter="2026-Q3",
+        target_day=85,
         metrics=("card_delivery_contacts", "card_activation_rate"),
     ),
     DemoItem(
@@ -158,7 +162,7 @@ ITEMS: list[DemoItem] = [
         objective=1,
         rice=(2500, 3, 80, 3),
         tags=("activation", "kyc"),
-        quarter="2026-Q3",
+        target_day=45,
         metrics=("activation_rate",),
     ),
     DemoItem(
@@ -173,7 +177,7 @@ ITEMS: list[DemoItem] = [
         objective=2,
         rice=(2200, 2, 80, 3),
         tags=("top-ups", "reliability"),
-        quarter="2026-Q4",
+        target_day=141,
         metrics=("top_up_success_rate",),
     ),
     DemoItem(
@@ -188,7 +192,7 @@ ITEMS: list[DemoItem] = [
         objective=2,
         rice=(1800, 2, 80, 2),
         tags=("transfers", "support-deflection"),
-        quarter="2027-Q1",
+        target_day=210,
         metrics=("transfer_completion_rate", "support_contact_rate"),
     ),
     DemoItem(
@@ -213,7 +217,7 @@ ITEMS: list[DemoItem] = [
         parent="Spend controls for finance teams",
         rice=(1200, 2, 80, 2),
         tags=("spend-controls",),
-        quarter="2026-Q4",
+        target_day=115,
         metrics=("card_spend",),
     ),
     DemoItem(
@@ -236,7 +240,7 @@ ITEMS: list[DemoItem] = [
         parent="Spend controls for finance teams",
         rice=(800, 2, 80, 2),
         tags=("cards", "spend-controls"),
-        quarter="2027-Q1",
+        target_day=210,
         metrics=("card_spend",),
     ),
     DemoItem(
@@ -249,7 +253,7 @@ ITEMS: list[DemoItem] = [
         parent="Spend controls for finance teams",
         rice=(1400, 1, 80, 2),
         tags=("mobile", "spend-controls"),
-        quarter="2027-Q1",
+        target_day=210,
     ),
     DemoItem(
         _F,
@@ -270,7 +274,7 @@ ITEMS: list[DemoItem] = [
         "Face ID and fingerprint sign-in on iOS and Android.",
         rice=(1500, 0.5, 100, 0.5),
         tags=("mobile", "security"),
-        quarter="2026-Q3",
+        target_day=30,
         metrics=("weekly_active_accounts",),
     ),
     DemoItem(
@@ -350,6 +354,14 @@ ITEMS: list[DemoItem] = [
 ]
 
 
+def _quarter(day: int | None) -> str | None:
+    """The quarter of story ``day``: the demo's dates follow the day it is loaded."""
+    if day is None:
+        return None
+    when = date.today() + timedelta(days=day - STORY_DAYS)
+    return f"{when.year}-Q{(when.month - 1) // 3 + 1}"
+
+
 def _people(session: Session) -> dict[str, int]:
     return {u.email.split("@")[0]: u.id for u in session.scalars(select(User))}
 
@@ -364,7 +376,7 @@ def _objective_values(
     title, period, owner, area, key_results = row
     return {
         "title": title,
-        "period": period,
+        "period": _quarter(STORY_DAYS) if period == CURRENT_QUARTER else period,
         "owner_id": people.get(owner),
         "product_area_id": areas.get(area),
         "key_results": [
@@ -413,7 +425,7 @@ def _item_values(
         "owner_id": people.get(spec.owner),
         "product_area_id": areas.get(spec.area),
         "tags": list(spec.tags),
-        "target_quarter": spec.quarter,
+        "target_quarter": _quarter(spec.target_day),
         "parent": keys.get(spec.parent) if spec.parent else None,
         "objectives": [okrs[spec.objective].key] if spec.objective is not None else [],
     }
