@@ -251,3 +251,44 @@ def test_header_menus_work_from_the_keyboard(
     finally:
         watched.close()
     assert watched.errors == [], watched.errors
+
+
+#: Computed styles the layout promises: no bullets in link rows, buttons as wide as their
+#: label outside narrow forms, keys and dates on one line.
+STYLES = """() => {
+  const style = (selector, property) => {
+    const element = document.querySelector(selector);
+    return element ? getComputedStyle(element)[property] : null;
+  };
+  const width = (selector) => {
+    const element = document.querySelector(selector);
+    return element ? element.getBoundingClientRect().width : null;
+  };
+  return {
+    tabBullet: style('.status-tabs li', 'listStyleType'),
+    submitWidth: width('main form:not(.narrow form) button[type=submit]'),
+    keyWrap: style('td.key', 'whiteSpace'),
+    timeWrap: style('time', 'whiteSpace'),
+  };
+}"""
+
+
+def test_link_rows_buttons_keys_and_dates(
+    browser: object, served: ServedApp, pages: tuple[Person, list[str]]
+) -> None:
+    admin, _paths = pages
+    watched = Watched(browser, served, viewport={"width": 1280, "height": 900})
+    page = watched.page
+    try:
+        sign_in(page, admin)
+        page.goto("/jobs")
+        assert page.evaluate(STYLES)["tabBullet"] == "none"
+        page.goto("/launches")
+        launches = page.evaluate(STYLES)
+        assert launches["keyWrap"] == "nowrap"
+        assert 0 < launches["submitWidth"] < 200, launches  # "Filter", not the whole row
+        page.goto("/admin/audit")
+        assert page.evaluate(STYLES)["timeWrap"] == "nowrap"
+    finally:
+        watched.close()
+    assert watched.errors == [], watched.errors
