@@ -150,7 +150,7 @@ def test_metric_page_lists_what_it_measures_and_the_experiments_using_it(
     assert f'<a href="/roadmap/items/{loop.item_key}">Card delivery tracking</a>' in used
     assert f'<a href="/experiments/{loop.experiment_key}">Delivery timeline in the app</a>' in used
     experiment = client.get(f"/experiments/{loop.experiment_key}").text
-    assert '<a href="/metrics/card_delivery_contacts">card_delivery_contacts</a>' in experiment
+    assert '<a href="/metrics/card_delivery_contacts">Card-delivery contacts</a>' in experiment
     theme = client.get(f"/feedback/themes/{loop.theme_id}").text
     linked = theme.split('data-testid="theme-links"')[1].split("</ul>")[0]
     assert f'<a href="/roadmap/items/{loop.item_key}">Card delivery tracking</a>' in linked

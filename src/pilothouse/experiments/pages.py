@@ -12,7 +12,9 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from pilothouse.core.errors import NotFound, PilothouseError
+from pilothouse.core.links import ObjectRef
 from pilothouse.core.pagination import PageRequest
+from pilothouse.core.references import resolve
 from pilothouse.core.runtime import Runtime
 from pilothouse.experiments import experiment_links, registry, template_pages, template_service
 from pilothouse.experiments.forest import forest_rows, forest_svg
@@ -197,9 +199,16 @@ def experiment_page(
             "dimension_names": dimension_names,
             "dimension": dimension,
             "links": experiment_links.experiment_links(session, experiment),
+            "metric_refs": _metric_refs(session, runtime, experiment),
             "logged_decisions": _logged_decisions(session, experiment),
         },
     )
+
+
+def _metric_refs(session: Session, runtime: Runtime, experiment: Any) -> dict[str, Any]:
+    """The experiment's metrics named and linked by the catalog (``core.references``)."""
+    refs = [ObjectRef("metric", m.metric) for m in experiment.metrics]
+    return {ref.id: found for ref, found in resolve(session, refs, runtime).items()}
 
 
 def _logged_decisions(session: Session, experiment: Any) -> list[Any]:
