@@ -141,7 +141,19 @@ def worker(
     from pilothouse.core.job_queue import JobConsumer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    import threading
+
+    from pilothouse.core.schedules import run_scheduler
+
     with open_runtime() as runtime:
         consumer = JobConsumer(runtime, workers=workers)
         typer.echo(f"Job worker with {consumer.workers} thread(s); Ctrl+C to stop.", err=True)
-        consumer.run_forever()
+        # Workers also start due schedules: every worker may tick, each slot runs once.
+        stop = threading.Event()
+        threading.Thread(
+            target=run_scheduler, args=(runtime, stop), name="scheduler", daemon=True
+        ).start()
+        try:
+            consumer.run_forever()
+        finally:
+            stop.set()

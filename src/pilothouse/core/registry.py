@@ -29,6 +29,8 @@ JOB_MODULES: tuple[str, ...] = (
     "pilothouse.experiments.jobs",
     "pilothouse.feedback.jobs",
     "pilothouse.automations.delivery",
+    "pilothouse.core.builtin_schedules",
+    "pilothouse.metrics.anomaly_job",
 )
 
 #: Modules that register reference resolvers (``core.references.register_type``): how each

@@ -3,7 +3,8 @@
 The daily series is computed by the warehouse like every other metric query (only
 the daily aggregates come back); :mod:`pilothouse.metrics.anomaly` judges it. A day
 without a row counts as zero for count and sum metrics (no events happened), and as
-missing for every other kind (a ratio without a denominator has no value).
+missing for every other kind (a ratio without a denominator has no value). Days before
+the first day with a non-zero value are missing for every kind.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ def daily_values(
     by_day = {_as_date(row["period_start"]): row["value"] for row in result.as_dicts()}
     missing = 0.0 if runtime.metrics.metric(metric).type in ZERO_FILLED_TYPES else float("nan")
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-    return days, [_number(by_day.get(day), missing) for day in days]
+    # Before the first day with data the metric did not exist yet (a new product, a new
+    # event): those days are missing, not zeros, or the launch would look like a spike.
+    first = min((day for day, value in by_day.items() if value), default=None)
+    return days, [
+        float("nan") if first is None or day < first else _number(by_day.get(day), missing)
+        for day in days
+    ]
 
 
 def check_metric(

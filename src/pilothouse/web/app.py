@@ -18,6 +18,7 @@ from pilothouse.core.config import Settings
 from pilothouse.core.job_queue import inprocess_jobs
 from pilothouse.core.migrate import upgrade
 from pilothouse.core.runtime import Runtime
+from pilothouse.core.schedules import scheduler_loop
 from pilothouse.decisions.pages import router as decisions_pages
 from pilothouse.experiments.pages import router as experiments_pages
 from pilothouse.feedback.pages import router as feedback_pages
@@ -75,7 +76,8 @@ def create_app(
             await run_in_threadpool(upgrade, runtime.database)
         async with inprocess_jobs(runtime):  # job threads, when jobs_mode is inprocess
             async with dispatcher_loop(runtime):  # automation rules, in the same mode
-                yield
+                async with scheduler_loop(runtime):  # periodic jobs, in the same mode
+                    yield
 
     app = FastAPI(
         title="Pilothouse",
