@@ -18,15 +18,15 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from pilothouse.core.pagination import PageRequest
-from pilothouse.decisions.models import DecisionStatus
+from pilothouse.decisions import DecisionStatus
 from pilothouse.decisions.search import DecisionFilter, list_decisions
 from pilothouse.experiments.models import Experiment, ExperimentStatus
 from pilothouse.experiments.registry import list_experiments
 from pilothouse.feedback.insights_queries import spike_alerts
 from pilothouse.launches.attention import gates_waiting_for, late_launches
 from pilothouse.launches.common import workspace_today
+from pilothouse.roadmap import RoadmapItem, StatusCategory
 from pilothouse.roadmap.listing import ItemFilter, filtered_items
-from pilothouse.roadmap.models import RoadmapItem, StatusCategory
 from pilothouse.web.deps import RuntimeDep, SessionDep, Viewer
 from pilothouse.web.templating import render
 
