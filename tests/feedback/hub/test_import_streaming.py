@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 
-from tests.feedback.hub.helpers import CLI, count
+from fastapi.testclient import TestClient
+from tests.feedback.hub.helpers import API, CLI, count
+from tests.support.accounts import Accounts
 
+from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
 from pilothouse.feedback.importers import ImportFormat, parse_file
 from pilothouse.feedback.imports import run_import
@@ -112,3 +115,18 @@ def test_json_lines_keep_line_numbers() -> None:
     parsed = parse_file(lines.encode(), ImportFormat.zendesk)
     assert [(p.unit, p.line, p.column) for p in parsed.problems] == [("line", 1, "created_at")]
     assert [r.line for r in parsed.rows] == [1, 2, 3]
+
+
+def test_the_api_names_the_record_and_field(
+    client: TestClient, accounts: Accounts, runtime: Runtime
+) -> None:
+    editor = accounts.bearer(accounts.person(Role.editor))
+    tickets = [_ticket(0), _ticket(1, created_at="last Tuesday")]
+    body = {"format": "zendesk", "content": _dump(tickets), "dry_run": False}
+    refused = client.post(f"{API}/imports", json=body, headers=editor)
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["record 2.created_at"]
+    preview = client.post(f"{API}/imports", json={**body, "dry_run": True}, headers=editor)
+    [problem] = preview.json()["problems"]
+    assert (problem["unit"], problem["line"], problem["column"]) == ("record", 2, "created_at")
+    assert count(runtime) == 0
