@@ -108,6 +108,9 @@ class _Locator(HTMLParser):
         self._open: _Field | None = None
         self._option: _Option | None = None
         self._label: str | None = None
+        self._label_for: str | None = None
+        #: Text of ``<label for="id">`` elements by the id they name.
+        self.labels_for: dict[str, str] = {}
 
     def _offset(self) -> int:
         line, column = self.getpos()
@@ -125,6 +128,7 @@ class _Locator(HTMLParser):
             self.open_details = [d for d in self.details if _attr(d[2], "open") is None]
         elif self._in_form and tag == "label":
             self._label = ""
+            self._label_for = _attr(attrs, "for")
         elif self._in_form and tag in _FIELD_TAGS:
             self._field(tag, attrs, start, end)
         elif self._in_form and tag == "option" and self._open is not None:
@@ -158,7 +162,9 @@ class _Locator(HTMLParser):
             return
         close = self.text.find(">", start) + 1
         if tag == "label":
-            self._label = None
+            if self._label_for:
+                self.labels_for[self._label_for] = (self._label or "").strip()
+            self._label, self._label_for = None, None
         elif tag == "form":
             self._in_form = False
             self.form_done = True
@@ -274,6 +280,8 @@ def patch_form(
     found.close()
     if found.form is None or not any(_typed(item) for item in found.fields):
         return None  # a button-only form (advance, delete): nothing typed to keep
+    for item in found.fields:
+        item.label = item.label or found.labels_for.get(_attr(item.attrs, "id") or "", "")
     edits = _Edits()
     linked, used = _patch_fields(found.fields, values, problems, edits)
     _start, end, _attrs = found.form
@@ -327,7 +335,8 @@ def _annotate(
     """Mark the field invalid, put the message right after it, list it for the summary."""
     message = "; ".join(p.message for p in mine)
     attrs = _with(_with(attrs, "id", fid), "aria-invalid", "true")
-    attrs = _with(attrs, "aria-describedby", f"{fid}-error")
+    hints = (_attr(attrs, "aria-describedby") or "").split()
+    attrs = _with(attrs, "aria-describedby", " ".join([f"{fid}-error", *hints]))
     after = item.close if item.close is not None else item.end
     note = (
         f'<small class="field-error" id="{escape(fid)}-error" data-testid="field-error">'
