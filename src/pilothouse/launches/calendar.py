@@ -67,6 +67,10 @@ class MonthCalendar:
     latest: date | None = None  # first day of the last one
     clamped_from: date | None = None  # the month asked for, when it was out of range
 
+    def month_name(self, month: str | None) -> str:
+        """ "2026-11" → "November 2026", for the previous/next links."""
+        return date.fromisoformat(f"{month}-01").strftime("%B %Y") if month else ""
+
     @property
     def previous(self) -> str | None:
         """``YYYY-MM`` of the month before, or None at the start of the range."""
