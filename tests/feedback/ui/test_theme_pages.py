@@ -158,7 +158,7 @@ def test_steering_and_roadmap_links_from_the_theme_page(
         links = links_of(session, insights_queries.theme_ref(workspace.exports))
         assert [(lk.to_type, lk.to_id) for lk in links] == [("roadmap_item", str(feature.id))]
     page = client.get(base).text
-    assert f"<strong>{key}</strong>" in page
+    assert f'<a href="/roadmap/items/{key}">' in page  # the linked item, by name
     assert key not in re.findall(
         r"<strong>([A-Z]+-\d+)</strong>", client.get(f"{base}/suggestions").text
     )

@@ -48,7 +48,7 @@ def test_triage_an_item(
         assert item.product_area_id is not None
         assert themes.theme_of_items(session, [item.id])[item.id][0] == workspace.onboarding
     page = client.get(url).text
-    assert f"<strong>{key}</strong>" in page and 'data-testid="item-theme"><a href' in page
+    assert f'<a href="/roadmap/items/{key}">' in page and 'data-testid="item-theme"><a href' in page
     item_id = workspace.unthemed
     with runtime.database.session() as session:
         roadmap_id = roadmap_items.find_item(session, key).id
