@@ -76,7 +76,7 @@ def test_demo_experiments_are_created_analysed_and_decided(runtime: Runtime) -> 
         delivery = latest_results(session, experiments["Delivery timeline in the app"]).results
         control = delivery["metrics"][0]["variations"][0]
         lift = _treatment(delivery, "card_activation_rate")["mean"] - control["mean"]
-        assert 0.02 < lift < 0.09  # "about +4 points"
+        assert 0.015 < lift < 0.08  # "about +4 points" (2.3 to 5.2 over start weekdays)
         contacts = _treatment(delivery, "card_delivery_contacts")
         assert contacts["effect"] < -0.2 and contacts["status"] == "better"  # fewer is better
         assert experiments["Top-up retry prompt"].status is ExperimentStatus.running

@@ -93,7 +93,7 @@ ESTABLISHED_COMPANIES = 220
 #: Established customers are bigger and busier: teams and money movement, times these.
 ESTABLISHED_TEAM, ESTABLISHED_MONEY = 5, 2.0
 #: Share of established card holders who order a replacement card on a given day.
-REPLACEMENT_RATE = 0.024
+REPLACEMENT_RATE = 0.04
 
 # fmt: off
 FIRST = [
@@ -384,7 +384,9 @@ def _add_holders(sim: _Sim, companies: list[_Company]) -> None:
         ]
 
 
-def _cards(sim: _Sim, users: list[str], accounts: list[str], ordered: np.ndarray) -> np.ndarray:
+def _cards(
+    sim: _Sim, users: list[str], accounts: list[str], ordered: np.ndarray, worry: float = 1.0
+) -> np.ndarray:
     """Physical cards ordered, delivered and (mostly) activated; when each card works.
 
     Waiting for a card, some holders ask support where it is; delivery tracking (the
@@ -400,8 +402,9 @@ def _cards(sim: _Sim, users: list[str], accounts: list[str], ordered: np.ndarray
     )
     tracking = (ordered >= DELIVERY_TRACKING_DAY * DAY) | treated
     delivery = 2.5 + rng.gamma(2.0, 1.6, count)  # days in the post
-    asks = rng.random(count) < np.where(tracking, 0.14, 0.28) * np.where(delivery > 8, 1.6, 1.0)
-    activates = rng.random(count) < np.where(tracking, 0.955, 0.895)
+    late = np.where(delivery > 8, 1.6, 1.0)
+    asks = rng.random(count) < np.where(tracking, 0.14, 0.28) * late * worry
+    activates = rng.random(count) < np.where(tracking, 0.975, 0.93)
     active = np.where(activates, ordered + (delivery + rng.exponential(1.0, count)) * DAY, np.inf)
     events.add("Card Ordered", users, accounts, ordered, card_type="physical")
     a = np.flatnonzero(activates)
@@ -425,11 +428,13 @@ def _cards(sim: _Sim, users: list[str], accounts: list[str], ordered: np.ndarray
 
 
 def _replacement_cards(sim: _Sim, users: list[str], accounts: list[str], rows: np.ndarray) -> None:
-    """Established card holders replacing a lost, damaged or expiring card."""
+    """Established card holders replacing a lost, damaged or expiring card (they know the
+    wait, so fewer of them ask support where it is)."""
     always = np.full(len(rows), -1.0), np.full(len(rows), np.inf)
     person, day = _daily_draws(sim, *always, sim.daily(REPLACEMENT_RATE, REPLACEMENT_RATE / 3))
     who = rows[person]
-    _cards(sim, [users[i] for i in who], [accounts[i] for i in who], _daytimes(sim.rng, day))
+    when = _daytimes(sim.rng, day)
+    _cards(sim, [users[i] for i in who], [accounts[i] for i in who], when, worry=0.4)
 
 
 def _daily_draws(
