@@ -32,6 +32,9 @@ EXPECTED_PUBLIC = {
     ("GET", "/share/roadmap/{token}"),  # read-only roadmap share links (token in the URL)
     ("GET", "/notifications/unsubscribe/{token}"),  # e-mail unsubscribe (signed token)
     ("POST", "/notifications/unsubscribe/{token}"),  # RFC 8058 one-click, no sign-in
+    ("GET", "/public/changelog"),  # public changelog (opt-in workspace setting, else 404)
+    ("GET", "/public/changelog.atom"),
+    ("GET", "/public/changelog/{key}"),
 }
 
 

@@ -37,6 +37,7 @@ class SettingSpec:
     default: Any
     kind: type
     help: str
+    label: str = ""
 
 
 #: Every workspace setting with its default; domains add theirs here.
@@ -61,6 +62,21 @@ WORKSPACE_SETTINGS: dict[str, SettingSpec] = {
             bool,
             "Automation webhooks may call private, loopback and link-local addresses "
             "(off: such targets are refused, against server-side request forgery).",
+        ),
+        SettingSpec(
+            "launches.public_changelog",
+            False,
+            bool,
+            "Publish the published release notes without sign-in at /public/changelog, "
+            "with an Atom feed and e-mail subscriptions (off: those addresses answer 404).",
+            "Public changelog",
+        ),
+        SettingSpec(
+            "launches.public_changelog_title",
+            "Product changelog",
+            str,
+            "The name of the product or workspace shown on the public changelog and its feed.",
+            "Public changelog title",
         ),
     )
 }

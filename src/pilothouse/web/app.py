@@ -23,7 +23,9 @@ from pilothouse.decisions.pages import router as decisions_pages
 from pilothouse.experiments.pages import router as experiments_pages
 from pilothouse.feedback.pages import router as feedback_pages
 from pilothouse.launches.pages import router as launches_pages
+from pilothouse.launches.public_pages import router as public_changelog_pages
 from pilothouse.metrics.pages import router as metrics_pages
+from pilothouse.reports.routes import pages_router as reports_pages
 from pilothouse.roadmap.pages import router as roadmap_pages
 from pilothouse.web.api import api_router
 from pilothouse.web.api.docs import router as docs_router
@@ -48,6 +50,7 @@ DOMAIN_TEMPLATES = [
         "launches",
         "decisions",
         "automations",
+        "reports",
     )
 ]
 API_DESCRIPTION = """\
@@ -100,8 +103,10 @@ def create_app(
     app.include_router(feedback_pages)
     app.include_router(decisions_pages)
     app.include_router(launches_pages)
+    app.include_router(public_changelog_pages)
     app.include_router(roadmap_pages)
     app.include_router(automations_pages)
+    app.include_router(reports_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
