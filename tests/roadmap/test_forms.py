@@ -33,7 +33,7 @@ def error_beside(html: str, name: str) -> str:
     field = re.search(rf'<(?:input|select|textarea)[^>]*name="{re.escape(name)}"[^>]*>', html)
     assert field, f"no field {name}"
     assert 'aria-invalid="true"' in field.group(0), field.group(0)
-    described = re.search(r'aria-describedby="([^"]+)"', field.group(0))
+    described = re.search(r'aria-describedby="([^" ]+)', field.group(0))
     assert described
     note = re.search(rf'<small class="field-error" id="{described.group(1)}"[^>]*>([^<]*)<', html)
     assert note, "no error note"

@@ -30,7 +30,7 @@ def error_beside(html: str, name: str) -> str:
     assert found, f"no field {name}"
     tag = found.group(0)
     assert 'aria-invalid="true"' in tag, tag
-    described = re.search(r'aria-describedby="([^"]+)"', tag)
+    described = re.search(r'aria-describedby="([^" ]+)', tag)
     assert described, tag
     rest = html[found.end() :]
     note = re.search(rf'<small class="field-error" id="{described.group(1)}"[^>]*>([^<]*)<', rest)
