@@ -154,3 +154,19 @@ def test_metric_page_lists_what_it_measures_and_the_experiments_using_it(
     theme = client.get(f"/feedback/themes/{loop.theme_id}").text
     linked = theme.split('data-testid="theme-links"')[1].split("</ul>")[0]
     assert f'<a href="/roadmap/items/{loop.item_key}">Card delivery tracking</a>' in linked
+
+
+def test_a_metric_gone_from_the_catalog_is_struck_not_an_error(
+    client: TestClient, accounts: Accounts, runtime: Runtime
+) -> None:
+    loop = build_loop(client, accounts, runtime)
+    folder = runtime.settings.effective_metrics_path
+    text = (folder / "loop.yaml").read_text(encoding="utf-8")
+    kept = text[text.index("  - name: app_opens") :]
+    (folder / "loop.yaml").write_text("metrics:\n" + kept, encoding="utf-8")
+    sign_in(client, loop.viewer)
+    page = client.get(f"/roadmap/items/{loop.item_key}")
+    assert page.status_code == 200
+    impact = page.text.split('data-testid="impact"')[1].split("</section>")[0]
+    assert '<del class="ref-deleted">Metric card_delivery_contacts</del>' in impact
+    assert "no longer in the catalog" in impact
