@@ -16,6 +16,7 @@ from pilothouse.cli import decisions as decisions_cli
 from pilothouse.cli import jobs as jobs_cli
 from pilothouse.cli import launches as launches_cli
 from pilothouse.cli import notifications as notifications_cli
+from pilothouse.cli import reports as reports_cli
 from pilothouse.cli import schedules as schedules_cli
 from pilothouse.cli.common import cli_errors, open_runtime
 from pilothouse.core.actor import Actor
@@ -42,6 +43,7 @@ app.add_typer(decisions_cli.app, name="decisions")
 app.add_typer(jobs_cli.app, name="jobs")
 app.add_typer(notifications_cli.app, name="notifications")
 app.add_typer(schedules_cli.app, name="schedules")
+app.add_typer(reports_cli.app, name="reports")
 app.add_typer(automations_cli.app, name="automations")
 app.add_typer(automations_cli.webhooks_app, name="webhooks")
 app.command("init")(people.init)

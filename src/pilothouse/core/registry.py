@@ -31,6 +31,7 @@ JOB_MODULES: tuple[str, ...] = (
     "pilothouse.automations.delivery",
     "pilothouse.core.builtin_schedules",
     "pilothouse.metrics.anomaly_job",
+    "pilothouse.reports.mail",
 )
 
 #: Modules that register reference resolvers (``core.references.register_type``): how each

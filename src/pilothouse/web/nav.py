@@ -36,6 +36,7 @@ NAV: list[NavItem] = [
     NavItem("Product areas", "/areas", group="workspace"),
     NavItem("Jobs", "/jobs", group="workspace"),
     NavItem("Automations", "/automations", group="workspace"),
+    NavItem("Weekly review", "/reports/weekly-review", group="workspace"),
     NavItem("Users", "/admin/users", Role.admin, group="workspace"),
     NavItem("Audit log", "/admin/audit", Role.admin, group="workspace"),
     NavItem("Settings", "/admin/settings", Role.admin, group="workspace"),

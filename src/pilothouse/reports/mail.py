@@ -1,0 +1,101 @@
+"""The weekly review e-mail, sent on Monday mornings by a built-in schedule.
+
+One message per subscriber (:mod:`.subscription`): the Markdown review as the plain
+text part, the HTML review as the alternative, each metric's chart attached to the
+HTML part as an inline PNG that the HTML shows by ``cid:``. Messages go through core
+notifications' SMTP sending (``mailer.deliver``: retries, one-click unsubscribe
+headers). A person whose message fails does not stop the others; the job's result
+lists them.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from typing import Any
+
+from pilothouse.core.config import Settings
+from pilothouse.core.jobs import JobContext, job_handler
+from pilothouse.core.models import User
+from pilothouse.core.notifications.mailer import deliver
+from pilothouse.core.notifications.preferences import unsubscribe_token
+from pilothouse.core.runtime import Runtime
+from pilothouse.core.schedules import builtin_schedule
+from pilothouse.reports.charts_for import png_charts
+from pilothouse.reports.render import chart_cid, to_email_html, to_markdown
+from pilothouse.reports.review import WeeklyReview, assemble
+from pilothouse.reports.subscription import REVIEW_KIND, subscribers
+from pilothouse.reports.weeks import parse_week
+
+__all__ = ["WEEKLY_REVIEW_JOB", "build_review_message", "send_weekly_review"]
+
+WEEKLY_REVIEW_JOB = "reports.weekly_review"
+logger = logging.getLogger(__name__)
+
+builtin_schedule(
+    "reports.weekly_review",
+    "0 8 * * 1",
+    job_kind=WEEKLY_REVIEW_JOB,
+    title="Weekly product review e-mail",
+    description="E-mails last week's product review (metrics, experiments, launches, "
+    "feedback, decisions) to everyone who subscribed to it.",
+)
+
+
+def build_review_message(
+    settings: Settings, review: WeeklyReview, charts: dict[str, bytes], person: User
+) -> EmailMessage:
+    """One person's message: text + HTML alternative, charts inline in the HTML part."""
+    base = settings.effective_public_url
+    token = unsubscribe_token(settings.resolved_secret_key(), person.id, REVIEW_KIND)
+    unsubscribe = f"{base}/notifications/unsubscribe/{token}"
+    message = EmailMessage()
+    message["Subject"] = review.title
+    message["From"] = settings.smtp_from
+    message["To"] = formataddr((person.name, person.email))
+    message["Date"] = formatdate(usegmt=True)
+    domain = parseaddr(settings.smtp_from)[1].partition("@")[2] or None
+    message["Message-ID"] = make_msgid(domain=domain)
+    message["List-Unsubscribe"] = f"<{unsubscribe}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    text = to_markdown(review, base) + f"\nUnsubscribe: {unsubscribe}\n"
+    message.set_content(text)
+    message.add_alternative(to_email_html(review, base, unsubscribe), subtype="html")
+    html_part = message.get_payload()[1]  # type: ignore[index]
+    for move in review.metrics:
+        if move.metric in charts:
+            html_part.add_related(
+                charts[move.metric], maintype="image", subtype="png",
+                cid=f"<{chart_cid(move)}>", filename=f"{move.metric}.png",
+            )  # fmt: skip
+    return message
+
+
+def send_weekly_review(runtime: Runtime, week: str | None = None) -> dict[str, Any]:
+    """Assemble the review of ``week`` (default: last complete week) once and e-mail it
+    to every subscriber; returns who got it and who did not."""
+    settings = runtime.settings
+    with runtime.database.session() as session:
+        review = assemble(runtime, session, parse_week(week, settings.timezone))
+        people = subscribers(session)
+        session.expunge_all()
+    charts = png_charts(review)
+    sent, failed = [], []
+    for person in people:
+        try:
+            deliver(settings, build_review_message(settings, review, charts, person))
+            sent.append(person.email)
+        except (smtplib.SMTPException, OSError) as exc:
+            logger.warning("weekly review to %s failed: %s", person.email, exc)
+            failed.append(person.email)
+    return {"week": review.week.key, "sent": len(sent), "to": sent, "failed": failed}
+
+
+@job_handler(WEEKLY_REVIEW_JOB, title="E-mail the weekly product review")
+def weekly_review_job(ctx: JobContext) -> dict[str, Any]:
+    """E-mail the weekly product review to its subscribers"""
+    week = ctx.payload.get("week")
+    return send_weekly_review(ctx.runtime, str(week) if week else None)
