@@ -164,7 +164,12 @@ class KeyResultRead(BaseModel):
 
 class KeyResultCreate(StrictInput):
     title: str = Field(min_length=1, max_length=300)
-    metric_slug: str | None = Field(default=None, max_length=100)
+    metric_slug: str | None = Field(
+        default=None,
+        max_length=100,
+        description="A metric catalog name (activation_rate); checked when saved, 422 with "
+        "the closest name when unknown.",
+    )
     baseline_value: float | None = None
     target_value: float
     current_value: float | None = None
@@ -174,7 +179,12 @@ class KeyResultCreate(StrictInput):
 
 class KeyResultUpdate(StrictInput):
     title: str | None = Field(default=None, min_length=1, max_length=300)
-    metric_slug: str | None = Field(default=None, max_length=100)
+    metric_slug: str | None = Field(
+        default=None,
+        max_length=100,
+        description="A metric catalog name (activation_rate); checked when saved, 422 with "
+        "the closest name when unknown.",
+    )
     baseline_value: float | None = None
     target_value: float | None = None
     current_value: float | None = None
