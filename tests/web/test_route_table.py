@@ -35,6 +35,11 @@ EXPECTED_PUBLIC = {
     ("GET", "/public/changelog"),  # public changelog (opt-in workspace setting, else 404)
     ("GET", "/public/changelog.atom"),
     ("GET", "/public/changelog/{key}"),
+    ("POST", "/public/changelog/subscribe"),  # signed form token, double opt-in
+    ("GET", "/public/changelog/confirm/{token}"),  # signed confirmation link
+    ("POST", "/public/changelog/confirm/{token}"),
+    ("GET", "/public/changelog/unsubscribe/{token}"),  # signed unsubscribe link
+    ("POST", "/public/changelog/unsubscribe/{token}"),  # RFC 8058 one-click
 }
 
 

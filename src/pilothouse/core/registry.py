@@ -18,6 +18,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "pilothouse.feedback.models",
     "pilothouse.decisions.models",
     "pilothouse.launches.models",
+    "pilothouse.launches.subscriber_models",
     "pilothouse.automations.models",
     "pilothouse.core.notifications.models",
 )
@@ -32,6 +33,7 @@ JOB_MODULES: tuple[str, ...] = (
     "pilothouse.core.builtin_schedules",
     "pilothouse.metrics.anomaly_job",
     "pilothouse.reports.mail",
+    "pilothouse.launches.subscriber_mail",
 )
 
 #: Modules that register reference resolvers (``core.references.register_type``): how each

@@ -38,6 +38,7 @@ __all__ = [
     "is_enabled",
     "public_entries",
     "public_entry",
+    "published_markdown_of",
     "render_public_markdown",
     "require_enabled",
     "title",
@@ -127,6 +128,14 @@ def public_entry(session: Session, key: str) -> PublicEntry:
     if launch is None or launch.notes_published_at is None:
         raise NotFound(f"no published release notes named {key!r}")
     return _entry(launch)
+
+
+def published_markdown_of(session: Session, key: str) -> str:
+    """The published Markdown of ``key`` (for the plain-text part of e-mails)."""
+    launch = session.scalar(select(Launch).where(Launch.key == key))
+    if launch is None or launch.notes_published_at is None:
+        raise NotFound(f"no published release notes named {key!r}")
+    return launch.notes_published
 
 
 def _iso(moment: datetime) -> str:

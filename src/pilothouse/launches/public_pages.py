@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from pilothouse.launches import public_changelog as public
+from pilothouse.launches.subscriber_tokens import form_token
 from pilothouse.web.deps import Public, RuntimeDep, SessionDep
 from pilothouse.web.templating import render
 
@@ -37,11 +38,12 @@ def _page(request: Request, template: str, context: dict[str, object]) -> Respon
 
 
 @router.get("/public/changelog", dependencies=[Public])
-def public_changelog_page(request: Request, session: SessionDep) -> Response:
+def public_changelog_page(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     public.require_enabled(session)
     context = {
         "product": public.title(session),
         "entries": public.public_entries(session),
+        "form_token": form_token(runtime.settings.resolved_secret_key()),
     }
     return _page(request, "launches/public_changelog.html", context)
 
@@ -60,4 +62,3 @@ def public_release_notes_page(request: Request, key: str, session: SessionDep) -
     public.require_enabled(session)
     context = {"product": public.title(session), "entry": public.public_entry(session, key)}
     return _page(request, "launches/public_entry.html", context)
-

@@ -105,6 +105,9 @@ def publish(session: Session, actor: Actor, launch: Launch) -> Launch:
         after={"release_notes.published": launch.notes_published},
         name="launch.release_notes_published",
     )
+    from pilothouse.launches.subscriber_mail import queue_release_mail  # noqa: PLC0415 (cycle)
+
+    queue_release_mail(session, launch)  # e-mail to public-changelog subscribers, if any
     return launch
 
 

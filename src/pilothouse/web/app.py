@@ -24,6 +24,7 @@ from pilothouse.experiments.pages import router as experiments_pages
 from pilothouse.feedback.pages import router as feedback_pages
 from pilothouse.launches.pages import router as launches_pages
 from pilothouse.launches.public_pages import router as public_changelog_pages
+from pilothouse.launches.subscriber_pages import router as changelog_subscriber_pages
 from pilothouse.metrics.pages import router as metrics_pages
 from pilothouse.reports.routes import pages_router as reports_pages
 from pilothouse.roadmap.pages import router as roadmap_pages
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(decisions_pages)
     app.include_router(launches_pages)
     app.include_router(public_changelog_pages)
+    app.include_router(changelog_subscriber_pages)
     app.include_router(roadmap_pages)
     app.include_router(automations_pages)
     app.include_router(reports_pages)
