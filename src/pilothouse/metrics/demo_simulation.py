@@ -434,7 +434,7 @@ def _replacement_cards(sim: _Sim, users: list[str], accounts: list[str], rows: n
     person, day = _daily_draws(sim, *always, sim.daily(REPLACEMENT_RATE, REPLACEMENT_RATE / 3))
     who = rows[person]
     when = _daytimes(sim.rng, day)
-    _cards(sim, [users[i] for i in who], [accounts[i] for i in who], when, worry=0.4)
+    _cards(sim, [users[i] for i in who], [accounts[i] for i in who], when, worry=0.75)
 
 
 def _daily_draws(
