@@ -170,3 +170,25 @@ def test_a_metric_gone_from_the_catalog_is_struck_not_an_error(
     impact = page.text.split('data-testid="impact"')[1].split("</section>")[0]
     assert '<del class="ref-deleted">Metric card_delivery_contacts</del>' in impact
     assert "no longer in the catalog" in impact
+
+
+def test_an_editor_removes_a_link_from_the_item_page(
+    client: TestClient, accounts: Accounts, runtime: Runtime
+) -> None:
+    loop = build_loop(client, accounts, runtime)
+    csrf = sign_in(client, loop.editor)
+    html = client.get(f"/roadmap/items/{loop.item_key}").text
+    measured = html.split("<h3>Measured by</h3>")[1].split("</ul>")[0]
+    action = re.search(r'action="(/roadmap/items/[^"]+/links/\d+/delete)"', measured)
+    assert action is not None, measured
+    done = client.post(action.group(1), data={"csrf_token": csrf})
+    assert done.status_code == 200 and "Link removed." in done.text
+    assert "<h3>Measured by</h3>" not in done.text
+    assert "No metric measures this yet." in done.text
+    sign_in(client, loop.viewer)
+    assert (
+        "/links/"
+        not in client.get(f"/roadmap/items/{loop.item_key}").text.split('data-testid="item-links"')[
+            1
+        ]
+    )

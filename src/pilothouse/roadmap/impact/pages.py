@@ -18,7 +18,13 @@ from pilothouse.roadmap.impact.shipped import shipped_items
 from pilothouse.web.deps import EditorWrite, RuntimeDep, SessionDep, Viewer
 from pilothouse.web.templating import flash_redirect, render
 
-__all__ = ["impact_context", "link_item_metric_form", "router", "shipped_page"]
+__all__ = [
+    "impact_context",
+    "link_item_metric_form",
+    "router",
+    "shipped_page",
+    "unlink_item_form",
+]
 
 router = APIRouter(prefix="/roadmap", include_in_schema=False)
 
@@ -49,6 +55,16 @@ def link_item_metric_form(
     return flash_redirect(
         f"/roadmap/items/{item.key}#impact", f"{item.key} is measured by {metric}."
     )
+
+
+@router.post("/items/{key}/links/{link_id}/delete")
+def unlink_item_form(
+    key: str, link_id: int, principal: EditorWrite, session: SessionDep
+) -> Response:
+    """Remove one of the item's links (either direction), audited; back to the item."""
+    item = items.find_item(session, key)
+    items.unlink_item(session, principal.actor, item, link_id)
+    return flash_redirect(f"/roadmap/items/{item.key}#links", "Link removed.")
 
 
 def _rows(session: Session, runtime: Any) -> list[dict[str, Any]]:
