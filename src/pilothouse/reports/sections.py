@@ -98,9 +98,9 @@ def _primary_result(session: Session, experiment: Any) -> tuple[str | None, str]
         status = variation.get("status") or "failed"
         text = f"{variation.get('name') or variation.get('key')}: {status}"
         if effect is not None:
-            text += f", effect {effect:+.4g}"
+            text += f", effect {effect:+.3g}"
         if ci and None not in ci:
-            text += f" (95% CI {ci[0]:+.4g} to {ci[1]:+.4g})"
+            text += f" (95% CI {ci[0]:+.3g} to {ci[1]:+.3g})"
         parts.append(text)
     return metric.get("label") or metric.get("metric"), "; ".join(parts) or "no comparison"
 
