@@ -12,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from pilothouse import __version__
 from pilothouse.cli import accounts, events, experiments, feedback, metrics, people, roadmap, tokens
 from pilothouse.cli import automations as automations_cli
+from pilothouse.cli import backup as backup_cli
 from pilothouse.cli import decisions as decisions_cli
 from pilothouse.cli import jobs as jobs_cli
 from pilothouse.cli import launches as launches_cli
@@ -47,6 +48,7 @@ app.add_typer(reports_cli.app, name="reports")
 app.add_typer(automations_cli.app, name="automations")
 app.add_typer(automations_cli.webhooks_app, name="webhooks")
 app.command("init")(people.init)
+backup_cli.register(app)
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo workspace.", no_args_is_help=True)

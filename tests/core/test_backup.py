@@ -1,0 +1,344 @@
+"""Backup and restore (docs/backup.md): the demo, restored, is the same row for row.
+
+The demo is loaded once for the module on SQLite (about a minute), backed up,
+and restored into fresh data folders and databases: SQLite, PostgreSQL, and
+from that PostgreSQL copy back into SQLite. Every table of the models is then
+compared row by row through the models' own column types, the event store
+table by table, and the state files byte for byte. Refusals (a damaged archive,
+a backup from a newer version, a target that is not empty, an event store held
+by another process) are checked to write nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import tarfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, select
+from typer.testing import CliRunner
+
+from pilothouse.cli.main import app as cli_app
+from pilothouse.core.actor import Actor
+from pilothouse.core.backup import create_backup
+from pilothouse.core.db import Base, Database
+from pilothouse.core.errors import BadRequest, Conflict
+from pilothouse.core.migrate import head_revision, upgrade
+from pilothouse.core.models import Event
+from pilothouse.core.registry import import_all_models
+from pilothouse.core.restore import restore_backup
+from pilothouse.core.runtime import Runtime
+from pilothouse.demo import load_demo
+from pilothouse.feedback.models import FeedbackItem
+from pilothouse.feedback.service import FEEDBACK_OBJECT_TYPE, create_feedback
+from tests.conftest import test_settings as settings_for_tests
+
+pytestmark = pytest.mark.slow
+
+
+def _fresh(database_factory: Any, tmp: Path, backend: str = "sqlite") -> Runtime:
+    """An empty data folder and an empty (never migrated) database."""
+    settings = settings_for_tests(tmp / "home", database_factory.new_url(backend))
+    settings.ensure_home()
+    return Runtime(settings=settings, database=Database(settings.effective_database_url))
+
+
+@pytest.fixture(scope="module")
+def demo(database_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    database = Database(database_factory.new_url("sqlite"))
+    upgrade(database)
+    home = tmp_path_factory.mktemp("demo-home")
+    settings = settings_for_tests(home, database.url, jobs_mode="immediate")
+    settings.ensure_home()
+    runtime = Runtime(settings=settings, database=database)
+    load_demo(runtime, Actor.command_line())
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture(scope="module")
+def archive(demo: Runtime, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("backups") / "demo.tar"
+    create_backup(demo, path)
+    return path
+
+
+def _rows(database: Database) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every model table, all columns, read through the models' types."""
+    import_all_models()
+    found = {}
+    with database.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            order = list(table.primary_key.columns) or list(table.columns)
+            found[table.name] = [
+                tuple(row) for row in connection.execute(select(table).order_by(*order))
+            ]
+    return found
+
+
+def _store_rows(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
+    keys = {"events": "message_id", "users": "user_id", "accounts": "account_id"}
+    cursor = runtime.event_store.cursor()
+    try:
+        return {
+            t: cursor.execute(f'SELECT * FROM "{t}" ORDER BY {k}').fetchall()
+            for t, k in keys.items()
+        }
+    finally:
+        cursor.close()
+
+
+def _files(runtime: Runtime) -> dict[str, bytes]:
+    home = runtime.settings.home
+    skipped = {"pilothouse.db", "events.duckdb", "secret_key", "jobs-queue.db"}
+    return {
+        p.relative_to(home).as_posix(): p.read_bytes()
+        for p in home.rglob("*")
+        if p.is_file() and not any(p.name.startswith(s) for s in skipped)
+    }
+
+
+def _assert_same(original: Runtime, restored: Runtime) -> None:
+    expected, actual = _rows(original.database), _rows(restored.database)
+    assert sum(len(r) for r in expected.values()) > 10_000  # the demo, not an empty shell
+    for name, rows in expected.items():
+        assert actual[name] == rows, f"table {name} differs after restore"
+    assert _store_rows(restored) == _store_rows(original)
+    assert _files(restored) == _files(original)
+
+
+@pytest.fixture(scope="module")
+def restored_sqlite(
+    archive: Path, database_factory: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Runtime]:
+    runtime = _fresh(database_factory, tmp_path_factory.mktemp("restore-sqlite"))
+    restore_backup(runtime, archive)
+    yield runtime
+    runtime.close()
+
+
+def test_demo_restored_into_sqlite_is_identical(demo: Runtime, restored_sqlite: Runtime) -> None:
+    assert _files(demo), "the demo leaves state files (metric definitions) in the data folder"
+    _assert_same(demo, restored_sqlite)
+
+
+def _manifest(archive: Path) -> dict[str, Any]:
+    with tarfile.open(archive) as tar:
+        member = tar.extractfile("manifest.json")
+        assert member is not None
+        return dict(json.load(member))
+
+
+def test_manifest_counts_rows_and_leaves_the_secret_key_out(demo: Runtime, archive: Path) -> None:
+    manifest = _manifest(archive)
+    assert manifest["revision"] == head_revision()
+    rows = _rows(demo.database)
+    assert {n: t["rows"] for n, t in manifest["tables"].items()} == {
+        n: len(r) for n, r in rows.items()
+    }
+    assert manifest["event_store"] == demo.event_store.counts()
+    assert manifest["tables"]["feedback_embeddings"]["columns"]["vector"] == "bytes"
+    assert manifest["secrets_included"] is False
+    assert not any("secret_key" in name for name in manifest["members"])
+
+
+@pytest.mark.postgresql
+def test_demo_crosses_to_postgresql_and_back(
+    demo: Runtime, archive: Path, database_factory: Any, tmp_path: Path
+) -> None:
+    on_postgres = _fresh(database_factory, tmp_path / "pg", "postgresql")
+    try:
+        restore_backup(on_postgres, archive)
+        _assert_same(demo, on_postgres)
+        # Sequences moved past the restored ids: a new audit event gets a fresh id.
+        with on_postgres.database.session() as session:
+            before = session.scalar(select(Event.id).order_by(Event.id.desc()).limit(1))
+            create_feedback(
+                session, Actor.command_line(), {"text": "after restore", "source_kind": "survey"}
+            )
+            after = session.scalar(select(Event.id).order_by(Event.id.desc()).limit(1))
+        assert after is not None and before is not None and after > before
+        second = tmp_path / "from-postgres.tar"
+        create_backup(on_postgres, second)
+        back = _fresh(database_factory, tmp_path / "back")
+        try:
+            restore_backup(back, second)
+            _assert_same(on_postgres, back)
+        finally:
+            back.close()
+    finally:
+        on_postgres.close()
+
+
+def _nothing_written(runtime: Runtime) -> None:
+    assert inspect(runtime.database.engine).get_table_names() == []
+    assert [p.name for p in runtime.settings.home.iterdir() if p.name != "pilothouse.db"] == []
+
+
+def test_damaged_archive_is_refused(archive: Path, database_factory: Any, tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.tar"
+    data = bytearray(archive.read_bytes())
+    with tarfile.open(archive) as tar:
+        member = tar.getmember("db/feedback_items.jsonl")
+    data[member.offset_data + 100] ^= 0x01
+    damaged.write_bytes(bytes(data))
+    target = _fresh(database_factory, tmp_path)
+    with pytest.raises(BadRequest, match="damaged: db/feedback_items.jsonl does not match"):
+        restore_backup(target, damaged)
+    _nothing_written(target)
+    target.close()
+
+
+def _rewrite_manifest(archive: Path, out: Path, **changes: Any) -> None:
+    with tarfile.open(archive) as source, tarfile.open(out, "w") as target:
+        for member in source.getmembers():
+            handle = source.extractfile(member)
+            assert handle is not None
+            payload = handle.read()
+            if member.name == "manifest.json":
+                payload = json.dumps({**json.loads(payload), **changes}).encode()
+                member.size = len(payload)
+            target.addfile(member, io.BytesIO(payload))
+
+
+def test_backup_from_a_newer_version_is_refused(
+    archive: Path, database_factory: Any, tmp_path: Path
+) -> None:
+    newer = tmp_path / "newer.tar"
+    _rewrite_manifest(archive, newer, revision="9999")
+    target = _fresh(database_factory, tmp_path)
+    with pytest.raises(BadRequest, match="revision 9999, which this version of Pilothouse"):
+        restore_backup(target, newer)
+    _nothing_written(target)
+    target.close()
+
+
+def test_restore_into_a_database_with_data_is_refused(
+    archive: Path, restored_sqlite: Runtime, database_factory: Any, tmp_path: Path
+) -> None:
+    before = _rows(restored_sqlite.database)
+    with pytest.raises(Conflict, match="already has .* tables; restore only into an empty"):
+        restore_backup(restored_sqlite, archive)
+    assert _rows(restored_sqlite.database) == before
+    # An empty database but a data folder with state is refused too.
+    target = _fresh(database_factory, tmp_path)
+    (target.settings.home / "connections.yaml").write_text("connections: {}\n")
+    with pytest.raises(Conflict, match="already holds state .*connections.yaml"):
+        restore_backup(target, archive)
+    assert inspect(target.database.engine).get_table_names() == []
+    target.close()
+
+
+def _keep_writing(runtime: Runtime, stop: threading.Event, written: list[int]) -> None:
+    actor = Actor.command_line()
+    while not stop.is_set():
+        with runtime.database.session() as session:
+            item = create_feedback(
+                session, actor, {"text": f"note {len(written)}", "source_kind": "survey"}
+            )
+            written.append(item.id)
+
+
+def test_backup_while_a_writer_inserts_is_consistent(
+    runtime: Runtime, database_factory: Any, tmp_path: Path
+) -> None:
+    """On both backends: every restored feedback item has its audit event; counts match."""
+    stop, written = threading.Event(), []
+    writer = threading.Thread(target=_keep_writing, args=(runtime, stop, written))
+    writer.start()
+    try:
+        while len(written) < 20:
+            stop.wait(0.01)
+        path = tmp_path / "live.tar"
+        create_backup(runtime, path)
+        during = len(written)
+    finally:
+        stop.set()
+        writer.join()
+    target = _fresh(database_factory, tmp_path / "target")
+    summary = restore_backup(target, path)
+    with target.database.session() as session:
+        items = set(session.scalars(select(FeedbackItem.id)))
+        audited = {
+            int(i)
+            for i in session.scalars(
+                select(Event.object_id).where(
+                    Event.object_type == FEEDBACK_OBJECT_TYPE, Event.action == "created"
+                )
+            )
+        }
+    target.close()
+    assert 20 <= len(items) <= during
+    assert items == audited
+    assert summary.tables["feedback_items"] == len(items)
+
+
+def test_cli_refuses_while_another_process_holds_the_event_store(
+    database_factory: Any, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    url = database_factory.new_url("sqlite")
+    upgrade(Database(url))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_STORE, str(home / "events.duckdb")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        env = {"PILOTHOUSE_HOME": str(home), "PILOTHOUSE_DATABASE_URL": url}
+        result = CliRunner().invoke(cli_app, ["backup", str(tmp_path / "b.tar")], env=env)
+    finally:
+        holder.communicate("")
+    assert result.exit_code == 1
+    assert "in use by a running Pilothouse server" in result.output
+    assert not (tmp_path / "b.tar").exists()
+    assert not list(tmp_path.glob("b.tar*"))
+
+
+_HOLD_STORE = (
+    "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+    "sys.stdin.read()"
+)
+
+
+def test_cli_backup_and_restore(database_factory: Any, tmp_path: Path) -> None:
+    source = _fresh(database_factory, tmp_path / "a")
+    upgrade(source.database)
+    (source.settings.home / "metrics").mkdir()
+    (source.settings.home / "metrics" / "signups.yaml").write_text("name: signups\n")
+    store = source.event_store  # an event store with a table to carry
+    store.close()
+    del source.__dict__["event_store"]
+    env_a = {
+        "PILOTHOUSE_HOME": str(source.settings.home),
+        "PILOTHOUSE_DATABASE_URL": source.database.url,
+    }
+    runner = CliRunner()
+    done = runner.invoke(cli_app, ["backup", str(tmp_path / "b.tar")], env=env_a)
+    assert done.exit_code == 0, done.output
+    assert "The secret key is not in the backup" in done.output
+    again = runner.invoke(cli_app, ["backup", str(tmp_path / "b.tar")], env=env_a)
+    assert again.exit_code == 1 and "exists already" in again.output
+    target = _fresh(database_factory, tmp_path / "b")
+    env_b = {
+        "PILOTHOUSE_HOME": str(target.settings.home),
+        "PILOTHOUSE_DATABASE_URL": target.database.url,
+    }
+    back = runner.invoke(cli_app, ["restore", str(tmp_path / "b.tar")], env=env_b)
+    assert back.exit_code == 0, back.output
+    assert (target.settings.home / "metrics" / "signups.yaml").read_text() == "name: signups\n"
+    assert _rows(target.database) == _rows(source.database)
+    refused = runner.invoke(cli_app, ["restore", str(tmp_path / "b.tar")], env=env_b)
+    assert refused.exit_code == 1 and "restore only into an empty database" in refused.output
+    source.close()
+    target.close()
