@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from pilothouse.core import areas
 from pilothouse.core.actor import Actor
 from pilothouse.core.models import Event, Link
 from pilothouse.core.runtime import Runtime
@@ -21,11 +22,25 @@ from tests.roadmap.helpers import API, Team, fixture_text
 CLI = Actor.command_line()
 
 
+#: The fixture files are exports of another company's Jira and spreadsheets: their
+#: components and areas are not the demo's (Ledgerly's), so the test workspace has both.
+EXPORT_AREAS = (
+    "Analytics & Reporting",
+    "Billing & Plans",
+    "Integrations",
+    "Platform & Reliability",
+    "Collaboration",
+)
+
+
 @pytest.fixture
 def workspace(runtime: Runtime) -> Runtime:
-    """The demo people and product areas, so owners and components resolve."""
+    """The demo people and product areas plus the exports' areas, so owners and
+    components resolve."""
     with runtime.database.session() as session:
         load_people_and_areas(session, CLI, runtime)
+        for name in EXPORT_AREAS:
+            areas.create_area(session, CLI, name=name)
     return runtime
 
 
