@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from io import BytesIO
 
 import pytest
@@ -13,12 +13,16 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from pilothouse.cli.main import app as cli_app
+from pilothouse.core.actor import Actor
 from pilothouse.core.notifications.models import Delivery
 from pilothouse.core.notifications.preferences import choices_for, set_delivery
 from pilothouse.core.runtime import Runtime
+from pilothouse.feedback import service as feedback
+from pilothouse.feedback import themes
 from pilothouse.reports.charts import bars, png_chart
 from pilothouse.reports.mail import send_weekly_review
-from pilothouse.reports.subscription import REVIEW_KIND
+from pilothouse.reports.subscription import REVIEW_KIND, VOC_KIND
+from pilothouse.reports.voc_digest import send_voc_digest
 from pilothouse.reports.weeks import last_complete_week
 from tests.support.accounts import Accounts
 from tests.support.smtp import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
@@ -101,3 +105,44 @@ def test_cli_prints_the_review_and_the_schedule_is_listed(runtime: Runtime) -> N
     rows = json.loads(_run("schedules", "list", "--format", "json"))
     [review] = [r for r in rows if r["name"] == "reports.weekly_review"]
     assert review["cron"] == "0 8 * * 1" and review["job_kind"] == "reports.weekly_review"
+
+
+def test_the_voc_digest_mails_last_weeks_report_to_its_subscribers(
+    runtime: Runtime, accounts: Accounts, smtp_server: SmtpServer
+) -> None:
+    cli = Actor.command_line()
+    week = last_complete_week(runtime.settings.timezone)
+    ann = accounts.person(email="ann@example.com")
+    accounts.person(email="bob@example.com")
+    with runtime.database.session() as session:
+        when = datetime.combine(week.start + timedelta(days=2), time(12), UTC)
+        ids = [
+            feedback.create_feedback(
+                session, cli, {"text": f"Card never came ({n})", "source_name": "mail",
+                               "created_at": when},
+            ).id
+            for n in range(4)
+        ]  # fmt: skip
+        old = feedback.create_feedback(
+            session,
+            cli,
+            {"text": "Older", "source_name": "mail", "created_at": when - timedelta(days=14)},
+        )
+        theme = themes.create_theme(session, cli, label="Card never arrives")
+        themes.move_items(session, cli, [*ids, old.id], theme)
+        set_delivery(session, ann.id, VOC_KIND, Delivery.digest)
+        set_delivery(session, ann.id, REVIEW_KIND, Delivery.off)
+    mail = Runtime(
+        settings=runtime.settings.model_copy(update=smtp_server.settings()),
+        database=runtime.database,
+    )
+    result = send_voc_digest(mail)
+    assert result == {"week": week.key, "sent": 1, "to": ["ann@example.com"], "failed": []}
+    [message] = smtp_server.wait_for(1)
+    assert message["Subject"] == f"Voice of the customer {week.key}: 4 feedback items"
+    text = message.get_body(("plain",)).get_content()
+    assert f"# Voice of the customer: {week.start} to {week.end}" in text
+    assert "Card never arrives" in text and "Older" not in text
+    html = message.get_body(("html",)).get_content()
+    assert "Card never arrives" in html and "Unsubscribe</a>" in html
+    assert send_weekly_review(mail)["to"] == []  # ann turned the weekly review off

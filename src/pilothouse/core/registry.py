@@ -33,6 +33,7 @@ JOB_MODULES: tuple[str, ...] = (
     "pilothouse.core.builtin_schedules",
     "pilothouse.metrics.anomaly_job",
     "pilothouse.reports.mail",
+    "pilothouse.reports.voc_digest",
     "pilothouse.launches.subscriber_mail",
 )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
@@ -29,7 +30,13 @@ from pilothouse.reports.review import WeeklyReview, assemble
 from pilothouse.reports.subscription import REVIEW_KIND, subscribers
 from pilothouse.reports.weeks import parse_week
 
-__all__ = ["WEEKLY_REVIEW_JOB", "build_review_message", "send_weekly_review"]
+__all__ = [
+    "WEEKLY_REVIEW_JOB",
+    "build_review_message",
+    "new_message",
+    "send_to_each",
+    "send_weekly_review",
+]
 
 WEEKLY_REVIEW_JOB = "reports.weekly_review"
 logger = logging.getLogger(__name__)
@@ -44,15 +51,16 @@ builtin_schedule(
 )
 
 
-def build_review_message(
-    settings: Settings, review: WeeklyReview, charts: dict[str, bytes], person: User
-) -> EmailMessage:
-    """One person's message: text + HTML alternative, charts inline in the HTML part."""
+def new_message(
+    settings: Settings, person: User, subject: str, kind: str
+) -> tuple[EmailMessage, str]:
+    """A report e-mail's envelope for one person and its unsubscribe URL (also sent as
+    RFC 8058 one-click headers), signed for ``kind``."""
     base = settings.effective_public_url
-    token = unsubscribe_token(settings.resolved_secret_key(), person.id, REVIEW_KIND)
+    token = unsubscribe_token(settings.resolved_secret_key(), person.id, kind)
     unsubscribe = f"{base}/notifications/unsubscribe/{token}"
     message = EmailMessage()
-    message["Subject"] = review.title
+    message["Subject"] = subject
     message["From"] = settings.smtp_from
     message["To"] = formataddr((person.name, person.email))
     message["Date"] = formatdate(usegmt=True)
@@ -61,6 +69,15 @@ def build_review_message(
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
+    return message, unsubscribe
+
+
+def build_review_message(
+    settings: Settings, review: WeeklyReview, charts: dict[str, bytes], person: User
+) -> EmailMessage:
+    """One person's message: text + HTML alternative, charts inline in the HTML part."""
+    base = settings.effective_public_url
+    message, unsubscribe = new_message(settings, person, review.title, REVIEW_KIND)
     text = to_markdown(review, base) + f"\nUnsubscribe: {unsubscribe}\n"
     message.set_content(text)
     message.add_alternative(to_email_html(review, base, unsubscribe), subtype="html")
@@ -74,6 +91,24 @@ def build_review_message(
     return message
 
 
+def send_to_each(
+    settings: Settings, people: list[User], build: Callable[[User], EmailMessage]
+) -> tuple[list[str], list[str]]:
+    """Send each person their message; one failure does not stop the rest.
+
+    Returns ``(sent to, failed)`` e-mail addresses.
+    """
+    sent, failed = [], []
+    for person in people:
+        try:
+            deliver(settings, build(person))
+            sent.append(person.email)
+        except (smtplib.SMTPException, OSError) as exc:
+            logger.warning("report e-mail to %s failed: %s", person.email, exc)
+            failed.append(person.email)
+    return sent, failed
+
+
 def send_weekly_review(runtime: Runtime, week: str | None = None) -> dict[str, Any]:
     """Assemble the review of ``week`` (default: last complete week) once and e-mail it
     to every subscriber; returns who got it and who did not."""
@@ -83,14 +118,9 @@ def send_weekly_review(runtime: Runtime, week: str | None = None) -> dict[str, A
         people = subscribers(session)
         session.expunge_all()
     charts = png_charts(review)
-    sent, failed = [], []
-    for person in people:
-        try:
-            deliver(settings, build_review_message(settings, review, charts, person))
-            sent.append(person.email)
-        except (smtplib.SMTPException, OSError) as exc:
-            logger.warning("weekly review to %s failed: %s", person.email, exc)
-            failed.append(person.email)
+    sent, failed = send_to_each(
+        settings, people, lambda person: build_review_message(settings, review, charts, person)
+    )
     return {"week": review.week.key, "sent": len(sent), "to": sent, "failed": failed}
 
 

@@ -17,16 +17,21 @@ from pilothouse.core.models import User
 from pilothouse.core.notifications.models import Delivery
 from pilothouse.core.notifications.preferences import KNOWN_KINDS, KindInfo, delivery_for
 
-__all__ = ["REVIEW_KIND", "subscribers"]
+__all__ = ["REVIEW_KIND", "VOC_KIND", "subscribers"]
 
 REVIEW_KIND = "weekly_review"
+#: The voice-of-customer digest: last week's VoC report, opt-in the same way.
+VOC_KIND = "voc_digest"
 KNOWN_KINDS.setdefault(
     REVIEW_KIND, KindInfo("The weekly product review, Monday mornings", Delivery.off)
 )
+KNOWN_KINDS.setdefault(
+    VOC_KIND, KindInfo("The voice-of-customer digest, Monday mornings", Delivery.off)
+)
 
 
-def subscribers(session: Session) -> list[User]:
-    """Active people whose choice for :data:`REVIEW_KIND` is not ``off``, by id."""
+def subscribers(session: Session, kind: str = REVIEW_KIND) -> list[User]:
+    """Active people whose choice for ``kind`` is not ``off``, by id."""
     people = list(session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.id)))
-    chosen = delivery_for(session, [p.id for p in people], REVIEW_KIND)
+    chosen = delivery_for(session, [p.id for p in people], kind)
     return [p for p in people if chosen[p.id] is not Delivery.off]
