@@ -15,7 +15,13 @@ from pilothouse.launches.subscriber_tokens import form_token
 from pilothouse.web.deps import Public, RuntimeDep, SessionDep
 from pilothouse.web.templating import render
 
-__all__ = ["cached", "router"]
+__all__ = [
+    "cached",
+    "public_changelog_feed",
+    "public_changelog_page",
+    "public_release_notes_page",
+    "router",
+]
 
 router = APIRouter(include_in_schema=False)
 #: Readers may keep a copy for five minutes, then must revalidate with the ETag.

@@ -33,6 +33,7 @@ from pilothouse.launches.subscriber_tokens import make_token
 __all__ = [
     "CHANGELOG_MAIL_JOB",
     "changelog_mail_job",
+    "confirmation_message",
     "notes_message",
     "queue_release_mail",
     "request_subscription",

@@ -21,7 +21,16 @@ from pilothouse.launches.subscriber_tokens import read_token, valid_form_token
 from pilothouse.web.deps import AdminRead, Public, RuntimeDep, SessionDep, client_address
 from pilothouse.web.templating import render
 
-__all__ = ["limiter_of", "router"]
+__all__ = [
+    "confirm_form",
+    "confirm_page",
+    "limiter_of",
+    "router",
+    "subscribe_form",
+    "subscribers_page",
+    "unsubscribe_form",
+    "unsubscribe_page",
+]
 
 router = APIRouter(include_in_schema=False)
 RESULT = "launches/public_subscription.html"
