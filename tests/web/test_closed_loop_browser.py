@@ -4,7 +4,7 @@ The demo is loaded once (SQLite, about a minute), then ``pilothouse serve`` runs
 Signed in as the demo admin, a product manager starts at the themes and follows links:
 theme "Where is my card?" → item "Card delivery tracking" → its launch → experiment
 "Delivery timeline in the app" → metric card_delivery_contacts → back to the item, whose
-impact view says the metric fell after GA.
+impact view estimates the metric's change at GA.
 """
 
 from __future__ import annotations
@@ -68,8 +68,11 @@ def test_theme_item_launch_experiment_metric_and_back(
         item_url = page.url
         impact = page.get_by_test_id("impact")
         assert "Where is my card?" in impact.get_by_test_id("impact-evidence").inner_text()
+        # The walk does not depend on how strong the demo's effect is tuned (the demo story
+        # test checks the verdict): here the estimate must exist, with its interval.
         row = page.get_by_test_id("impact-metric").filter(has_text="Card-delivery contacts")
-        assert row.get_attribute("data-status") == "fell", row.inner_text()
+        assert row.get_attribute("data-status") in ("fell", "no_clear_change"), row.inner_text()
+        assert "days before" in row.inner_text() and "[" in row.inner_text()
 
         impact.get_by_test_id("impact-launch").get_by_role("link").click()
         page.wait_for_url(re.compile(r"/launches/LAUNCH-\d+$"))
