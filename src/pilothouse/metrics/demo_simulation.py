@@ -384,9 +384,7 @@ def _add_holders(sim: _Sim, companies: list[_Company]) -> None:
         ]
 
 
-def _cards(
-    sim: _Sim, users: list[str], accounts: list[str], ordered: np.ndarray, worry: float = 1.0
-) -> np.ndarray:
+def _cards(sim: _Sim, users: list[str], accounts: list[str], ordered: np.ndarray) -> np.ndarray:
     """Physical cards ordered, delivered and (mostly) activated; when each card works.
 
     Waiting for a card, some holders ask support where it is; delivery tracking (the
@@ -403,7 +401,7 @@ def _cards(
     tracking = (ordered >= DELIVERY_TRACKING_DAY * DAY) | treated
     delivery = 2.5 + rng.gamma(2.0, 1.6, count)  # days in the post
     late = np.where(delivery > 8, 1.6, 1.0)
-    asks = rng.random(count) < np.where(tracking, 0.14, 0.28) * late * worry
+    asks = rng.random(count) < np.where(tracking, 0.14, 0.28) * late
     activates = rng.random(count) < np.where(tracking, 0.975, 0.93)
     active = np.where(activates, ordered + (delivery + rng.exponential(1.0, count)) * DAY, np.inf)
     events.add("Card Ordered", users, accounts, ordered, card_type="physical")
@@ -428,13 +426,12 @@ def _cards(
 
 
 def _replacement_cards(sim: _Sim, users: list[str], accounts: list[str], rows: np.ndarray) -> None:
-    """Established card holders replacing a lost, damaged or expiring card (they know the
-    wait, so fewer of them ask support where it is)."""
+    """Established card holders replacing a lost, damaged or expiring card."""
     always = np.full(len(rows), -1.0), np.full(len(rows), np.inf)
     person, day = _daily_draws(sim, *always, sim.daily(REPLACEMENT_RATE, REPLACEMENT_RATE / 3))
     who = rows[person]
     when = _daytimes(sim.rng, day)
-    _cards(sim, [users[i] for i in who], [accounts[i] for i in who], when, worry=0.75)
+    _cards(sim, [users[i] for i in who], [accounts[i] for i in who], when)
 
 
 def _daily_draws(
@@ -461,7 +458,7 @@ def _usage(
     admin = roles == "finance_admin"
     for who, pay_rate, open_rate, platforms in (
         (admin, (0.12, 0.04), (0.16, 0.05), [0.3, 0.2, 0.5]),
-        (~admin, (0.035, 0.015), (0.09, 0.035), [0.5, 0.4, 0.1]),
+        (~admin, (0.035, 0.015), (0.13, 0.05), [0.5, 0.4, 0.1]),
     ):
         idx = np.flatnonzero(who)
         person, day = _daily_draws(sim, paying[idx], leaves[idx], sim.daily(*pay_rate))
