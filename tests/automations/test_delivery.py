@@ -13,6 +13,7 @@ from pilothouse.automations.delivery import backoff_seconds
 from pilothouse.automations.dispatcher import dispatch_once
 from pilothouse.automations.models import AutomationFiring, Delivery, DeliveryAttempt
 from pilothouse.core.actor import Actor
+from pilothouse.core.audit import Action, record_change
 from pilothouse.core.errors import ValidationFailed
 from pilothouse.core.runtime import Runtime
 from pilothouse.roadmap import items
@@ -297,3 +298,34 @@ def test_concurrent_dispatchers_fire_each_event_once(runtime: Runtime) -> None:
     assert errors == []
     found = deliveries(runtime)
     assert len(found) == 30 and len({d.event_id for d in found}) == 30
+
+
+def test_an_event_committed_late_is_not_skipped(runtime: Runtime) -> None:
+    """PostgreSQL hands out ids at insert: an older transaction may commit after a newer
+    one. The dispatcher waits at the gap instead of moving past the late event."""
+    if runtime.database.is_sqlite:
+        pytest.skip("SQLite runs one writer at a time: ids commit in order")
+    make_rule(
+        runtime,
+        name="Every item",
+        trigger="roadmap_item.created",
+        actions=[{"kind": "link", "to": "decision:1"}],
+    )
+    with runtime.database.session() as slow:
+        record_change(
+            slow,
+            CLI,
+            object_type="roadmap_item",
+            object_id=999,
+            action=Action.created,
+            label="Slow transaction",
+            after={"title": "Slow transaction"},
+        )
+        slow.flush()  # its event has an id now, but is not committed
+        make_item(runtime, "Fast transaction")  # a newer id, committed first
+        first = dispatch_once(runtime, run_now=True)
+        # Only the events before the gap were read; the newer item waits for it.
+        assert first.firings == 0 and deliveries(runtime) == []
+    second = dispatch_once(runtime, run_now=True)
+
+    assert second.firings == 2 and len(deliveries(runtime)) == 2

@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -62,6 +62,8 @@ CURSOR_NAME = "dispatcher"
 DELIVER_KIND = "automations.deliver"
 BATCH_SIZE = 200
 POLL_SECONDS = 1.0
+#: How long a gap in event ids may belong to a transaction that has not committed yet.
+GAP_GRACE_SECONDS = 30
 SYSTEM = Actor(None, "system:automations", Role.admin)
 ACTIVE = (DeliveryStatus.queued, DeliveryStatus.running)
 
@@ -163,6 +165,25 @@ def _handle(
         result.deliveries += [d.id for d in create_deliveries(session, rule, event)]
 
 
+def _settled(last_id: int, events: list[Event], now: datetime | None = None) -> list[Event]:
+    """The events up to the first *young* gap in the ids.
+
+    On PostgreSQL ids are handed out when a transaction inserts, not when it commits:
+    a missing id may belong to a transaction still running, whose event would be
+    skipped for ever if the cursor moved past it. So the cursor stops before a gap
+    until the event after it is ``GAP_GRACE_SECONDS`` old; then the id is taken to
+    be rolled back (or lost to a sequence jump) and passed. Re-reading is harmless:
+    firings and deliveries are unique.
+    """
+    limit = (now or utcnow()) - timedelta(seconds=GAP_GRACE_SECONDS)
+    expected = last_id + 1
+    for index, event in enumerate(events):
+        if event.id != expected and event.created_at > limit:
+            return events[:index]
+        expected = event.id + 1
+    return events
+
+
 def dispatch_batch(runtime: Runtime, *, limit: int = BATCH_SIZE) -> DispatchResult:
     """Read up to ``limit`` new events and record what rules they fire (one transaction)."""
     result = DispatchResult()
@@ -172,7 +193,7 @@ def dispatch_batch(runtime: Runtime, *, limit: int = BATCH_SIZE) -> DispatchResu
             if cursor is None:
                 return result
             query = select(Event).where(Event.id > cursor.last_event_id).order_by(Event.id)
-            events = list(session.scalars(query.limit(limit)))
+            events = _settled(cursor.last_event_id, list(session.scalars(query.limit(limit))))
             if not events:
                 return result
             rules = _rules_by_trigger(session)
