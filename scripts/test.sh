@@ -6,7 +6,8 @@
 # 1. a virtual environment in .venv with Pilothouse and its test dependencies;
 # 2. Debian's chromium for the browser tests (apt-get, when /usr/bin/chromium is missing);
 # 3. a throwaway PostgreSQL cluster on 127.0.0.1 (initdb/pg_ctl; PostgreSQL 15 from
-#    apt when missing), stopped and deleted at the end, whatever happens.
+#    apt when missing), stopped and deleted at the end, whatever happens;
+# 3b. a throwaway redis-server on 127.0.0.1 (apt when missing), likewise.
 # The suite then runs once, every data-layer test on SQLite and on PostgreSQL.
 set -euo pipefail
 
@@ -88,6 +89,30 @@ log "starting a throwaway PostgreSQL ($("$PG_BIN/postgres" --version | awk '{pri
 
 export PILOTHOUSE_TEST_DATABASE_URL="postgresql+psycopg://$PG_USER@127.0.0.1:$PG_PORT/postgres"
 export PILOTHOUSE_TEST_CHROMIUM=/usr/bin/chromium
+
+# --- 3b. throwaway Redis for the Redis job queue -------------------------------------------
+# No persistence (no RDB snapshots, no AOF), its own directory, stopped at exit.
+if ! command -v redis-server >/dev/null 2>&1; then
+    apt_install redis-server
+fi
+REDIS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/pilothouse-redis.XXXXXX")
+REDIS_PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+stop_redis() {
+    if [ -f "$REDIS_DIR/redis.pid" ]; then
+        kill "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null || true
+    fi
+    rm -rf "$REDIS_DIR"
+}
+trap 'stop_redis; stop_pg' EXIT
+log "starting a throwaway Redis ($(redis-server --version | awk '{print $3}')) on 127.0.0.1:$REDIS_PORT"
+redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
+    --dir "$REDIS_DIR" --daemonize yes --pidfile "$REDIS_DIR/redis.pid" \
+    --logfile "$REDIS_DIR/redis.log"
+for _ in $(seq 1 100); do
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && break
+    sleep 0.1
+done
+export PILOTHOUSE_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 
 # --- 4. the suite ------------------------------------------------------------------------
 # Two workers, a test file each at a time (module fixtures stay in one process; see
