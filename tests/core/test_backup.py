@@ -342,3 +342,51 @@ def test_cli_backup_and_restore(database_factory: Any, tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "restore only into an empty database" in refused.output
     source.close()
     target.close()
+
+
+def test_running_server_holds_the_store_and_makes_the_backup(
+    served: Any, database_factory: Any, tmp_path: Path
+) -> None:
+    """Over real HTTP, per backend: local backup refused, ``--server`` backup restores."""
+    import base64
+
+    import httpx
+
+    from pilothouse.core.models import Role
+    from pilothouse.metrics import sources
+    from tests.support.accounts import Accounts
+
+    runtime: Runtime = served.runtime
+    with runtime.database.session() as session:
+        _source, key = sources.create_source(session, Actor.command_line(), runtime.secrets, "web")
+    basic = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+    for i in range(3):
+        event = {"type": "track", "event": "Report Exported", "userId": f"u{i}"}
+        sent = httpx.post(f"{served.base_url}/api/v1/track", json=event, headers=basic)
+        assert sent.status_code == 200, sent.text
+    env = {
+        "PILOTHOUSE_HOME": str(runtime.settings.home),
+        "PILOTHOUSE_DATABASE_URL": runtime.database.url,
+    }
+    runner = CliRunner()
+    local = runner.invoke(cli_app, ["backup", str(tmp_path / "local.tar")], env=env)
+    assert local.exit_code == 1 and "--server URL --token-file PATH" in local.output
+    accounts = Accounts(runtime)
+    viewer = tmp_path / "viewer-token"
+    viewer.write_text(accounts.token(accounts.person(Role.viewer)))
+    admin = tmp_path / "admin-token"
+    admin.write_text(accounts.token(accounts.person(Role.admin)))
+    remote = ["backup", str(tmp_path / "b.tar"), "--server", served.base_url, "--token-file"]
+    refused = runner.invoke(cli_app, [*remote, str(viewer)], env=env)
+    assert refused.exit_code == 1 and "the server refused the backup: 403" in refused.output
+    assert not list(tmp_path.glob("b.tar*"))
+    done = runner.invoke(cli_app, [*remote, str(admin)], env=env)
+    assert done.exit_code == 0, done.output
+    assert "3 events" in done.output
+    target = _fresh(database_factory, tmp_path / "target")
+    summary = restore_backup(target, tmp_path / "b.tar")
+    assert summary.event_store == {"events": 3, "users": 0, "accounts": 0}
+    expected, actual = _rows(runtime.database), _rows(target.database)
+    assert actual["event_sources"] == expected["event_sources"]
+    assert actual["users"] == expected["users"]
+    target.close()

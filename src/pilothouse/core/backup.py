@@ -34,7 +34,6 @@ from pilothouse import __version__
 from pilothouse.core.backup_events import export_store
 from pilothouse.core.backup_tables import column_kinds, dump_table, reflect_tables
 from pilothouse.core.runtime import Runtime
-from pilothouse.core.schema_version import stored_revision
 
 __all__ = ["FORMAT", "BackupSummary", "create_backup", "excluded_home_files", "sha256_of"]
 
@@ -147,7 +146,6 @@ def _state_files(runtime: Runtime, include_secrets: bool) -> Iterator[tuple[Path
 
 def create_backup(runtime: Runtime, path: Path, *, include_secrets: bool = False) -> BackupSummary:
     """Write the backup archive to ``path`` (written next to it, then renamed into place)."""
-    stored_revision(runtime.database)  # fails early and clearly when the database is unreachable
     with tempfile.TemporaryDirectory(prefix="pilothouse-backup-") as scratch_name:
         scratch = Path(scratch_name)
         staging = scratch / "archive"

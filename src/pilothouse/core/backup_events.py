@@ -28,8 +28,9 @@ def _open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     except duckdb.IOException as exc:
         raise Conflict(
             f"the event store {path} is in use by a running Pilothouse server, and DuckDB "
-            "lets no other process read it meanwhile; stop the server for the backup, or "
-            f"run the backup where the server runs ({str(exc).splitlines()[0]})"
+            "lets no other process read it meanwhile; let the server make the backup "
+            "(pilothouse backup FILE --server URL --token-file PATH) or stop it first "
+            f"({str(exc).splitlines()[0]})"
         ) from None
 
 

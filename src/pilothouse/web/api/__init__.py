@@ -18,6 +18,7 @@ from pilothouse.reports.routes import api_router as reports_router
 from pilothouse.roadmap.routes import router as roadmap_router
 from pilothouse.roadmap.view_routes import router as roadmap_views_router
 from pilothouse.web.api import areas, audit, me, signins, tokens, users
+from pilothouse.web.api import backup as backup_api
 from pilothouse.web.api import jobs as jobs_api
 from pilothouse.web.api import notifications as notifications_api
 from pilothouse.web.api import workspace as workspace_api
@@ -46,3 +47,4 @@ api_router.include_router(notifications_api.router)
 api_router.include_router(workspace_api.router)
 api_router.include_router(automations_router)
 api_router.include_router(reports_router)
+api_router.include_router(backup_api.router)
