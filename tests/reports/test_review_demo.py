@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from pilothouse.core.runtime import Runtime
 from pilothouse.demo import load_demo
 from pilothouse.launches.launching import list_launches
 from pilothouse.metrics.anomaly_service import daily_values
+from pilothouse.metrics.demo import demo_start
 from pilothouse.metrics.service import EMBEDDED_SOURCE
 from pilothouse.reports.mail import send_weekly_review
 from pilothouse.reports.review import assemble
@@ -90,6 +92,18 @@ def test_metric_movements_agree_with_the_daily_series(demo: Loaded) -> None:
         expected = move.this_week / move.last_week - 1  # type: ignore[operator]
         assert move.change == pytest.approx(expected)
         assert len(move.values) == 14 and move.values[7:] == pytest.approx(values)
+
+
+def test_a_week_early_in_the_history_says_so_plainly(demo: Loaded) -> None:
+    runtime, _ = demo
+    first = demo_start(datetime.now(UTC)).date()
+    week = week_of(first + timedelta(days=10))  # the model needs 28 days before a verdict
+    with runtime.database.session() as session:
+        review = assemble(runtime, session, week)
+    assert {m.verdict for m in review.metrics} == {"too_little_history"}
+    assert {m.verdict_text for m in review.metrics} == {
+        "too little history to judge (needs 4 weeks of days)"
+    }
 
 
 def _shipped_week(runtime: Runtime, name: str) -> str:

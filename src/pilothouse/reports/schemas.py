@@ -9,6 +9,7 @@ __all__ = [
     "ExperimentOut",
     "LaunchOut",
     "MetricMoveOut",
+    "OutsideDayOut",
     "RefOut",
     "ThemeOut",
     "WeekOut",
