@@ -329,3 +329,42 @@ def test_an_event_committed_late_is_not_skipped(runtime: Runtime) -> None:
     second = dispatch_once(runtime, run_now=True)
 
     assert second.firings == 2 and len(deliveries(runtime)) == 2
+
+
+def test_deliveries_of_a_deleted_rule_are_never_sent_unsigned(
+    runtime: Runtime, receiver: Receiver
+) -> None:
+    allow_private(runtime)
+    rule_id, _secrets = webhook_rule(runtime, receiver)
+    make_item(runtime, "Checkout orphan")
+    from pilothouse.automations.dispatcher import dispatch_batch
+
+    dispatch_batch(runtime)  # the delivery is recorded, not yet sent
+    with runtime.database.session() as session:
+        rules.delete_rule(session, CLI, rules.find_rule(session, rule_id))
+    dispatch_once(runtime, run_now=True)
+
+    [delivery] = deliveries(runtime)
+    assert delivery.status == "failed" and "deleted" in (delivery.error or "")
+    assert receiver.received == []
+
+
+def test_failed_jobs_fire_rules_but_failed_deliveries_do_not(runtime: Runtime) -> None:
+    from pilothouse.core.jobs import submit_job
+
+    make_rule(
+        runtime,
+        name="Failed jobs",
+        trigger="job.failed",
+        actions=[{"kind": "link", "to": "decision:1"}],
+    )
+    submit_job(runtime, CLI, "nobody.knows", run_now=True)  # no handler: fails
+    submit_job(runtime, CLI, "automations.deliver", {}, run_now=True)  # fails: no delivery_id
+    dispatch_once(runtime, run_now=True)
+
+    from pilothouse.core.jobs import list_jobs
+
+    assert len(list_jobs(runtime, status="failed").items) == 2  # both jobs failed
+    found = deliveries(runtime)
+    assert [d.event_type for d in found] == ["job.failed"]
+    assert found[0].payload["object"]["label"] != "Automation delivery"

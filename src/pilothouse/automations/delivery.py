@@ -183,7 +183,9 @@ def run_delivery(runtime: Runtime, delivery_id: int, job_id: int | None = None) 
     if claimed is None:
         return {"delivery_id": delivery_id, "skipped": "not queued any more"}
     delivery, secrets = claimed
-    if delivery.action_kind == "webhook":
+    if delivery.action_kind == "webhook" and not secrets:
+        outcome = Outcome(False, False, error="the rule was deleted; nothing sent unsigned")
+    elif delivery.action_kind == "webhook":
         outcome = _send_webhook(runtime, delivery, secrets)
     else:
         outcome = _run_in_app(runtime, delivery)

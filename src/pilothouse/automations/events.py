@@ -108,9 +108,19 @@ def _feedback_link(event: Event) -> bool:
 
 
 def _job_failed(event: Event) -> bool:
-    # Failed delivery jobs are left out: a rule on job.failed that sends a webhook to a
-    # dead endpoint would otherwise feed itself.
-    return event.name == "job.failed" and not event.object_label.startswith("Automation")
+    return event.name == "job.failed"
+
+
+def _own_job(session: Session, event: Event) -> bool:
+    """A failed delivery job of automations: left out of ``job.failed``, or a rule on
+    failures that sends a webhook to a dead endpoint would feed itself."""
+    from pilothouse.core.errors import NotFound
+    from pilothouse.core.jobs import get_job
+
+    try:
+        return get_job(session, int(event.object_id)).kind.startswith("automations.")
+    except (NotFound, ValueError):
+        return False
 
 
 ROADMAP_FIELDS = (
@@ -319,7 +329,7 @@ def _type_of(event: Event) -> EventType | None:
 def map_event(session: Session, event: Event) -> DomainEvent | None:
     """The typed domain event of one audit row, or None when rules ignore it."""
     kind = _type_of(event)
-    if kind is None:
+    if kind is None or (kind.name == "job.failed" and _own_job(session, event)):
         return None
     from pilothouse.automations.enrich import enrich
 
