@@ -390,3 +390,31 @@ def test_running_server_holds_the_store_and_makes_the_backup(
     assert actual["event_sources"] == expected["event_sources"]
     assert actual["users"] == expected["users"]
     target.close()
+
+
+def test_backup_from_an_older_revision_is_restored_then_migrated(
+    database_factory: Any, tmp_path: Path
+) -> None:
+    """A backup made at the previous revision loads at that revision, then reaches head."""
+    from alembic.script import ScriptDirectory
+
+    from pilothouse.core.migrate import alembic_config
+    from pilothouse.core.schema_version import stored_revision
+
+    head = head_revision()
+    script = ScriptDirectory.from_config(alembic_config(Database("sqlite://")))
+    previous = script.get_revision(head).down_revision
+    assert isinstance(previous, str)
+    source = _fresh(database_factory, tmp_path / "old")
+    upgrade(source.database, previous)
+    path = tmp_path / "old.tar"
+    create_backup(source, path)
+    assert _manifest(path)["revision"] == previous
+    target = _fresh(database_factory, tmp_path / "new")
+    summary = restore_backup(target, path)
+    assert (summary.revision, summary.upgraded_to) == (previous, head)
+    assert stored_revision(target.database) == head
+    seeded = _rows(target.database)["roadmap_statuses"]
+    assert len(seeded) == 6  # the migrations' seed rows, once: from the backup, not doubled
+    source.close()
+    target.close()

@@ -41,7 +41,12 @@ def backup(
         if token_file is None or include_secrets:
             raise fail("--server needs --token-file, and the server never sends the secret key")
         _from_server(server, token_file.read_text().strip(), file)
-        return
+    else:
+        _local(file, include_secrets)
+
+
+def _local(file: Path, include_secrets: bool) -> None:
+    """Back up this installation from here (the event store must not be held elsewhere)."""
     from pilothouse.core.backup import create_backup
 
     with open_runtime() as runtime:
