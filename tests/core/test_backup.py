@@ -418,3 +418,24 @@ def test_backup_from_an_older_revision_is_restored_then_migrated(
     assert len(seeded) == 6  # the migrations' seed rows, once: from the backup, not doubled
     source.close()
     target.close()
+
+
+def test_secret_key_only_with_include_secrets(database_factory: Any, tmp_path: Path) -> None:
+    source = _fresh(database_factory, tmp_path / "a")
+    upgrade(source.database)
+    key = source.settings.home / "secret_key"
+    key.write_text("k" * 48 + "\n")
+    key.chmod(0o600)
+    create_backup(source, tmp_path / "plain.tar")
+    assert "home/secret_key" not in _manifest(tmp_path / "plain.tar")["members"]
+    create_backup(source, tmp_path / "with.tar", include_secrets=True)
+    manifest = _manifest(tmp_path / "with.tar")
+    assert manifest["secrets_included"] is True and "home/secret_key" in manifest["members"]
+    assert (tmp_path / "with.tar").stat().st_mode & 0o777 == 0o600
+    target = _fresh(database_factory, tmp_path / "b")
+    restore_backup(target, tmp_path / "with.tar")
+    restored = target.settings.home / "secret_key"
+    assert restored.read_text() == key.read_text()
+    assert restored.stat().st_mode & 0o777 == 0o600
+    source.close()
+    target.close()

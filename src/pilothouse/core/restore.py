@@ -12,6 +12,7 @@ older backup is then migrated to the newest revision.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tarfile
 import tempfile
@@ -193,9 +194,13 @@ def _place_files(runtime: Runtime, root: Path) -> int:
         for file in sorted(p for p in source.rglob("*") if p.is_file()):
             destination = target / file.relative_to(source)
             destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(file, destination)
-            if destination.name in SECRET_FILES:
+            if destination.name in SECRET_FILES:  # private from the first byte
+                descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(descriptor, "wb") as out:
+                    out.write(file.read_bytes())
                 destination.chmod(0o600)
+            else:
+                shutil.copyfile(file, destination)
             count += 1
     if (root / "connections.yaml").is_file():
         shutil.copyfile(root / "connections.yaml", settings.effective_connections_path)
