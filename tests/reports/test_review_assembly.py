@@ -164,6 +164,9 @@ def test_the_api_returns_the_review_and_names_a_bad_week(
     assert page.status_code == 200
     assert f'<a href="/launches/{made["shipped"]}">Card freeze</a>' in page.text
     assert f'<a href="/decisions/{made["decision"]}">Sunset the legacy API</a>' in page.text
+    settings_page = client.get("/account/notifications").text
+    assert "The weekly product review, Monday mornings" in settings_page
+    assert "The voice-of-customer digest, Monday mornings" in settings_page
     home = client.get("/")
     assert '<a href="/reports/weekly-review">the weekly product review</a>' in home.text
     schema = client.get("/api/v1/openapi.json").json()
