@@ -9,7 +9,7 @@ import pytest
 
 from tests.launches.helpers import API, Crew
 from tests.support.accounts import Accounts
-from tests.support.browser import Watched
+from tests.support.browser import Watched, sign_in
 from tests.support.served_app import ServedApp
 
 pytestmark = pytest.mark.browser
@@ -56,3 +56,19 @@ def test_anonymous_visitor_reads_the_public_changelog(browser: object, served: S
         assert visitor.errors == [] and visitor.foreign == []
     finally:
         visitor.close()
+
+    admin = Watched(browser, served, viewport={"width": 1280, "height": 800})
+    try:
+        page = admin.page
+        sign_in(page, crew.admin_person)
+        page.goto("/changelog")
+        page.get_by_role("link", name="E-mail subscribers").click()
+        expect(page.get_by_test_id("changelog-subscribers")).to_contain_text("No subscribers yet.")
+        expect(page.get_by_text("0 confirmed subscribers")).to_be_visible()
+        widths = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1], widths
+        assert admin.errors == [] and admin.foreign == []
+    finally:
+        admin.close()
