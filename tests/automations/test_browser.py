@@ -20,7 +20,7 @@ from tests.support.browser import Watched, sign_in
 from tests.support.served_app import ServedApp
 
 pytestmark = pytest.mark.browser
-WAIT_SECONDS = 30
+WAIT_SECONDS = 60
 
 
 def _wait_for_notify_delivery(served: ServedApp) -> None:
