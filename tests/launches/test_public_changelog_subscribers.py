@@ -12,8 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from pilothouse.core.job_models import Job
 from pilothouse.core.models import Event
 from pilothouse.core.runtime import Runtime
+from pilothouse.launches.subscriber_mail import CHANGELOG_MAIL_JOB
 from pilothouse.launches.subscriber_models import ChangelogSubscriber
 from tests.launches.helpers import API, Crew
 from tests.support.accounts import Accounts, sign_in
@@ -167,3 +169,8 @@ def test_bad_input_names_the_field_and_stores_nothing(
     )
     assert flood.status_code == 429
     assert len(smtp_server.wait_for(3)) == 3 and _count(runtime) == 0
+    crew.template()
+    _publish(crew, "Unconfirmed readers get nothing", "## Nothing")
+    with runtime.database.session() as session:
+        jobs = session.scalar(select(func.count(Job.id)).where(Job.kind == CHANGELOG_MAIL_JOB))
+    assert jobs == 0 and len(smtp_server.messages) == 3  # only confirmed addresses receive
