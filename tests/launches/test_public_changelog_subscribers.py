@@ -167,7 +167,7 @@ def test_bad_input_names_the_field_and_stores_nothing(
     flood = post(
         "/public/changelog/subscribe", data={"email": "b@example.com", "form_token": token}
     )
-    assert flood.status_code == 429
+    assert flood.status_code == 429 and flood.headers["retry-after"] == "3600"
     assert len(smtp_server.wait_for(3)) == 3 and _count(runtime) == 0
     crew.template()
     _publish(crew, "Unconfirmed readers get nothing", "## Nothing")

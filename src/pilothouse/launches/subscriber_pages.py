@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from pilothouse.core.errors import FieldError, Forbidden, PilothouseError
+from pilothouse.core.errors import FieldError, Forbidden, PilothouseError, TooManyRequests
 from pilothouse.launches import public_changelog as public
 from pilothouse.launches import subscribers
 from pilothouse.launches.subscriber_mail import request_subscription
@@ -51,7 +51,10 @@ def _result(request: Request, session: SessionDep, status: int = 200, **values: 
 
 def _failure(request: Request, session: SessionDep, exc: PilothouseError) -> Response:
     fields = ", ".join(e.field for e in exc.errors) if exc.errors else ""
-    return _result(request, session, exc.status, error=exc.detail, field=fields)
+    response = _result(request, session, exc.status, error=exc.detail, field=fields)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    return response
 
 
 @router.post("/public/changelog/subscribe", dependencies=[Public])
