@@ -1,0 +1,144 @@
+"""Crash safety of long jobs: a ``pilothouse jobs worker`` killed with SIGKILL mid-run.
+
+A feedback synthesis job (real MiniLM embeddings of BANKING77 messages) is killed
+while it reports progress; a restarted worker shows the job ``failed``, and
+``pilothouse jobs retry`` runs it to ``succeeded`` with consistent themes. The queue
+is the default SQLite file in the data folder; the app database is SQLite or
+PostgreSQL. Nothing is timed: the kill point is the job's own progress record.
+"""
+
+from __future__ import annotations
+
+import csv
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from pilothouse.core import jobs
+from pilothouse.core.job_models import JobStatus
+from pilothouse.core.runtime import Runtime
+from pilothouse.feedback.models import (
+    FeedbackItem,
+    FeedbackSynthesisRun,
+    FeedbackTheme,
+    FeedbackThemeMember,
+)
+from tests.core.test_crash_safety import process_env
+
+BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "data" / "feedback" / "banking77"
+ITEMS = 400
+TIMEOUT = 180.0
+
+
+class Processes:
+    """Worker and command processes sharing the test's database and data folder."""
+
+    def __init__(self, runtime: Runtime, tmp_path: Path) -> None:
+        self.env = {**process_env(runtime), "PILOTHOUSE_JOBS_MODE": "worker"}
+        self.tmp_path = tmp_path
+        self.workers: list[subprocess.Popen[bytes]] = []
+
+    def worker(self) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "pilothouse", "jobs", "worker", "--workers", "1"]
+        with open(self.tmp_path / f"worker-{len(self.workers)}.log", "wb") as log:
+            process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.workers.append(process)
+        return process
+
+    def cli(self, *args: str) -> str:
+        command = [sys.executable, "-m", "pilothouse", *args]
+        done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def output(self) -> str:
+        return "\n".join(p.read_text() for p in sorted(self.tmp_path.glob("worker-*.log")))
+
+    def stop(self) -> None:
+        for process in self.workers:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=60)
+
+
+@pytest.fixture
+def processes(runtime: Runtime, tmp_path: Path) -> Iterator[Processes]:
+    started = Processes(runtime, tmp_path)
+    yield started
+    started.stop()
+
+
+def wait_until(predicate: Callable[[], bool], what: str, processes: Processes) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{processes.output()}"
+        time.sleep(0.05)
+
+
+def write_feedback(path: Path) -> None:
+    with (BANKING77 / "test.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))[::7][:ITEMS]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["external_id", "text"])
+        writer.writerows((f"b77-{i}", row["text"]) for i, row in enumerate(rows))
+
+
+def test_a_synthesis_job_killed_mid_run_fails_visibly_and_a_retry_succeeds(
+    runtime: Runtime, processes: Processes, tmp_path: Path
+) -> None:
+    export = tmp_path / "feedback.csv"
+    write_feedback(export)
+    processes.cli("feedback", "import", str(export))
+    crashing = processes.worker()
+    job_id = int(processes.cli("jobs", "submit", "feedback.synthesize", "--queue").split()[0])
+
+    def mid_run() -> bool:
+        job = jobs.get_job(runtime, job_id)
+        assert job.status in (JobStatus.queued, JobStatus.running), (job, processes.output())
+        return job.status is JobStatus.running and bool(job.message)
+
+    wait_until(mid_run, "the synthesis to report progress", processes)
+    crashing.send_signal(signal.SIGKILL)
+    crashing.wait(timeout=60)
+
+    processes.worker()
+    wait_until(
+        lambda: jobs.get_job(runtime, job_id).status is JobStatus.failed, "recovery", processes
+    )
+    assert "stopped before it finished" in (jobs.get_job(runtime, job_id).error or "")
+
+    processes.cli("jobs", "retry", str(job_id))
+    wait_until(
+        lambda: jobs.get_job(runtime, job_id).status not in (JobStatus.queued, JobStatus.running),
+        "the retry",
+        processes,
+    )
+    done = jobs.get_job(runtime, job_id)
+    assert done.status is JobStatus.succeeded, (done.error, processes.output())
+    assert done.attempts == 2
+    with runtime.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(FeedbackItem)) == ITEMS
+        assert session.scalar(select(func.count()).select_from(FeedbackTheme)), "no themes"
+        most = session.scalar(
+            select(func.count())
+            .select_from(FeedbackThemeMember)
+            .group_by(FeedbackThemeMember.item_id)
+            .order_by(func.count().desc())
+            .limit(1)
+        )
+        assert most == 1, "an item is in two themes"
+        runs = dict(
+            session.execute(
+                select(FeedbackSynthesisRun.status, func.count()).group_by(
+                    FeedbackSynthesisRun.status
+                )
+            ).all()
+        )
+    assert runs.get("done") == 1, runs
