@@ -24,6 +24,7 @@ from pilothouse.metrics import demo
 from pilothouse.metrics.anomaly import AnomalyConfig
 from pilothouse.metrics.anomaly_job import ANOMALY_EVENT, check_certified_metrics
 from pilothouse.metrics.anomaly_service import check_metric, daily_values
+from pilothouse.metrics.service import settling_days
 
 CLI = Actor.command_line()
 #: The series come from the embedded DuckDB store whichever app database is used; the
@@ -70,6 +71,13 @@ def test_the_drop_after_delivery_tracking_is_flagged_down(runtime: Runtime) -> N
     assert len(events) == len(recorded["anomalies"])
     delivery = [e for e in events if e.object_id == "card_delivery_contacts"]
     assert {e.changes["direction"]["after"] for e in delivery} == {"down"}
+
+    # Conversions settle after their window; counts when the day ends; ratios as their
+    # slowest part (the demo catalog's definitions: 14 days, 7 days, 3 days).
+    assert settling_days(runtime, "card_activation_rate") == 14
+    assert settling_days(runtime, "activation_rate") == 7
+    assert settling_days(runtime, "card_delivery_contacts") == 0
+    assert settling_days(runtime, "support_contact_rate") == 0
 
     # Before the first day with data the metric did not exist: missing, not zero.
     far_past = dt.date(2001, 1, 1)

@@ -51,8 +51,11 @@ def check_metric(
     config: AnomalyConfig | None = None,
     source: str = service.EMBEDDED_SOURCE,
 ) -> list[DayCheck]:
-    """Judge the last ``days`` complete days of ``metric`` (today is still filling up)."""
-    end = (today or dt.datetime.now(dt.UTC).date()) - dt.timedelta(days=1)
+    """Judge the last ``days`` settled days of ``metric``: today is still filling up, and
+    a conversion's or retention's recent cohorts are still converting
+    (:func:`pilothouse.metrics.service.settling_days`)."""
+    settling = service.settling_days(runtime, metric)
+    end = (today or dt.datetime.now(dt.UTC).date()) - dt.timedelta(days=1 + settling)
     start = end - dt.timedelta(days=days - 1)
     dates, values = daily_values(runtime, metric, start, end, source)
     return check_series(dates, values, config)

@@ -27,7 +27,14 @@ from pilothouse.metrics.connections import (
     open_warehouse,
 )
 from pilothouse.metrics.definitions import Catalog, DefinitionProblem, reload_catalog
-from pilothouse.metrics.definitions.model import Dimension, Filter, Grain, Metric
+from pilothouse.metrics.definitions.model import (
+    Dimension,
+    Filter,
+    FunnelSpec,
+    Grain,
+    Metric,
+    RetentionSpec,
+)
 from pilothouse.metrics.warehouses import DuckDBAdapter, WarehouseAdapter
 
 __all__ = [
@@ -43,6 +50,7 @@ __all__ = [
     "current_metric_values",
     "field_presence",
     "run_series",
+    "settling_days",
 ]
 
 EMBEDDED_SOURCE = "embedded"
@@ -294,3 +302,31 @@ def _latest(result: SeriesResult) -> float | None:
     latest = max(result.rows, key=lambda row: row[0])
     value = latest[result.columns.index("value")]
     return None if value is None else float(value)
+
+
+def settling_days(runtime: Runtime, slug: str) -> int:
+    """How many recent days of ``slug`` are still changing, and so not yet its value.
+
+    A conversion or funnel counts a cohort's conversions for ``within`` after entry,
+    and a retention metric looks ``days`` ahead: until that time has passed, a recent
+    day's value is low only because its cohort is young. Trends, impact estimates and
+    anomaly checks that read such a day see a fall that is not there, so they stop
+    this many days before today. Ratios, formulas and rolling or cumulative metrics
+    settle as late as the slowest metric they are built from; everything else settles
+    when its day ends (0).
+    """
+    catalog = runtime.metrics.catalog()
+    seen: set[str] = set()
+
+    def settle(name: str) -> int:
+        if name in seen or name not in catalog:
+            return 0
+        seen.add(name)
+        spec = catalog.get(name).spec
+        if isinstance(spec, FunnelSpec):
+            return -(-spec.within_seconds // 86_400)
+        if isinstance(spec, RetentionSpec):
+            return spec.days
+        return max((settle(ref) for ref in catalog.get(name).references), default=0)
+
+    return settle(slug)

@@ -1,8 +1,9 @@
 """The movement of one catalog metric around a GA day, from its daily series.
 
 The series comes from the metrics domain's service (``metrics.service.run_series``,
-the query the explorer runs), ``WINDOW_DAYS`` days each side of GA, today left out
-(an unfinished day would look like a drop). The estimate is
+the query the explorer runs), ``WINDOW_DAYS`` days each side of GA, today and the
+metric's still-settling days left out (an unfinished day, or a conversion cohort still
+inside its window, would look like a drop). The estimate is
 :func:`pilothouse.roadmap.impact.its.estimate_level_change`; every way the data can
 fail to tell (no GA yet, metric gone from the catalog, query error, too few days) is a
 plain sentence in ``message``, never an error page.
@@ -60,6 +61,17 @@ def daily_series(
     return days, values
 
 
+def _settling_days(runtime: Any, slug: str) -> int:
+    """Recent days whose value is still changing (a conversion's young cohorts): left out,
+    or a metric would seem to fall right after every launch."""
+    from pilothouse.metrics.service import settling_days
+
+    try:
+        return settling_days(runtime, slug)
+    except Exception:  # an unknown metric is reported by the series read below
+        return 0
+
+
 def measure_metric(
     runtime: Any,
     metric: Reference,
@@ -74,7 +86,15 @@ def measure_metric(
         return MetricImpact(metric, None, "Not launched yet: nothing to measure.")
     if ga >= today:
         return MetricImpact(metric, ga, f"GA is on {ga}: nothing to measure yet.")
-    start, end = ga - timedelta(days=WINDOW_DAYS), min(ga + timedelta(days=WINDOW_DAYS), today)
+    settled = today - timedelta(days=_settling_days(runtime, metric.id))
+    if ga >= settled:
+        return MetricImpact(
+            metric,
+            ga,
+            f"Days after GA ({ga}) are still settling (recent cohorts are still "
+            "converting): nothing to measure yet.",
+        )
+    start, end = ga - timedelta(days=WINDOW_DAYS), min(ga + timedelta(days=WINDOW_DAYS), settled)
     try:
         days, values = daily_series(runtime, metric.id, start, end)
     except PilothouseError as exc:
