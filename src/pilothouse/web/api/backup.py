@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from pilothouse.core.backup import create_backup
-from pilothouse.web.deps import AdminWrite, RuntimeDep
+from pilothouse.web.deps import AdminWrite, RuntimeDep, SessionDep
 
 __all__ = ["router"]
 
@@ -33,7 +33,10 @@ router = APIRouter(prefix="/backup", tags=["backup"])
     response_class=FileResponse,
     responses={200: {"content": {"application/x-tar": {}}}},
 )
-def make_backup(principal: AdminWrite, runtime: RuntimeDep) -> FileResponse:
+def make_backup(principal: AdminWrite, runtime: RuntimeDep, session: SessionDep) -> FileResponse:
+    # End the transaction the token check opened: on SQLite it holds the write lock,
+    # and writers must go on while the backup (which reads its own snapshot) runs.
+    session.commit()
     folder = Path(tempfile.mkdtemp(prefix="pilothouse-backup-api-"))
     try:
         summary = create_backup(runtime, folder / "pilothouse-backup.tar")
