@@ -2,7 +2,9 @@
 
 A feedback synthesis job (real MiniLM embeddings of BANKING77 messages) is killed
 while it reports progress; a restarted worker shows the job ``failed``, and
-``pilothouse jobs retry`` runs it to ``succeeded`` with consistent themes. The queue
+``pilothouse jobs retry`` runs it to ``succeeded`` with consistent themes. An experiment
+analysis job is killed while PostgreSQL's lock on the snapshots table holds it before it
+can store its snapshot: nothing half-done is left, and the retry stores one. The queue
 is the default SQLite file in the data folder; the app database is SQLite or
 PostgreSQL. Nothing is timed: the kill point is the job's own progress record.
 """
@@ -10,19 +12,22 @@ PostgreSQL. Nothing is timed: the kill point is the job's own progress record.
 from __future__ import annotations
 
 import csv
+import json
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from pilothouse.core import jobs
 from pilothouse.core.job_models import JobStatus
 from pilothouse.core.runtime import Runtime
+from pilothouse.experiments.models import ExperimentSnapshot
 from pilothouse.feedback.models import (
     FeedbackItem,
     FeedbackSynthesisRun,
@@ -30,6 +35,7 @@ from pilothouse.feedback.models import (
     FeedbackThemeMember,
 )
 from tests.core.test_crash_safety import process_env
+from tests.experiments.analysis.test_analysis_service import _create, shop  # noqa: F401
 
 BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "data" / "feedback" / "banking77"
 ITEMS = 400
@@ -142,3 +148,62 @@ def test_a_synthesis_job_killed_mid_run_fails_visibly_and_a_retry_succeeds(
             ).all()
         )
     assert runs.get("done") == 1, runs
+
+
+@contextmanager
+def snapshots_locked(runtime: Runtime) -> Iterator[None]:
+    """Hold PostgreSQL's lock on the snapshots table: an analysis runs, but cannot store."""
+    with runtime.database.engine.connect() as connection:
+        connection.execute(text("LOCK TABLE experiment_snapshots IN EXCLUSIVE MODE"))
+        yield
+        connection.rollback()
+
+
+@pytest.mark.usefixtures("shop")
+def test_an_analysis_job_killed_mid_run_fails_visibly_and_a_retry_succeeds(
+    runtime: Runtime, processes: Processes
+) -> None:
+    if runtime.database.is_sqlite:
+        pytest.skip(
+            "an analysis takes well under a second; only PostgreSQL has a table lock that "
+            "holds it mid-run without racing it"
+        )
+    key = _create(runtime)
+    runtime.event_store.close()  # the worker process reads the store now
+    del runtime.__dict__["event_store"]
+    payload = json.dumps({"experiment": key})
+    submitted = processes.cli(
+        "jobs", "submit", "experiments.analyze", "--payload", payload, "--queue"
+    )
+    job_id = int(submitted.split()[0])
+
+    def mid_run() -> bool:
+        job = jobs.get_job(runtime, job_id)
+        assert job.status in (JobStatus.queued, JobStatus.running), (job, processes.output())
+        return job.status is JobStatus.running and "analysis SQL" in job.message
+
+    with snapshots_locked(runtime):  # taken before the job can run
+        crashing = processes.worker()
+        wait_until(mid_run, "the analysis to start", processes)
+        crashing.send_signal(signal.SIGKILL)
+        crashing.wait(timeout=60)
+
+    processes.worker()
+    wait_until(
+        lambda: jobs.get_job(runtime, job_id).status is JobStatus.failed, "recovery", processes
+    )
+    with runtime.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(ExperimentSnapshot)) == 0
+
+    processes.cli("jobs", "retry", str(job_id))
+    wait_until(
+        lambda: jobs.get_job(runtime, job_id).status not in (JobStatus.queued, JobStatus.running),
+        "the retry",
+        processes,
+    )
+    done = jobs.get_job(runtime, job_id)
+    assert done.status is JobStatus.succeeded, (done.error, processes.output())
+    assert done.attempts == 2 and done.result is not None and done.result["succeeded"]
+    with runtime.database.session() as session:
+        snapshots = session.scalars(select(ExperimentSnapshot.succeeded)).all()
+    assert snapshots == [True]
