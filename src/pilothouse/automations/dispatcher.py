@@ -165,6 +165,23 @@ def _handle(
         result.deliveries += [d.id for d in create_deliveries(session, rule, event)]
 
 
+def _tell_watchers(session: Session, raw: Event) -> None:
+    """The people watching the event's object hear about it (core notifications).
+
+    Done here, in the transaction that moves the cursor past the event, so each change
+    reaches each watcher once: a dispatcher killed before its commit leaves both the
+    notifications and the cursor unwritten, and the next round does both.
+    """
+    from pilothouse.core.links import ObjectRef
+    from pilothouse.core.notifications.watching import WATCHABLE_TYPES, notify_watchers_of_event
+    from pilothouse.core.references import resolve_one
+
+    if raw.object_type not in WATCHABLE_TYPES or raw.name.startswith(("comment.", "watch.")):
+        return
+    reference = resolve_one(session, ObjectRef(raw.object_type, str(raw.object_id)))
+    notify_watchers_of_event(session, raw, url=reference.url)
+
+
 def _settled(last_id: int, events: list[Event], now: datetime | None = None) -> list[Event]:
     """The events up to the first *young* gap in the ids.
 
@@ -199,6 +216,7 @@ def dispatch_batch(runtime: Runtime, *, limit: int = BATCH_SIZE) -> DispatchResu
             rules = _rules_by_trigger(session)
             for raw in events:
                 _handle(session, raw, rules, result)
+                _tell_watchers(session, raw)
             cursor.last_event_id = events[-1].id
             cursor.updated_at = utcnow()
             result.events = len(events)
