@@ -62,6 +62,9 @@ def read_archive(path: Path, into: Path) -> dict[str, Any]:
         raise BadRequest(f"{path} has no readable manifest.json: {exc}") from None
     if manifest.get("format") != FORMAT:
         raise BadRequest(f"{path}: backup format {manifest.get('format')!r} is not {FORMAT}")
+    missing = sorted({"revision", "tables", "members"} - set(manifest))
+    if missing:
+        raise BadRequest(f"{path}: manifest.json lacks {', '.join(missing)}")
     _check_members(path, into, manifest["members"])
     return manifest
 
