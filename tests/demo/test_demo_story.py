@@ -276,3 +276,31 @@ def test_the_impact_view_measures_what_shipped(demo: Loaded) -> None:
         assert verification.ga_date == today - timedelta(days=120 - 45)
         activation = {m.metric.url: m for m in verification.metrics}["/metrics/activation_rate"]
         assert activation.result is not None and activation.result.status == Status.rose
+
+
+def test_the_periodic_check_announces_the_spike_and_the_late_launch_once(demo: Loaded) -> None:
+    """The hourly check records ``feedback.theme_spiking`` for "Top-ups failing" and
+    ``launch.overdue`` for "Spending limits per card", once each, as events the
+    dispatcher maps to their domain event types."""
+    from sqlalchemy import select
+
+    from pilothouse.automations.events import map_event
+    from pilothouse.automations.periodic import emit_periodic_events
+    from pilothouse.core.models import Event
+
+    runtime, _ = demo
+    first = emit_periodic_events(runtime)
+    assert first["feedback.theme_spiking"] >= 1 and first["launch.overdue"] >= 1
+    assert emit_periodic_events(runtime) == {"launch.overdue": 0, "feedback.theme_spiking": 0}
+    with runtime.database.session() as session:
+        found = {
+            (event.name, event.object_label): map_event(session, event)
+            for event in session.scalars(
+                select(Event).where(Event.name.in_(["launch.overdue", "feedback.theme_spiking"]))
+            )
+        }
+        spike = found[("feedback.theme_spiking", "Top-ups failing")]
+        late = found[("launch.overdue", "Spending limits per card")]
+        assert spike is not None and spike.type == "feedback.theme_spiking"
+        assert spike.fields["count"] > spike.fields["baseline_mean"]
+        assert late is not None and late.type == "launch.overdue" and late.fields["days_late"] > 0

@@ -284,6 +284,30 @@ _TYPES = (
         _named("decision.superseded"),
     ),
     EventType(
+        "launch.overdue",
+        "launch",
+        "A launch is behind its plan: GA date passed, stage past due, or required checklist "
+        "items overdue (the hourly periodic check; once per launch and planned GA date).",
+        ("launch", "target_date", "days_late", "reasons"),
+        _named("launch.overdue"),
+    ),
+    EventType(
+        "feedback.theme_spiking",
+        "feedback_theme",
+        "A feedback theme's volume this week is a significant spike over its baseline "
+        "(the hourly periodic check; once per theme and week).",
+        ("label", "count", "baseline_mean", "q_value", "customers"),
+        _named("feedback.theme_spiking"),
+    ),
+    EventType(
+        "metric.anomaly_detected",
+        "metric",
+        "A certified metric's last complete day was outside its normal variation (the daily "
+        "anomaly check; once per metric and day).",
+        ("day", "value", "expected", "score", "direction"),
+        _named("metric.anomaly_detected"),
+    ),
+    EventType(
         "job.failed",
         "job",
         "A background job failed (delivery jobs of automations excepted).",
@@ -297,9 +321,7 @@ CATALOGUE: dict[str, EventType] = {t.name: t for t in _TYPES}
 
 #: Named by issue 11 but carried by no audit event yet (need periodic checks).
 NOT_YET_EMITTED = (
-    "feedback.theme_spiking",
     "launch.gate_waiting",
-    "launch.overdue",
     "experiment.result_significant",
     "experiment.srm_detected",
 )

@@ -32,6 +32,7 @@ JOB_MODULES: tuple[str, ...] = (
     "pilothouse.automations.delivery",
     "pilothouse.core.builtin_schedules",
     "pilothouse.metrics.anomaly_job",
+    "pilothouse.automations.periodic",
     "pilothouse.reports.mail",
     "pilothouse.reports.voc_digest",
     "pilothouse.launches.subscriber_mail",

@@ -24,7 +24,7 @@ from pilothouse.core.schedules import builtin_schedule
 from pilothouse.metrics.anomaly import AnomalyConfig, DayCheck
 from pilothouse.metrics.anomaly_service import check_metric
 
-__all__ = ["ANOMALY_EVENT", "CHECK_JOB", "check_certified_metrics"]
+__all__ = ["ANOMALY_EVENT", "CHECK_JOB", "anomaly_check_job", "check_certified_metrics"]
 
 CHECK_JOB = "metrics.check_anomalies"
 ANOMALY_EVENT = "metric.anomaly_detected"
