@@ -176,8 +176,13 @@ class JobConsumer:
     def recover(self) -> list[int]:
         """Fail jobs a crashed worker left running; queue again long-queued ones."""
         from pilothouse.core.jobs import recover_stale_jobs
+        from pilothouse.core.registry import import_all_models
 
         try:
+            # Every model module whole before the first write configures the mappers: a
+            # worker's scheduler thread may be importing one at this moment, and a mapper
+            # configured from a half-imported module fails ("failed to locate a name").
+            import_all_models()
             failed = recover_stale_jobs(self.runtime)
             requeue_waiting_jobs(self.runtime)
         except Exception:  # never keep the server from starting over it
