@@ -104,7 +104,7 @@ stop_redis() {
     rm -rf "$REDIS_DIR"
 }
 trap 'stop_redis; stop_pg' EXIT
-log "starting a throwaway Redis ($(redis-server --version | awk '{print $3}')) on 127.0.0.1:$REDIS_PORT"
+log "starting a throwaway Redis ($(redis-server --version | awk '{print $3}' | cut -d= -f2)) on 127.0.0.1:$REDIS_PORT"
 redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
     --dir "$REDIS_DIR" --daemonize yes --pidfile "$REDIS_DIR/redis.pid" \
     --logfile "$REDIS_DIR/redis.log"
