@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,7 +26,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from pilothouse.core import jobs
-from pilothouse.core.job_models import JobStatus
+from pilothouse.core.db import utcnow
+from pilothouse.core.job_models import Job, JobStatus
 from pilothouse.core.runtime import Runtime
 from pilothouse.experiments.models import ExperimentSnapshot
 from pilothouse.feedback.models import (
@@ -207,3 +209,76 @@ def test_an_analysis_job_killed_mid_run_fails_visibly_and_a_retry_succeeds(
     with runtime.database.session() as session:
         snapshots = session.scalars(select(ExperimentSnapshot.succeeded)).all()
     assert snapshots == [True]
+
+
+#: Recovery in a fresh process while another thread is half-way through importing a model
+#: module (as a worker's scheduler thread may be): the importer stops just before
+#: ``class ExperimentDecision`` until recovery is done, or for 60 s at most.
+RECOVER_DURING_IMPORT = """
+import importlib, sys, threading
+from pilothouse.core.config import Settings
+from pilothouse.core.db import Database
+from pilothouse.core.job_queue import JobConsumer
+from pilothouse.core.runtime import Runtime
+
+MODULE = "pilothouse.experiments.models"
+assert MODULE not in sys.modules
+paused, release = threading.Event(), threading.Event()
+
+def tracer(frame, event, arg):
+    if frame.f_code.co_name != "<module>" or not frame.f_code.co_filename.endswith(
+        "experiments/models.py"
+    ):
+        return None
+    def lines(frame, event, arg):
+        source = open(frame.f_code.co_filename).read().splitlines()
+        if event == "line" and source[frame.f_lineno - 1].startswith("class ExperimentDecision"):
+            paused.set()
+            release.wait(60)
+        return lines
+    return lines
+
+def half_import():
+    sys.settrace(tracer)
+    importlib.import_module(MODULE)
+    sys.settrace(None)
+
+threading.Thread(target=half_import, daemon=True).start()
+assert paused.wait(60)
+settings = Settings()
+runtime = Runtime(settings=settings, database=Database(settings.effective_database_url))
+done = []
+worker = threading.Thread(target=lambda: done.append(JobConsumer(runtime).recover()))
+worker.start()
+worker.join(2)  # with the fix, recovery waits for the import (Python's module lock)
+release.set()
+worker.join(60)
+print("RECOVERED", done)
+"""
+
+
+def test_recovery_works_while_another_thread_imports_a_model_module(
+    runtime: Runtime, processes: Processes
+) -> None:
+    """Regression: recovery in a fresh worker failed when its scheduler thread was importing."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with runtime.database.session() as session:
+        job = Job(
+            kind="core.noop",
+            title="left by a crashed worker",
+            status=JobStatus.running,
+            payload={},
+            requested_by="cli:test",
+            worker=f"{socket.gethostname()}:{dead.pid}",
+            started_at=utcnow(),
+            heartbeat_at=utcnow(),
+        )
+        session.add(job)
+        session.flush()
+        job_id = job.id
+    command = [sys.executable, "-c", RECOVER_DURING_IMPORT]
+    ran = subprocess.run(command, env=processes.env, capture_output=True, text=True, timeout=180)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert f"RECOVERED [[{job_id}]]" in ran.stdout, ran.stdout + ran.stderr
+    assert jobs.get_job(runtime, job_id).status is JobStatus.failed
