@@ -68,10 +68,17 @@ def _week_value(runtime: Runtime, metric: str, kind: str, week: Week) -> float |
 
 
 def _verdict(runtime: Runtime, metric: str, week: Week) -> tuple[str, str, list[tuple[date, str]]]:
+    # A conversion's recent days are still settling and are not judged (see
+    # metrics.service.settling_days): the check "runs" that many days after the week, so
+    # a past week is judged whole and the current one as far as it has settled.
+    settling = service.settling_days(runtime, metric)
     checks = anomaly_service.check_metric(
-        runtime, metric, days=HISTORY_DAYS, today=week.end + timedelta(days=1)
+        runtime, metric, days=HISTORY_DAYS, today=week.end + timedelta(days=1 + settling)
     )
     judged = [c for c in checks if week.start <= c.day <= week.end]
+    if not judged and week.end + timedelta(days=settling) >= date.today():
+        text = f"still settling (its cohorts convert over {settling} days)"
+        return "too_little_history", text, []
     if not judged:
         return "too_little_history", "too little history to judge (needs 4 weeks of days)", []
     outside = [(c.day, c.direction or "") for c in judged if c.anomalous]

@@ -92,25 +92,29 @@ def _primary_result(session: Session, experiment: Any) -> tuple[str | None, str]
     if not metrics:
         return None, "no primary metric"
     metric = metrics[0]
+    relative = snapshot.results.get("settings", {}).get("difference", "relative") == "relative"
+    number = "{:+.1%}" if relative else "{:+.3g}"  # relative effects read as percentages
     parts = []
     for variation in metric.get("variations", [])[1:]:
         effect, ci = variation.get("effect"), variation.get("ci")
         status = variation.get("status") or "failed"
         text = f"{variation.get('name') or variation.get('key')}: {status}"
         if effect is not None:
-            text += f", effect {effect:+.3g}"
+            text += f", effect {number.format(effect)}"
         if ci and None not in ci:
-            text += f" (95% CI {ci[0]:+.3g} to {ci[1]:+.3g})"
+            text += f" (95% CI {number.format(ci[0])} to {number.format(ci[1])})"
         parts.append(text)
     return metric.get("label") or metric.get("metric"), "; ".join(parts) or "no comparison"
 
 
-def _decision_text(experiment: Any) -> str | None:
+def _decision_text(session: Session, experiment: Any) -> str | None:
     decision = experiment.decision
     if decision is None:
         return None
     outcome = decision.outcome.value.replace("_", " ")
-    return f"{outcome} ({decision.decided_by_label}, {decision.decided_at:%Y-%m-%d})"
+    who = resolve_one(session, ObjectRef("user", str(decision.decided_by_id)))
+    person = who.label if decision.decided_by_id and not who.deleted else decision.decided_by_label
+    return f"{outcome} ({person}, {decision.decided_at:%Y-%m-%d})"
 
 
 def _experiment(session: Session, experiment: Any) -> ExperimentEntry:
@@ -122,7 +126,7 @@ def _experiment(session: Session, experiment: Any) -> ExperimentEntry:
         ended_at=experiment.ended_at,
         primary_metric=metric,
         result=result,
-        decision=_decision_text(experiment),
+        decision=_decision_text(session, experiment),
     )
 
 
