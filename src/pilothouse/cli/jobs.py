@@ -143,8 +143,12 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     import threading
 
+    from pilothouse.core.registry import import_all_models
     from pilothouse.core.schedules import run_scheduler
 
+    # Every table's mapper is configured before the scheduler thread starts: two
+    # threads importing model modules at once can fail to resolve each other's names.
+    import_all_models()
     with open_runtime() as runtime:
         consumer = JobConsumer(runtime, workers=workers)
         typer.echo(f"Job worker with {consumer.workers} thread(s); Ctrl+C to stop.", err=True)
