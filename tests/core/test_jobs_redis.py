@@ -57,15 +57,24 @@ app(["jobs", "worker", "--workers", sys.argv[1]], prog_name="pilothouse")
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    """The test Redis, emptied before and after each test (the queue name is fixed)."""
-    url = os.environ.get("PILOTHOUSE_TEST_REDIS_URL")
-    if not url:
+    """The test Redis, emptied before and after each test (the queue name is fixed).
+
+    Each pytest-xdist worker uses a Redis database of its own (``/1``, ``/2``, ...):
+    tests of this file can run in two workers at once (pytest 9 ignores xdist's file
+    groups), and workers of one test must never take another test's messages.
+    """
+    base = os.environ.get("PILOTHOUSE_TEST_REDIS_URL")
+    if not base:
         pytest.fail(
             "PILOTHOUSE_TEST_REDIS_URL is not set: run the suite with scripts/test.sh, "
             "which starts a throwaway redis-server",
             pytrace=False,
         )
     import redis
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    server = base.rsplit("/", 1)[0] if base.count("/") > 2 else base.rstrip("/")
+    url = f"{server}/{int(worker.removeprefix('gw')) + 1}"
 
     client = redis.Redis.from_url(url)
     client.flushdb()
