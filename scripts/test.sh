@@ -115,19 +115,16 @@ done
 export PILOTHOUSE_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 
 # --- 4. the suite ------------------------------------------------------------------------
-# Two workers, a test file each at a time (`--dist loadfile`: module fixtures such as a
-# loaded demo are built once, in one process; files run in collection order within a
-# worker, see tests/conftest.py): many tests wait on subprocesses, PostgreSQL or the
-# browser, so two workers keep both cores busy. PILOTHOUSE_TEST_WORKERS=0 runs everything
-# in one process. (`--dist loadgroup` no longer groups under pytest 9, whose node ids
-# pytest-xdist 3.8 cannot suffix with a group.)
+# Two workers, a test file each at a time (module fixtures stay in one process; see
+# tests/conftest.py for the files that must share a worker): many tests wait on
+# subprocesses, PostgreSQL or the browser, so two workers keep both cores busy. PILOTHOUSE_TEST_WORKERS=0 runs everything in one process.
 WORKERS="${PILOTHOUSE_TEST_WORKERS:-2}"
 log "running the test suite (SQLite and PostgreSQL, $WORKERS workers)"
 set +e
 if [ "$WORKERS" = 0 ]; then
     "$VENV/bin/python" -m pytest "$@"
 else
-    "$VENV/bin/python" -m pytest -n "$WORKERS" --dist loadfile "$@"
+    "$VENV/bin/python" -m pytest -n "$WORKERS" --dist loadgroup "$@"
 fi
 status=$?
 set -e

@@ -36,11 +36,9 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 #: Test files that start the process-wide embedded ClickHouse (chdb) or Spark session.
-#: Each engine allows one session per process. Under ``--dist loadfile`` (scripts/test.sh)
-#: a worker runs its files in collection order, so where these share a worker the
-#: experiments' module fixtures close before the metrics parity suite opens its
-#: session-wide ones, as in a one-process run. The ``xdist_group`` marker below states the
-#: same for ``--dist loadgroup``, which pytest 9 with pytest-xdist 3.8 no longer honours.
+#: Each engine allows one session per process, so under pytest-xdist they share one
+#: worker and run in collection order (experiments' module fixtures close before the
+#: metrics parity suite opens its session-wide ones), as in a one-process run.
 EMBEDDED_ENGINE_TESTS = (
     "tests/experiments/analysis/test_analysis_engines.py",
     "tests/metrics/parity/",
@@ -52,8 +50,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and callspec.params.get("backend") == "postgresql":
             item.add_marker(pytest.mark.postgresql)
-        # A file's tests stay in one worker (scripts/test.sh: `--dist loadfile`), so
-        # module fixtures are built once; the embedded-engine files form one group.
+        # `--dist loadgroup` (scripts/test.sh): a file's tests stay in one worker, so
+        # module fixtures are built once; the embedded-engine files share one group.
         path = item.nodeid.split("::", 1)[0]
         engines = any(path.startswith(prefix) for prefix in EMBEDDED_ENGINE_TESTS)
         item.add_marker(pytest.mark.xdist_group("embedded-engines" if engines else path))
