@@ -33,7 +33,21 @@ NAME_STOP_WORDS = frozenset(
     "a about after and by for in into my not of on or the to up via why what how is was "
     "has have with".split()
 )
-_SUFFIXES = ("ications", "ication", "ations", "ation", "ments", "ment", "ings", "ing", "ied", "ies", "ed", "es", "s")
+_SUFFIXES = (
+    "ications",
+    "ication",
+    "ations",
+    "ation",
+    "ments",
+    "ment",
+    "ings",
+    "ing",
+    "ied",
+    "ies",
+    "ed",
+    "es",
+    "s",
+)
 _SUFFIXES_TAIL = ("al", "ly", "e", "y")
 
 

@@ -53,9 +53,7 @@ def upgrade() -> None:
             ["job_id"], ["jobs.id"], name=op.f("fk_schedule_runs_job_id_jobs"), ondelete="SET NULL"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_schedule_runs")),
-        sa.UniqueConstraint(
-            "schedule_id", "slot_at", name=op.f("uq_schedule_runs_schedule_id")
-        ),
+        sa.UniqueConstraint("schedule_id", "slot_at", name=op.f("uq_schedule_runs_schedule_id")),
     )
     with op.batch_alter_table("schedule_runs", schema=None) as batch_op:
         batch_op.create_index(
