@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import ast
 import importlib
 import inspect
 import pkgutil
@@ -11,6 +10,7 @@ import pkgutil
 import pytest
 
 import pilothouse.automations as automations
+from tests.support.module_rules import defined_names, long_functions
 
 MODULES = sorted(
     m.name for m in pkgutil.iter_modules(automations.__path__, "pilothouse.automations.")
@@ -21,13 +21,7 @@ ROUTERS = (".routes", ".pages")
 @pytest.mark.parametrize("name", MODULES)
 def test_all_is_complete(name: str) -> None:
     module = importlib.import_module(name)
-    defined = {
-        member
-        for member, value in vars(module).items()
-        if not member.startswith("_")
-        and (inspect.isfunction(value) or inspect.isclass(value))
-        and getattr(value, "__module__", None) == name
-    }
+    defined = defined_names(module)
     exported = set(getattr(module, "__all__", ()))
     if name.endswith(ROUTERS):
         assert exported == {"router"}
@@ -41,13 +35,7 @@ def test_all_is_complete(name: str) -> None:
 
 @pytest.mark.parametrize("name", MODULES)
 def test_modules_and_functions_stay_small(name: str) -> None:
-    source = inspect.getsource(importlib.import_module(name))
-    assert source.count("\n") <= 800, f"{name} is past 800 lines; split it"
-    long = [
-        f"{node.name} ({node.end_lineno - node.lineno + 1} lines)"
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        and node.end_lineno is not None
-        and node.end_lineno - node.lineno + 1 > 40
-    ]
+    module = importlib.import_module(name)
+    assert inspect.getsource(module).count("\n") <= 800, f"{name} is past 800 lines; split it"
+    long = long_functions(module)
     assert not long, f"{name}: functions over 40 lines: {long}"

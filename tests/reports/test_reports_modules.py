@@ -3,7 +3,6 @@ to the project's size budget (800 lines, 40-line functions)."""
 
 from __future__ import annotations
 
-import ast
 import importlib
 import inspect
 import pkgutil
@@ -11,6 +10,7 @@ import pkgutil
 import pytest
 
 import pilothouse.reports as reports
+from tests.support.module_rules import defined_names, long_functions
 
 MODULES = sorted(m.name for m in pkgutil.iter_modules(reports.__path__, "pilothouse.reports."))
 HANDLERS = {"get_weekly_review", "weekly_review_page", "weekly_review_job", "voc_digest_job"}
@@ -19,13 +19,9 @@ HANDLERS = {"get_weekly_review", "weekly_review_page", "weekly_review_job", "voc
 @pytest.mark.parametrize("name", MODULES)
 def test_all_is_complete(name: str) -> None:
     module = importlib.import_module(name)
-    defined = {
-        member
-        for member, value in vars(module).items()
-        if not member.startswith("_")
-        and (inspect.isfunction(value) or inspect.isclass(value))
-        and getattr(value, "__module__", None) == name
-    } - HANDLERS  # route and job handlers are reached through their router / registry
+    defined = (
+        defined_names(module) - HANDLERS
+    )  # route and job handlers are reached through their router / registry
     exported = set(getattr(module, "__all__", ()))
     assert defined <= exported, f"{name} does not export {sorted(defined - exported)}"
     assert all(hasattr(module, member) for member in exported)
@@ -33,9 +29,7 @@ def test_all_is_complete(name: str) -> None:
 
 @pytest.mark.parametrize("name", MODULES)
 def test_modules_and_functions_stay_small(name: str) -> None:
-    source = inspect.getsource(importlib.import_module(name))
-    assert source.count("\n") <= 800
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.FunctionDef):
-            length = (node.end_lineno or node.lineno) - node.lineno + 1
-            assert length <= 40, f"{name}.{node.name} has {length} lines"
+    module = importlib.import_module(name)
+    assert inspect.getsource(module).count("\n") <= 800
+    long = long_functions(module)
+    assert not long, f"{name}: functions over 40 lines: {long}"
