@@ -17,13 +17,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
+from pilothouse.core.audit_log import already_recorded
 from pilothouse.core.jobs import JobContext, job_handler
-from pilothouse.core.models import Event, Role
+from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
 from pilothouse.core.schedules import builtin_schedule
 
@@ -42,13 +42,6 @@ builtin_schedule(
 )
 
 
-def _seen(session: Session, name: str, object_id: str, key: str) -> bool:
-    rows = session.scalars(
-        select(Event.changes).where(Event.name == name, Event.object_id == object_id)
-    )
-    return any((changes.get("key") or {}).get("after") == key for changes in rows)
-
-
 def _overdue_launches(session: Session, today: date) -> int:
     from pilothouse.launches.attention import late_launches
 
@@ -56,7 +49,7 @@ def _overdue_launches(session: Session, today: date) -> int:
     for late in late_launches(session, today, limit=200):
         launch = late.launch
         key = f"{launch.key}@{launch.target_date}"
-        if _seen(session, "launch.overdue", str(launch.id), key):
+        if already_recorded(session, "launch.overdue", "launch", launch.id, "key", key):
             continue
         record_change(
             session,
@@ -85,8 +78,8 @@ def _spiking_themes(session: Session, today: date) -> int:
     found = 0
     for stats in spike_alerts(session, limit=50):
         key = f"{week.year}-W{week.week:02d}"
-        if stats.spike is None or _seen(
-            session, "feedback.theme_spiking", str(stats.theme_id), key
+        if stats.spike is None or already_recorded(
+            session, "feedback.theme_spiking", "feedback_theme", stats.theme_id, "key", key
         ):
             continue
         record_change(

@@ -12,7 +12,7 @@ from pilothouse.core.actor import Actor
 from pilothouse.core.models import Event, Role
 from pilothouse.core.pagination import Page, PageRequest, paginate
 
-__all__ = ["AuditFilter", "list_events", "object_types"]
+__all__ = ["AuditFilter", "already_recorded", "list_events", "object_types"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,20 @@ def _utc(moment: datetime) -> datetime:
 def object_types(session: Session) -> list[str]:
     """The object types that appear in the log, for the filter menu."""
     return list(session.scalars(select(Event.object_type).distinct().order_by(Event.object_type)))
+
+
+def already_recorded(
+    session: Session, name: str, object_type: str, object_id: object, field: str, value: object
+) -> bool:
+    """Whether an event ``name`` about this object already set ``field`` to ``value``.
+
+    For findings that periodic checks record once per key (an anomaly per metric and
+    day, an overdue launch per planned date): running the check again, or after a
+    crash, must not announce the same finding twice.
+    """
+    rows = session.scalars(
+        select(Event.changes).where(
+            Event.name == name, Event.object_type == object_type, Event.object_id == str(object_id)
+        )
+    )
+    return any((changes.get(field) or {}).get("after") == value for changes in rows)

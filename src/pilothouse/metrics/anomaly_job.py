@@ -13,12 +13,11 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import select
-
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
+from pilothouse.core.audit_log import already_recorded
 from pilothouse.core.jobs import JobContext, job_handler
-from pilothouse.core.models import Event, Role
+from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
 from pilothouse.core.schedules import builtin_schedule
 from pilothouse.metrics.anomaly import AnomalyConfig, DayCheck
@@ -43,14 +42,7 @@ builtin_schedule(
 
 def _already_recorded(runtime: Runtime, metric: str, day: dt.date) -> bool:
     with runtime.database.session() as session:
-        rows = session.scalars(
-            select(Event.changes).where(
-                Event.name == ANOMALY_EVENT,
-                Event.object_type == "metric",
-                Event.object_id == metric,
-            )
-        )
-        return any((changes.get("day") or {}).get("after") == day.isoformat() for changes in rows)
+        return already_recorded(session, ANOMALY_EVENT, "metric", metric, "day", day.isoformat())
 
 
 def _record(runtime: Runtime, metric: str, label: str, check: DayCheck) -> None:
