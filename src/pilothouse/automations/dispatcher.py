@@ -173,13 +173,19 @@ def _tell_watchers(session: Session, raw: Event) -> None:
     notifications and the cursor unwritten, and the next round does both.
     """
     from pilothouse.core.links import ObjectRef
-    from pilothouse.core.notifications.watching import WATCHABLE_TYPES, notify_watchers_of_event
+    from pilothouse.core.notifications.watching import (
+        WATCHABLE_TYPES,
+        notify_watchers_of_event,
+        watchers_of,
+    )
     from pilothouse.core.references import resolve_one
 
     if raw.object_type not in WATCHABLE_TYPES or raw.name.startswith(("comment.", "watch.")):
         return
-    reference = resolve_one(session, ObjectRef(raw.object_type, str(raw.object_id)))
-    notify_watchers_of_event(session, raw, url=reference.url)
+    ref = ObjectRef(raw.object_type, str(raw.object_id))
+    if not watchers_of(session, ref):  # most changes: nobody watches, so no link to resolve
+        return
+    notify_watchers_of_event(session, raw, url=resolve_one(session, ref).url)
 
 
 def _settled(last_id: int, events: list[Event], now: datetime | None = None) -> list[Event]:
