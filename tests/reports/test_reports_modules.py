@@ -13,7 +13,15 @@ import pilothouse.reports as reports
 from tests.support.module_rules import defined_names, long_functions
 
 MODULES = sorted(m.name for m in pkgutil.iter_modules(reports.__path__, "pilothouse.reports."))
-HANDLERS = {"get_weekly_review", "weekly_review_page", "weekly_review_job", "voc_digest_job"}
+HANDLERS = {
+    "get_weekly_review",
+    "weekly_review_page",
+    "weekly_review_job",
+    "voc_digest_job",
+    "get_leadership_digest",
+    "leadership_digest_page",
+    "leadership_digest_job",
+}
 
 
 @pytest.mark.parametrize("name", MODULES)

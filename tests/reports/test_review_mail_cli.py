@@ -77,6 +77,7 @@ def test_only_subscribers_get_the_mail_with_text_and_html(
         database=runtime.database,
     )
     result = send_weekly_review(mail)
+    assert isinstance(result.pop("event"), int)  # published as report.published
     assert result == {
         "week": last_complete_week(runtime.settings.timezone).key,
         "sent": 1, "to": ["ann@example.com"], "failed": [],
@@ -137,6 +138,7 @@ def test_the_voc_digest_mails_last_weeks_report_to_its_subscribers(
         database=runtime.database,
     )
     result = send_voc_digest(mail)
+    assert isinstance(result.pop("event"), int)
     assert result == {"week": week.key, "sent": 1, "to": ["ann@example.com"], "failed": []}
     [message] = smtp_server.wait_for(1)
     assert message["Subject"] == f"Voice of the customer {week.key}: 4 feedback items"

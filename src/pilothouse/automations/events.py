@@ -308,6 +308,16 @@ _TYPES = (
         _named("metric.anomaly_detected"),
     ),
     EventType(
+        "report.published",
+        "report",
+        "A scheduled report was produced (weekly review, voice-of-customer digest, "
+        "leadership digest): ``report`` is its kind (``weekly_review``, ``voc_digest``, "
+        "``leadership_digest``), ``period`` its ISO week, ``url`` its page and "
+        "``summary`` a few lines of Markdown (a Slack body shows them).",
+        ("report", "period", "title", "url", "summary"),
+        _named("report.published"),
+    ),
+    EventType(
         "job.failed",
         "job",
         "A background job failed (delivery jobs of automations excepted).",

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import re
 import secrets
 import socket
 import time
@@ -106,8 +107,40 @@ def _mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_MD_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
+_MD_BOLD = re.compile(r"\*\*([^*]+)\*\*")
+
+
+def _slack_markdown(text: str) -> str:
+    """Markdown → Slack mrkdwn: ``[a](u)`` → ``<u|a>``, ``**b**`` → ``*b*``."""
+    escaped = _mrkdwn(text)
+    return _MD_BOLD.sub(r"*\1*", _MD_LINK.sub(r"<\2|\1>", escaped))
+
+
+def _report_body(data: dict[str, Any], rule_name: str) -> bytes:
+    """A published report: its title linked to its page, then its Markdown summary."""
+    fields = data.get("fields") or {}
+    title, url = str(fields.get("title") or "Report"), str(fields.get("url") or "")
+    head = f"*<{url}|{_mrkdwn(title)}>*" if url else f"*{_mrkdwn(title)}*"
+    summary = _slack_markdown(str(fields.get("summary") or ""))[:2900]  # Slack: 3,000 max
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": head}},
+    ]
+    if summary:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": summary}})
+    context = f"report.published · rule {_mrkdwn(rule_name)}"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    text = f"{title}: {url}" if url else title
+    return json.dumps({"text": text, "blocks": blocks}, separators=(",", ":")).encode()
+
+
 def slack_body(data: dict[str, Any], rule_name: str, link: str | None = None) -> bytes:
-    """A Slack/Mattermost incoming-webhook body: ``text`` (fallback) and Block Kit ``blocks``."""
+    """A Slack/Mattermost incoming-webhook body: ``text`` (fallback) and Block Kit ``blocks``.
+
+    A ``report.published`` event shows the report (title, link, summary) instead of
+    its field changes."""
+    if data.get("type") == "report.published":
+        return _report_body(data, rule_name)
     obj = data["object"]
     label = _mrkdwn(str(obj.get("label") or f"{obj['type']} {obj['id']}"))
     title = f"<{link}|{label}>" if link else f"*{label}*"

@@ -35,6 +35,7 @@ JOB_MODULES: tuple[str, ...] = (
     "pilothouse.automations.periodic",
     "pilothouse.reports.mail",
     "pilothouse.reports.voc_digest",
+    "pilothouse.reports.leadership_mail",
     "pilothouse.launches.subscriber_mail",
 )
 

@@ -25,6 +25,7 @@ from pilothouse.core.notifications.preferences import unsubscribe_token
 from pilothouse.core.runtime import Runtime
 from pilothouse.core.schedules import builtin_schedule
 from pilothouse.reports.charts_for import png_charts
+from pilothouse.reports.publish import publish_report
 from pilothouse.reports.render import chart_cid, to_email_html, to_markdown
 from pilothouse.reports.review import WeeklyReview, assemble
 from pilothouse.reports.subscription import REVIEW_KIND, subscribers
@@ -34,6 +35,7 @@ __all__ = [
     "WEEKLY_REVIEW_JOB",
     "build_review_message",
     "new_message",
+    "review_summary",
     "send_to_each",
     "send_weekly_review",
 ]
@@ -109,9 +111,26 @@ def send_to_each(
     return sent, failed
 
 
+def review_summary(review: WeeklyReview, base: str = "") -> str:
+    """A few lines of Markdown for chat (the ``report.published`` event's summary)."""
+    outside = [m.label for m in review.metrics if m.verdict == "outside"]
+    moved = ", ".join(outside) if outside else "none"
+    return (
+        f"**{review.title}**\n"
+        f"- Metrics outside normal variation: {moved}\n"
+        f"- Launches: {len(review.launches_shipped)} shipped, "
+        f"{len(review.launches_overdue)} overdue\n"
+        f"- Experiments: {len(review.experiments_started)} started, "
+        f"{len(review.experiments_finished)} finished; "
+        f"{len(review.decisions)} decisions\n"
+        f"- Feedback: {review.feedback_items} items\n"
+        f"[Open in Pilothouse]({base}{review.url})\n"
+    )
+
+
 def send_weekly_review(runtime: Runtime, week: str | None = None) -> dict[str, Any]:
-    """Assemble the review of ``week`` (default: last complete week) once and e-mail it
-    to every subscriber; returns who got it and who did not."""
+    """Assemble the review of ``week`` (default: last complete week) once, e-mail it
+    to every subscriber and publish it (``report.published``); returns who got it."""
     settings = runtime.settings
     with runtime.database.session() as session:
         review = assemble(runtime, session, parse_week(week, settings.timezone))
@@ -121,7 +140,14 @@ def send_weekly_review(runtime: Runtime, week: str | None = None) -> dict[str, A
     sent, failed = send_to_each(
         settings, people, lambda person: build_review_message(settings, review, charts, person)
     )
-    return {"week": review.week.key, "sent": len(sent), "to": sent, "failed": failed}
+    base = settings.effective_public_url
+    event = publish_report(
+        runtime, REVIEW_KIND, review.week.key, review.title, review.url,
+        review_summary(review, base),
+    )  # fmt: skip
+    return {
+        "week": review.week.key, "sent": len(sent), "to": sent, "failed": failed, "event": event
+    }  # fmt: skip
 
 
 @job_handler(WEEKLY_REVIEW_JOB, title="E-mail the weekly product review")

@@ -1,4 +1,5 @@
-"""HTTP for reports: the weekly review page and ``GET /api/v1/reports/weekly-review``."""
+"""HTTP for reports: the weekly review and the leadership digest, each a page and
+``GET /api/v1/reports/<report>``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ from fastapi.responses import Response
 
 from pilothouse.reports import subscription  # noqa: F401  (the e-mail kind on the settings page)
 from pilothouse.reports.charts_for import svg_charts
+from pilothouse.reports.kr_chart import progress_rows, svg_progress
+from pilothouse.reports.leadership import assemble_digest, digest_to_dict
+from pilothouse.reports.leadership_render import (
+    CHANGE_TITLES,
+    LAUNCH_TITLES,
+    kr_text,
+    objective_text,
+)
+from pilothouse.reports.okr_progress import TRACK_TEXT
 from pilothouse.reports.render import change_text, decision_text, experiment_text, format_value
 from pilothouse.reports.review import assemble, to_dict
 from pilothouse.reports.schemas import WeeklyReviewOut
@@ -53,3 +63,35 @@ def weekly_review_page(
         "decision_text": decision_text,
     }
     return render(request, "reports/weekly_review.html", context)
+
+
+@api_router.get("/leadership-digest", summary="Leadership digest")
+def get_leadership_digest(
+    _principal: Viewer, runtime: RuntimeDep, session: SessionDep, week: WeekParam = None
+) -> dict[str, Any]:
+    """Objectives with key-result progress (on or off track), roadmap changes from the
+    audit log and launches (shipped, upcoming, overdue) of one Monday-to-Sunday week."""
+    week_ = parse_week(week, runtime.settings.timezone)
+    return digest_to_dict(assemble_digest(runtime, session, week_))
+
+
+@pages_router.get("/leadership-digest")
+def leadership_digest_page(
+    request: Request,
+    _principal: Viewer,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    week: WeekParam = None,
+) -> Response:
+    digest = assemble_digest(runtime, session, parse_week(week, runtime.settings.timezone))
+    rows = progress_rows(digest.objectives)
+    context = {
+        "digest": digest,
+        "chart": svg_progress(rows, "Progress of every key result") if rows else None,
+        "kr_text": kr_text,
+        "objective_text": objective_text,
+        "track_text": TRACK_TEXT,
+        "change_titles": CHANGE_TITLES,
+        "launch_titles": LAUNCH_TITLES,
+    }
+    return render(request, "reports/leadership_digest.html", context)

@@ -36,6 +36,7 @@ __all__ = [
     "experiment_entries",
     "feedback_themes",
     "launch_entries",
+    "week_bounds",
 ]
 
 T = TypeVar("T")
@@ -60,6 +61,11 @@ def _bounds(week: Week, timezone: str) -> tuple[datetime, datetime]:
     zone = ZoneInfo(timezone)
     start = datetime.combine(week.start, time(), zone)
     return start, datetime.combine(week.end + timedelta(days=1), time(), zone)
+
+
+def week_bounds(week: Week, timezone: str) -> tuple[datetime, datetime]:
+    """The week's first instant and the first instant after it, in ``timezone``."""
+    return _bounds(week, timezone)
 
 
 def _in(moment: datetime | None, bounds: tuple[datetime, datetime]) -> bool:

@@ -17,17 +17,24 @@ from pilothouse.core.models import User
 from pilothouse.core.notifications.models import Delivery
 from pilothouse.core.notifications.preferences import KNOWN_KINDS, KindInfo, delivery_for
 
-__all__ = ["REVIEW_KIND", "VOC_KIND", "subscribers"]
+__all__ = ["LEADERSHIP_KIND", "REVIEW_KIND", "VOC_KIND", "subscribers"]
 
 REVIEW_KIND = "weekly_review"
 #: The voice-of-customer digest: last week's VoC report, opt-in the same way.
 VOC_KIND = "voc_digest"
+#: The leadership digest: objectives, roadmap changes and launches; opt-in too.
+LEADERSHIP_KIND = "leadership_digest"
 KNOWN_KINDS.setdefault(
     REVIEW_KIND, KindInfo("The weekly product review, Monday mornings", Delivery.off)
 )
 KNOWN_KINDS.setdefault(
     VOC_KIND, KindInfo("The voice-of-customer digest, Monday mornings", Delivery.off)
 )
+KNOWN_KINDS.setdefault(
+    LEADERSHIP_KIND,
+    KindInfo("The leadership digest (goals, roadmap changes, launches), Monday mornings",
+             Delivery.off),
+)  # fmt: skip
 
 
 def subscribers(session: Session, kind: str = REVIEW_KIND) -> list[User]:

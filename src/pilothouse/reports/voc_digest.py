@@ -3,7 +3,9 @@
 It is the feedback domain's existing report (``feedback.reports``: top themes with
 customers, ARR, trend, sentiment and quotes; spikes; new themes) for the last complete
 Monday-to-Sunday week, sent as its Markdown (text part) and standalone HTML to people
-who chose the notification kind ``voc_digest`` (opt-in, like the weekly review).
+who chose the notification kind ``voc_digest`` (opt-in, like the weekly review), and
+published as ``report.published`` (``report`` = ``voc_digest``) for automation rules.
+The digest's page is the feedback report page for that week.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pilothouse.core.runtime import Runtime
 from pilothouse.core.schedules import builtin_schedule
 from pilothouse.feedback import reports as voc
 from pilothouse.reports.mail import new_message, send_to_each
+from pilothouse.reports.publish import publish_report
 from pilothouse.reports.subscription import VOC_KIND, subscribers
 from pilothouse.reports.weeks import parse_week
 
@@ -59,7 +62,21 @@ def send_voc_digest(runtime: Runtime, week: str | None = None) -> dict[str, Any]
         return message
 
     sent, failed = send_to_each(settings, people, build)
-    return {"week": chosen.key, "sent": len(sent), "to": sent, "failed": failed}
+    event = publish_report(
+        runtime, VOC_KIND, chosen.key, subject, _page(chosen), _summary(report, subject)
+    )
+    return {"week": chosen.key, "sent": len(sent), "to": sent, "failed": failed, "event": event}
+
+
+def _page(week: Any) -> str:
+    return f"/feedback/reports?start={week.start.isoformat()}&end={week.end.isoformat()}"
+
+
+def _summary(report: Any, subject: str) -> str:
+    """The digest in a few Markdown lines: the top themes and the spiking ones."""
+    top = ", ".join(f"{s.label} ({s.item_count})" for s in report.themes[:3]) or "none"
+    spikes = ", ".join(s.label for s in report.spikes) or "none"
+    return f"**{subject}**\n- Top themes: {top}\n- Spiking: {spikes}\n"
 
 
 @job_handler(VOC_DIGEST_JOB, title="E-mail the voice-of-customer digest")
