@@ -2,9 +2,10 @@
 
 Kinds: ``webhook`` (signed HTTP POST), ``notify`` (in-app notification to people or
 a role), ``email`` (an e-mail notification through core notifications), ``set_field``
-(a roadmap item's field, through the roadmap service) and ``link`` (a core link from
-the event's object). Each runs as the rule's automation actor, so the changes it makes
-carry the event chain (see ``automations.chain``).
+(a roadmap item's field, through the roadmap service), ``link`` (a core link from
+the event's object) and ``add_checklist_item`` (an item on the event's launch or a
+named one, through the launches service). Each runs as the rule's automation actor,
+so the changes it makes carry the event chain (see ``automations.chain``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ ACTION_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "email": (frozenset(), frozenset({"users", "role", "title", "body"})),
     "set_field": (frozenset({"field", "value"}), frozenset()),
     "link": (frozenset({"to"}), frozenset({"kind"})),
+    "add_checklist_item": (
+        frozenset({"text"}),
+        frozenset({"launch", "stage", "owner", "required"}),
+    ),
 }
 WEBHOOK_FORMATS = ("standard", "slack")
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_.]*)\s*\}\}")
@@ -86,6 +91,24 @@ def _check_one(where: str, raw: Any, trigger_object: str | None) -> list[FieldEr
         problems.append(FieldError(f"{where}.kind", "set_field works on roadmap item events only"))
     elif kind == "link" and not re.fullmatch(r"[a-z_]+:[A-Za-z0-9_-]+", str(raw.get("to", ""))):
         problems.append(FieldError(f"{where}.to", "TYPE:ID expected, e.g. roadmap_item:12"))
+    elif kind == "add_checklist_item":
+        problems += _check_checklist(where, raw, trigger_object)
+    return problems
+
+
+def _check_checklist(where: str, raw: Mapping[str, Any], trigger_object: str | None) -> list:
+    problems = []
+    if not str(raw.get("text") or "").strip():
+        problems.append(FieldError(f"{where}.text", "the item's text is needed"))
+    if trigger_object != "launch" and not str(raw.get("launch") or "").strip():
+        problems.append(
+            FieldError(f"{where}.launch", "name a launch (LAUNCH-3): this event is not about one")
+        )
+    if not isinstance(raw.get("required", True), bool):
+        problems.append(FieldError(f"{where}.required", "true or false expected"))
+    for key in ("launch", "stage", "owner"):
+        if raw.get(key) is not None and not isinstance(raw[key], str | int):
+            problems.append(FieldError(f"{where}.{key}", "text expected"))
     return problems
 
 
@@ -112,6 +135,10 @@ def describe_action(action: Mapping[str, Any], event: DomainEvent) -> str:
         return f"{what} {' and '.join(p for p in (who, role) if p)}: “{title}”"
     if kind == "set_field":
         return f"set {action['field']} = {action['value']!r} on {event.object_label}"
+    if kind == "add_checklist_item":
+        launch = render_text(str(action.get("launch") or ""), event) or event.object_label
+        stage = f" ({action['stage']})" if action.get("stage") else ""
+        return f"add checklist item “{render_text(action['text'], event)}” to {launch}{stage}"
     kind_of_link = action.get("kind", "related")
     return f"link {event.object_type}:{event.object_id} to {action['to']} ({kind_of_link})"
 
@@ -172,6 +199,30 @@ def _link(session: Session, actor: Actor, action: Mapping[str, Any], event: Doma
     return f"linked {source} to {action['to']}"
 
 
+def _checklist_item(
+    session: Session, actor: Actor, action: Mapping[str, Any], event: DomainEvent
+) -> str:
+    from pilothouse.core.errors import ValidationFailed
+    from pilothouse.launches import checklists
+    from pilothouse.launches.common import find_launch
+
+    ref = render_text(str(action.get("launch") or ""), event).strip()
+    if not ref and event.object_type != "launch":
+        raise ValidationFailed(
+            "no launch to add the item to", errors=[FieldError("launch", "required")]
+        )
+    launch = find_launch(session, ref or event.object_id)
+    values = {
+        "title": render_text(str(action["text"]), event),
+        "stage": render_text(str(action.get("stage") or ""), event) or None,
+        "owner": render_text(str(action.get("owner") or ""), event) or None,
+        "required": action.get("required", True),
+    }
+    item = checklists.add_item(session, actor, launch, values)
+    stage = next(s.name for s in launch.stages if s.id == item.stage_id)
+    return f"added “{item.title}” to {launch.key} ({stage})"
+
+
 def run_action(
     session: Session, actor: Actor, action: Mapping[str, Any], event: DomainEvent
 ) -> str:
@@ -183,4 +234,6 @@ def run_action(
         return _set_field(session, actor, action, event)
     if kind == "link":
         return _link(session, actor, action, event)
+    if kind == "add_checklist_item":
+        return _checklist_item(session, actor, action, event)
     raise ValueError(f"run_action does not send {kind}")

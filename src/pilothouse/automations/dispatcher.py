@@ -66,6 +66,8 @@ POLL_SECONDS = 1.0
 GAP_GRACE_SECONDS = 30
 SYSTEM = Actor(None, "system:automations", Role.admin)
 ACTIVE = (DeliveryStatus.queued, DeliveryStatus.running)
+#: The setting shown as a delivery's target, first found wins.
+_TARGET_KEYS = ("url", "to", "field", "launch")
 
 
 @dataclass
@@ -125,7 +127,7 @@ def create_deliveries(
     """One delivery per action of ``rule`` for ``event`` (keyed event.rule.action)."""
     made = []
     for index, action in enumerate(rule.actions):
-        target = action.get("url") or action.get("to") or action.get("field") or ""
+        target = next((action[k] for k in _TARGET_KEYS if action.get(k)), "")
         delivery = Delivery(
             idempotency_key=f"{key_prefix}{event.id}.{rule.id}.{index}",
             rule_id=rule.id,

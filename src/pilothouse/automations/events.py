@@ -7,10 +7,12 @@ and a flat dictionary of *fields* that conditions filter on. The raw names stay 
 to change with their domains; the catalogue is the contract with rule authors and
 webhook receivers.
 
-Events that no audit row carries yet (a theme spiking, a launch gate waiting for
-approval or overdue, a significant experiment result, a sample-ratio mismatch) are
-listed in :data:`NOT_YET_EMITTED`; they need periodic checks (schedules), which are
-later work.
+Findings rather than edits are recorded by the domain that finds them, in the
+transaction of the change that brought them about (``launch.gate_waiting`` by the
+launches service, ``experiment.result_significant`` and ``experiment.srm_detected``
+after an analysis), or by scheduled checks (``launch.overdue``,
+``feedback.theme_spiking``, ``metric.anomaly_detected``). :data:`NOT_YET_EMITTED`
+lists catalogue names that nothing records yet (none today).
 """
 
 from __future__ import annotations
@@ -234,6 +236,14 @@ _TYPES = (
         _named("launch.gate_refused"),
     ),
     EventType(
+        "launch.gate_waiting",
+        "launch",
+        "A launch reached a gate that needs approval: every required item of its stage is "
+        "done and some named approvers have not approved yet (once per gate).",
+        ("launch", "name", "gate", "stage", "approvers", "area", "target_date"),
+        _named("launch.gate_waiting"),
+    ),
+    EventType(
         "launch.release_notes_published",
         "launch",
         "A launch's release notes were published.",
@@ -268,6 +278,43 @@ _TYPES = (
         "The outcome and rationale of an experiment's decision, with the linked work.",
         ("outcome", "rationale", "linked"),
         _named("experiment.decision_recorded"),
+    ),
+    EventType(
+        "experiment.result_significant",
+        "experiment",
+        "An analysis first found a primary metric's result significant, ``better`` or "
+        "``worse`` (once per experiment, metric and direction).",
+        (
+            "experiment",
+            "name",
+            "area",
+            "metric",
+            "metric_label",
+            "direction",
+            "variations",
+            "effect",
+            "p_value",
+            "chance_to_win",
+            "snapshot",
+        ),
+        _named("experiment.result_significant"),
+    ),
+    EventType(
+        "experiment.srm_detected",
+        "experiment",
+        "An analysis found a sample-ratio mismatch: the traffic split is off the configured "
+        "weights (once per experiment until an analysis finds it healthy again).",
+        (
+            "experiment",
+            "name",
+            "area",
+            "p_value",
+            "threshold",
+            "units",
+            "expected_weights",
+            "snapshot",
+        ),
+        _named("experiment.srm_detected"),
     ),
     EventType(
         "decision.made",
@@ -329,12 +376,8 @@ _TYPES = (
 #: Every domain event type by name.
 CATALOGUE: dict[str, EventType] = {t.name: t for t in _TYPES}
 
-#: Named by issue 11 but carried by no audit event yet (need periodic checks).
-NOT_YET_EMITTED = (
-    "launch.gate_waiting",
-    "experiment.result_significant",
-    "experiment.srm_detected",
-)
+#: Named by issue 11 but carried by no audit event yet (all are recorded now).
+NOT_YET_EMITTED: tuple[str, ...] = ()
 
 
 def event_type(name: str) -> EventType | None:

@@ -1,14 +1,15 @@
 """Automation pages: the rules, one rule with its history and test fire, the forms, and
-the delivery log. Forms post and redirect; a refused post shows the form again with
-the reason (``web.forms``)."""
+the delivery log. Forms post and redirect. The rule form edits every condition and
+action row (``automations.rule_form``); a refused post shows it again as typed, with
+each error beside its input (``web.form_html``), and its row buttons add or remove
+rows without saving."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from pilothouse.automations import rules, service
@@ -17,67 +18,25 @@ from pilothouse.automations.conditions import OPERATORS
 from pilothouse.automations.events import CATALOGUE
 from pilothouse.automations.models import AutomationRule, DeliveryStatus
 from pilothouse.automations.presenters import fire_plan_read
+from pilothouse.automations.rule_form import (
+    RuleDraft,
+    apply_row_op,
+    draft_from_form,
+    draft_from_rule,
+    draft_values,
+    rule_values,
+)
+from pilothouse.core.errors import Conflict, PilothouseError, ValidationFailed
 from pilothouse.core.models import Role
 from pilothouse.core.pagination import PageRequest
-from pilothouse.web.deps import EditorWrite, RuntimeDep, SessionDep, Viewer
+from pilothouse.web.deps import EditorWrite, Principal, RuntimeDep, SessionDep, Viewer
+from pilothouse.web.form_html import FieldProblem, patch_form
 from pilothouse.web.templating import flash_redirect, render
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/automations", include_in_schema=False)
 PAGE_SIZE = 50
-CONDITION_ROWS = 3
-Short = Annotated[str, Form(max_length=500)]
-Many = Annotated[list[str], Form()]
-
-
-def _value(text: str) -> Any:
-    """A condition or field value typed in a form: JSON when it parses (numbers, lists,
-    true/false), the text itself otherwise."""
-    text = text.strip()
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _form_rule(
-    name: str,
-    description: str,
-    trigger: str,
-    enabled: str,
-    fields: list[str],
-    ops: list[str],
-    values: list[str],
-    action: dict[str, str],
-) -> dict[str, Any]:
-    conditions = [
-        {"field": f.strip(), "op": op or "eq", "value": _value(v)}
-        for f, op, v in zip(fields, ops, values, strict=False)
-        if f.strip()
-    ]
-    kind = action.get("kind", "")
-    keys = ACTION_KINDS.get(kind, (frozenset(), frozenset()))
-    wanted = keys[0] | keys[1]
-    built: dict[str, Any] = {"kind": kind}
-    for key in sorted(wanted):
-        raw = action.get(key, "").strip()
-        if not raw:
-            continue
-        if key == "users":
-            built[key] = [u.strip() for u in raw.split(",") if u.strip()]
-        elif key == "value":
-            built[key] = _value(raw)
-        else:
-            built[key] = raw
-    return {
-        "name": name,
-        "description": description,
-        "trigger": trigger,
-        "enabled": enabled == "on",
-        "conditions": conditions,
-        "actions": [built],
-    }
 
 
 def _choices() -> dict[str, Any]:
@@ -85,39 +44,61 @@ def _choices() -> dict[str, Any]:
         "event_types": list(CATALOGUE.values()),
         "operators": list(OPERATORS),
         "action_kinds": list(ACTION_KINDS),
-        "condition_rows": CONDITION_ROWS,
         "roles": [r.value for r in Role],
     }
 
 
-def rule_form(
-    name: Annotated[str, Form(max_length=200)],
-    trigger: Annotated[str, Form(max_length=100)],
-    description: Annotated[str, Form(max_length=5000)] = "",
-    enabled: Short = "",
-    condition_field: Many = [],  # noqa: B006 - FastAPI copies defaults per request
-    condition_op: Many = [],  # noqa: B006
-    condition_value: Many = [],  # noqa: B006
-    action_kind: Short = "webhook",
-    url: Short = "",
-    format: Short = "standard",  # noqa: A002 - the form field's name
-    users: Short = "",
-    role: Short = "",
-    title: Short = "",
-    field: Short = "",
-    value: Short = "",
-    to: Short = "",
-) -> dict[str, Any]:
-    """The rule a form describes: conditions from its rows, one action from its fields."""
-    action = {"kind": action_kind, "url": url, "format": format, "users": users, "role": role}
-    action |= {"title": title, "field": field, "value": value, "to": to}
-    values = _form_rule(
-        name, description, trigger, enabled, condition_field, condition_op, condition_value, action
-    )
+async def posted_form(request: Request) -> dict[str, list[str]]:
+    """The posted form as lists of values by name (read once; Starlette keeps it)."""
+    form = await request.form()
+    values: dict[str, list[str]] = {}
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            values.setdefault(name, []).append(value[:5000])
     return values
 
 
-RuleForm = Annotated[dict[str, Any], Depends(rule_form)]
+PostedForm = Annotated[dict[str, list[str]], Depends(posted_form)]
+
+
+def _form_page(
+    request: Request,
+    rule: AutomationRule | None,
+    draft: RuleDraft,
+    refused: PilothouseError | None = None,
+) -> Response:
+    """The form showing ``draft``; with ``refused``, each error beside its input (422)."""
+    page = render(request, "automations/form.html", {"rule": rule, "draft": draft, **_choices()})
+    if refused is None:
+        return page
+    problems = [FieldProblem(e.field, e.message) for e in refused.errors]
+    html = bytes(page.body).decode()
+    patched = patch_form(html, request.url.path, draft_values(draft), problems, refused.detail)
+    return HTMLResponse(patched or html, status_code=refused.status)
+
+
+def _save(
+    request: Request,
+    principal: Principal,
+    session: Session,
+    form: dict[str, list[str]],
+    rule: AutomationRule | None,
+) -> Response:
+    """Create or update from the form; a row button only re-arranges the form."""
+    draft = draft_from_form(form)
+    op = (form.get("row_op") or [""])[-1]
+    if op:
+        return _form_page(request, rule, apply_row_op(draft, op))
+    values = rule_values(draft)
+    try:
+        if rule is None:
+            saved = rules.create_rule(session, principal.actor, values)
+        else:
+            saved = rules.update_rule(session, principal.actor, rule, values)
+    except (ValidationFailed, Conflict) as refused:  # nothing was written: checks come first
+        return _form_page(request, rule, draft, refused)
+    text = f"Created rule “{saved.name}”." if rule is None else "Saved."
+    return flash_redirect(f"/automations/{saved.id}", text)
 
 
 @router.get("")
@@ -127,13 +108,14 @@ def list_page(request: Request, _principal: Viewer, session: SessionDep) -> Resp
 
 @router.get("/new")
 def new_page(request: Request, _principal: EditorWrite) -> Response:
-    return render(request, "automations/form.html", {"rule": None, **_choices()})
+    return _form_page(request, None, draft_from_rule(None))
 
 
 @router.post("")
-def create_from_form(principal: EditorWrite, session: SessionDep, values: RuleForm) -> Response:
-    rule = rules.create_rule(session, principal.actor, values)
-    return flash_redirect(f"/automations/{rule.id}", f"Created rule “{rule.name}”.")
+def create_from_form(
+    request: Request, principal: EditorWrite, session: SessionDep, form: PostedForm
+) -> Response:
+    return _save(request, principal, session, form, None)
 
 
 def _rule_context(session: Session, rule: AutomationRule, *, editor: bool) -> dict[str, Any]:
@@ -194,17 +176,14 @@ def edit_page(
     request: Request, rule_id: int, _principal: EditorWrite, session: SessionDep
 ) -> Response:
     rule = rules.find_rule(session, rule_id)
-    return render(request, "automations/form.html", {"rule": rule, **_choices()})
+    return _form_page(request, rule, draft_from_rule(rule))
 
 
 @router.post("/{rule_id}/edit")
 def update_from_form(
-    rule_id: int, principal: EditorWrite, session: SessionDep, values: RuleForm
+    request: Request, rule_id: int, principal: EditorWrite, session: SessionDep, form: PostedForm
 ) -> Response:
-    rule = rules.find_rule(session, rule_id)
-    values["actions"] = values["actions"] + list(rule.actions[1:])  # more actions: API, YAML
-    rules.update_rule(session, principal.actor, rule, values)
-    return flash_redirect(f"/automations/{rule.id}", "Saved.")
+    return _save(request, principal, session, form, rules.find_rule(session, rule_id))
 
 
 @router.post("/{rule_id}/test")

@@ -1,7 +1,8 @@
-"""Checklist items of a launch: ticking them off, and changing owner, date or title.
+"""Checklist items of a launch: adding them, ticking them off, and changing owner, date or title.
 
-Editors may change any item. Anyone else may tick off (or re-open) only the items
-they own, so a support lead with the viewer role can still confirm their own task.
+Editors may add and change any item (automation rules add items as editors too).
+Anyone else may tick off (or re-open) only the items they own, so a support lead with
+the viewer role can still confirm their own task.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from pilothouse.launches.common import (
     parse_date,
     resolve_user,
 )
-from pilothouse.launches.models import Launch, LaunchItem, LaunchStatus
+from pilothouse.launches.models import Launch, LaunchItem, LaunchStage, LaunchStatus
+from pilothouse.launches.waiting import note_waiting_gates
 
-__all__ = ["find_item", "set_done", "update_item"]
+__all__ = ["add_item", "find_item", "find_stage", "set_done", "update_item"]
 
 AUDITED_ITEM_FIELDS = ("title", "owner_id", "due_date", "required", "done_at", "done_by_id")
 
@@ -88,6 +90,8 @@ def set_done(session: Session, actor: Actor, launch: Launch, item: LaunchItem, d
     _audit(
         session, actor, launch, item, before, "launch.item_done" if done else "launch.item_reopened"
     )
+    if done:
+        note_waiting_gates(session, actor, launch)  # the last required item may be done now
 
 
 def update_item(
@@ -113,4 +117,49 @@ def update_item(
     session.flush()
     session.expire(item, ["owner", "done_by"])
     _audit(session, actor, launch, item, before, "launch.item_updated")
+    note_waiting_gates(session, actor, launch)  # e.g. the last open item made optional
+    return item
+
+
+def find_stage(launch: Launch, ref: object = None, field: str = "stage") -> LaunchStage:
+    """A stage of ``launch`` by name (any case) or position; the current one when empty."""
+    text = str(ref if ref is not None else "").strip()
+    if not text:
+        stage = launch.stage or launch.stages[-1]
+        return stage
+    for stage in launch.stages:
+        if stage.name.lower() == text.lower() or (text.isdigit() and stage.position == int(text)):
+            return stage
+    names = ", ".join(s.name for s in launch.stages)
+    raise invalid(field, f"{launch.key} has no stage {text!r}; its stages: {names}")
+
+
+def add_item(
+    session: Session,
+    actor: Actor,
+    launch: Launch,
+    values: Mapping[str, Any],
+) -> LaunchItem:
+    """Add a checklist item to ``launch`` (editors); audited as ``launch.item_added``.
+
+    Args:
+        values: ``title`` (needed); ``stage`` (name or position; default the current
+            stage), ``owner`` (id or e-mail), ``due_date`` (default the stage's due
+            date), ``required`` (default true, like a template's items).
+    """
+    actor.require(Role.editor, write=True)
+    _check_open(launch)
+    stage = find_stage(launch, values.get("stage"))
+    due = parse_date(values.get("due_date"), "due_date") or stage.due_date
+    item = LaunchItem(
+        title=clean_name(values.get("title"), "title"),
+        owner_id=resolve_user(session, values.get("owner"), "owner"),
+        due_date=due,
+        required=bool(values.get("required", True)),
+        position=max((i.position for i in stage.items), default=-1) + 1,
+    )
+    stage.items.append(item)
+    session.flush()
+    session.expire(item, ["owner", "done_by"])
+    _audit(session, actor, launch, item, {}, "launch.item_added")
     return item

@@ -37,6 +37,7 @@ from pilothouse.launches.models import (
     LaunchGate,
     LaunchStatus,
 )
+from pilothouse.launches.waiting import note_waiting_gates
 from pilothouse.roadmap import items as roadmap_items
 from pilothouse.roadmap import statuses as roadmap_statuses
 from pilothouse.roadmap.models import StatusCategory
@@ -143,6 +144,7 @@ def set_approvers(
         after={f"gates.{gate.id}.approvers": sorted(emails[i] for i in wanted)},
         name="launch.gate_approvers_changed",
     )
+    note_waiting_gates(session, actor, launch)
     return gate
 
 
@@ -281,4 +283,6 @@ def advance(session: Session, actor: Actor, launch: Launch) -> Launch:
     _record_stage_change(session, actor, launch, before, warnings)
     if final:
         _mark_features_launched(session, actor, launch)
+    else:
+        note_waiting_gates(session, actor, launch)  # the new stage may have no open items
     return launch

@@ -46,6 +46,7 @@ from pilothouse.launches.models import (
     LaunchTemplate,
     TemplateStage,
 )
+from pilothouse.launches.waiting import note_waiting_gates
 from pilothouse.roadmap import items as roadmap_items
 from pilothouse.roadmap.models import RoadmapItem
 
@@ -219,6 +220,7 @@ def create_launch(session: Session, actor: Actor, values: Mapping[str, Any]) -> 
         label=launch_label(launch),
         after=launch_snapshot(session, launch),
     )
+    note_waiting_gates(session, actor, launch)  # a first stage without required items
     return launch
 
 

@@ -23,6 +23,7 @@ from pilothouse.core.errors import FieldError, NotFound, PilothouseError, Valida
 from pilothouse.core.models import Role
 from pilothouse.core.pagination import Page, PageRequest, paginate
 from pilothouse.core.runtime import Runtime
+from pilothouse.experiments.analysis.findings import record_findings
 from pilothouse.experiments.analysis.plan import EMBEDDED, AnalysisPlan, MetricPlan, build_plan
 from pilothouse.experiments.analysis.power import historical_moments, power_report
 from pilothouse.experiments.analysis.runner import (
@@ -90,6 +91,10 @@ def analyze_experiment(
 ) -> ExperimentSnapshot:
     """Run the analysis now and store a new snapshot (failed runs too).
 
+    A successful run also records what it found that people follow (a significant
+    primary result, a new sample-ratio mismatch) as audit events in the same
+    transaction (:mod:`~pilothouse.experiments.analysis.findings`).
+
     Raises:
         Forbidden: The actor may not run analyses (editors and admins may).
         ValidationFailed: The experiment cannot be analysed as designed (no exposure
@@ -119,6 +124,7 @@ def analyze_experiment(
         label=experiment.name,
         after={"snapshot": snapshot.id, "succeeded": snapshot.succeeded, "error": snapshot.error},
     )
+    record_findings(session, actor, experiment, snapshot)
     return snapshot
 
 
