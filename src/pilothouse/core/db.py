@@ -17,11 +17,15 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "Database", "UTCDateTime", "utcnow"]
+__all__ = ["Base", "Database", "UTCDateTime", "is_reading", "utcnow"]
 
 log = logging.getLogger(__name__)
+
+#: Execution option that tells :func:`_on_begin` how to start a SQLite transaction.
+_SQLITE_BEGIN = "pilothouse_sqlite_begin"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -82,9 +86,14 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A deferred BEGIN lets two writers each read, then fail to upgrade their lock
-        # with SQLITE_BUSY and no wait. IMMEDIATE makes the busy timeout apply; the
-        # app is small enough that serialised transactions cost nothing noticeable.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # with SQLITE_BUSY and no wait; IMMEDIATE takes the write lock first, so the
+        # busy timeout applies. Sessions opened for reading (``Database.session(
+        # reading=True)``, every GET request) begin DEFERRED instead: in WAL mode they
+        # read a snapshot beside the one writer instead of queueing behind it. With
+        # IMMEDIATE everywhere, one page render held the write lock and a load of
+        # 50 requests/s queued into "database is locked" (benchmarks/load.py).
+        mode = connection.get_execution_options().get(_SQLITE_BEGIN, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 class Database:
@@ -96,20 +105,40 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if not self.is_sqlite:
             kwargs["pool_pre_ping"] = True
-        self.engine = create_engine(url, **kwargs)
+        try:
+            self.engine = create_engine(url, **kwargs)
+        except ModuleNotFoundError as exc:  # psycopg is an extra: say which
+            from pilothouse.core.drivers import missing_driver
+
+            error = missing_driver(exc, url)
+            if error is None:
+                raise
+            raise error from exc
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        reader = self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
+        self.reading_sessionmaker = sessionmaker(
+            reader if self.is_sqlite else self.engine,
+            expire_on_commit=False,
+            info={"reading": True},
+        )
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, reading: bool = False) -> Iterator[Session]:
         """A session that commits when the block succeeds and rolls back when it raises.
+
+        ``reading=True`` is for work that mostly reads (GET requests): on SQLite its
+        transaction does not take the write lock up front, so readers never wait for
+        writers. It may still write, but a write there can fail with "database is
+        locked" when another writer committed since it began reading; code on a
+        read path that must write opens its own ``session()`` (see :func:`is_reading`).
 
         An error that carries a ``record`` function (a refusal worth keeping, see
         :mod:`pilothouse.core.errors`) has it written and committed after the
         rollback, in a transaction of its own; the error is raised either way.
         """
-        session = self.sessionmaker()
+        session = (self.reading_sessionmaker if reading else self.sessionmaker)()
         try:
             yield session
             session.commit()
@@ -120,6 +149,18 @@ class Database:
         finally:
             session.close()
 
+    def write_aside(self, session: Session, statement: Executable) -> None:
+        """Runs a small write beside ``session``: in a transaction of its own when
+        ``session`` only reads (so the read never takes SQLite's write lock), else in it.
+
+        For bookkeeping on read paths: a session's idle timer, a token's last use.
+        """
+        if is_reading(session):
+            with self.session() as writer:
+                writer.execute(statement)
+        else:
+            session.execute(statement)
+
     def ping(self) -> None:
         """Run ``SELECT 1``; raises when the database cannot be reached."""
         with self.engine.connect() as connection:
@@ -127,6 +168,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def is_reading(session: Session) -> bool:
+    """Whether ``session`` was opened for reading (``Database.session(reading=True)``)."""
+    return bool(session.info.get("reading"))
 
 
 def _keep_record(session: Session, record: Any) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
-from pilothouse.core.db import utcnow
+from pilothouse.core.db import Database, utcnow
 from pilothouse.core.errors import FieldError, Forbidden, NotFound, Unauthorized, ValidationFailed
 from pilothouse.core.models import ApiToken, Role, TokenScope, User
 from pilothouse.core.pagination import Page, PageRequest, paginate
@@ -103,8 +104,14 @@ def revoke_token(session: Session, actor: Actor, token: ApiToken) -> ApiToken:
     return token
 
 
-def authenticate_token(session: Session, hasher: SecretHasher, secret: str) -> ApiToken:
-    """The live token for ``secret``; raises :class:`Unauthorized` with the reason otherwise."""
+def authenticate_token(
+    session: Session, hasher: SecretHasher, secret: str, *, database: Database | None = None
+) -> ApiToken:
+    """The live token for ``secret``; raises :class:`Unauthorized` with the reason otherwise.
+
+    With ``database``, the last-use time is written beside a reading session
+    (:meth:`Database.write_aside`), so a GET with a token never takes the write lock.
+    """
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hasher.digest(secret)))
     if token is None:
         raise Unauthorized("unknown API token")
@@ -116,5 +123,10 @@ def authenticate_token(session: Session, hasher: SecretHasher, secret: str) -> A
     if not token.user.is_active:
         raise Unauthorized("the owner of this API token is deactivated")
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
+        if database is None:
+            token.last_used_at = now
+        else:
+            touch = update(ApiToken).filter_by(id=token.id).values(last_used_at=now)
+            database.write_aside(session, touch)
+            set_committed_value(token, "last_used_at", now)
     return token
