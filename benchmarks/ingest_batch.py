@@ -137,6 +137,7 @@ def main() -> None:
             **os.environ,
             "PILOTHOUSE_HOME": str(folder / "home"),
             "PILOTHOUSE_LOG_LEVEL": "WARNING",
+            "PILOTHOUSE_INGEST_MAX_REQUESTS_PER_MINUTE": "1000000",  # measure, not limit
         }
         pilothouse(env, "db", "upgrade")
         key = pilothouse(env, "sources", "create", "benchmark")

@@ -93,6 +93,34 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body accepted; larger requests get 413.",
     )
+    upload_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest file upload (feedback import page and API); bodies of those "
+        "routes may exceed `max_body_bytes` up to this plus 64 KiB of form overhead.",
+    )
+    ingest_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest body of a tracking call (`/api/v1/track`, `/batch`, ...).",
+    )
+    ingest_max_requests_per_minute: int = Field(
+        default=1200,
+        ge=1,
+        description="Tracking calls one write key may make per minute; more get 429.",
+    )
+    api_token_max_failures_per_ip: int = Field(
+        default=20,
+        ge=1,
+        description="Requests with an unknown, revoked or expired API token or write key "
+        "from one address within the sign-in window, after which that address gets 429.",
+    )
+    hsts_max_age_seconds: int = Field(
+        default=365 * 24 * 3600,
+        ge=0,
+        description="`max-age` of the Strict-Transport-Security header sent on HTTPS "
+        "responses; 0 sends none.",
+    )
     login_max_failures_per_account: int = Field(
         default=5, ge=1, description="Failed sign-ins per account within the window before a lock."
     )

@@ -21,6 +21,7 @@ from pilothouse.core.config import Settings
 from pilothouse.core.db import utcnow
 from pilothouse.core.errors import TooManyRequests, Unauthorized
 from pilothouse.core.models import LoginAttempt, Role, User, WebSession
+from pilothouse.core.ratelimit import TOKEN_SUBJECT
 from pilothouse.core.security import PasswordPolicy, SecretHasher, new_secret
 
 __all__ = [
@@ -83,6 +84,7 @@ def _locked_until(
                 column == value,  # type: ignore[arg-type]
                 LoginAttempt.succeeded.is_(False),
                 LoginAttempt.attempted_at >= now - window - lockout,
+                LoginAttempt.email != TOKEN_SUBJECT,  # bad API tokens have their own limit
             )
             .order_by(LoginAttempt.attempted_at)
         )

@@ -18,12 +18,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from pilothouse.core import ratelimit
 from pilothouse.core.errors import FieldError, Unauthorized, ValidationFailed
 from pilothouse.core.runtime import Runtime
 from pilothouse.metrics import ingest as ingestion
 from pilothouse.metrics import sources
 from pilothouse.metrics.models import EventSource
-from pilothouse.web.deps import AdminRead, AdminWrite, PageParams, RuntimeDep, SessionDep
+from pilothouse.web.deps import (
+    AdminRead,
+    AdminWrite,
+    PageParams,
+    RuntimeDep,
+    SessionDep,
+    client_address,
+)
 
 __all__ = ["WriteKeyAuth", "ingest_router", "sources_router"]
 
@@ -69,8 +77,14 @@ class WriteKeyAuth:
 TrackingBody = Annotated[Any, Depends(WriteKeyAuth())]
 
 
-def _ingest(session: Session, runtime: Runtime, key: str, body: Any, kind: str) -> dict[str, Any]:
-    source = sources.authenticate_write_key(session, runtime.secrets, key)
+def _ingest(
+    session: Session, runtime: Runtime, key: str, body: Any, kind: str, address: str
+) -> dict[str, Any]:
+    try:
+        source = sources.authenticate_write_key(session, runtime.secrets, key)
+    except Unauthorized as exc:  # counted after the request's rollback, per address
+        exc.record = ratelimit.token_failure_record(address)
+        raise
     return ingestion.ingest(session, runtime, source, body, kind).as_dict()
 
 
@@ -78,9 +92,12 @@ def _endpoint(kind: str) -> Any:
     async def endpoint(
         request: Request, body: TrackingBody, session: SessionDep, runtime: RuntimeDep
     ) -> JSONResponse:
-        result = await run_in_threadpool(
-            _ingest, session, runtime, request.state.write_key, body, kind
+        key, address = request.state.write_key, client_address(request)
+        # Before the call's own transaction: the count holds whatever the outcome.
+        await run_in_threadpool(
+            ratelimit.admit_ingest_call, runtime, runtime.secrets.digest(key), address
         )
+        result = await run_in_threadpool(_ingest, session, runtime, key, body, kind, address)
         await run_in_threadpool(session.commit)
         return JSONResponse(result)
 

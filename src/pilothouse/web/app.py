@@ -31,7 +31,7 @@ from pilothouse.roadmap.pages import router as roadmap_pages
 from pilothouse.web.api import api_router
 from pilothouse.web.api.docs import router as docs_router
 from pilothouse.web.api.health import router as health_router
-from pilothouse.web.middleware import BodySizeLimit, SecurityHeaders
+from pilothouse.web.middleware import BodySizeLimit, SecurityHeaders, route_body_caps
 from pilothouse.web.pages import pages_router
 from pilothouse.web.problems import install_error_handlers
 from pilothouse.web.templating import make_templates
@@ -110,8 +110,12 @@ def create_app(
     app.include_router(automations_pages)
     app.include_router(reports_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=runtime.settings.max_body_bytes,
+        route_caps=route_body_caps(runtime.settings),
+    )
+    app.add_middleware(SecurityHeaders, hsts_max_age=runtime.settings.hsts_max_age_seconds)
     return app
 
 

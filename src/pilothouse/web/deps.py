@@ -17,9 +17,10 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from pilothouse.core import ratelimit
 from pilothouse.core.actor import Actor
 from pilothouse.core.errors import FieldError, Forbidden, Unauthorized, ValidationFailed
-from pilothouse.core.models import Role, TokenScope, User, WebSession
+from pilothouse.core.models import ApiToken, Role, TokenScope, User, WebSession
 from pilothouse.core.pagination import PageRequest
 from pilothouse.core.runtime import Runtime
 from pilothouse.core.security import SecretHasher
@@ -110,11 +111,21 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
+def _guarded_token(session: Session, runtime: Runtime, secret: str, address: str) -> ApiToken:
+    """The token for ``secret``; an address that sent many bad tokens is refused first."""
+    ratelimit.check_token_failures(session, runtime.settings, address)
+    try:
+        return authenticate_token(session, runtime.secrets, secret)
+    except Unauthorized as exc:  # counted after the request's rollback
+        exc.record = ratelimit.token_failure_record(address)
+        raise
+
+
 def _authenticate(request: Request, session: Session, runtime: Runtime) -> Principal:
     address = client_address(request)
     secret = _bearer(request)
     if secret is not None:
-        token = authenticate_token(session, runtime.secrets, secret)
+        token = _guarded_token(session, runtime, secret, address)
         actor = Actor.for_user(
             token.user, client_address=address, can_write=token.scope is TokenScope.write
         )

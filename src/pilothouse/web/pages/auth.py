@@ -40,11 +40,12 @@ def _safe_next(target: str | None) -> str:
     return "/" if parts.scheme or parts.netloc else target
 
 
-def cookie_is_secure(request: Request, mode: str) -> bool:
-    """Whether to set the Secure flag: HTTPS, or loopback where browsers accept it too."""
+def cookie_is_secure(request: Request, mode: str, public_url: str | None = None) -> bool:
+    """Whether to set the Secure flag: HTTPS (the request's scheme, or an ``https://``
+    public URL, as behind a TLS proxy), or loopback where browsers accept it too."""
     if mode != "auto":
         return mode == "always"
-    if request.url.scheme == "https":
+    if request.url.scheme == "https" or (public_url or "").startswith("https://"):
         return True
     host = request.url.hostname or ""
     if host == "localhost":
@@ -71,9 +72,14 @@ def _login_page(
         httponly=True,
         samesite="strict",
         path="/login",
-        secure=cookie_is_secure(request, request.app.state.runtime.settings.session_cookie_secure),
+        secure=_secure(request),
     )
     return response
+
+
+def _secure(request: Request) -> bool:
+    settings = request.app.state.runtime.settings
+    return cookie_is_secure(request, settings.session_cookie_secure, settings.public_url)
 
 
 @router.get("/login", dependencies=[Public])
@@ -116,10 +122,16 @@ def login(
     except PilothouseError as exc:  # the failed attempt is still committed, for throttling
         failure = exc
     if failure is not None:
-        status = 429 if isinstance(failure, TooManyRequests) else 401
-        return _login_page(
-            request, error=failure.detail, email=email, next_url=next_url, status=status
+        refused = _login_page(
+            request, error=failure.detail, email=email, next_url=next_url, status=401
         )
+        if isinstance(failure, TooManyRequests):
+            refused.status_code = 429
+            refused.headers["Retry-After"] = str(failure.retry_after_seconds)
+        return refused
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:  # session fixation: whatever id the browser held before is void now
+        signin.end_session(session, runtime.secrets, previous)
     response = RedirectResponse(next_url, status_code=303)
     settings = runtime.settings
     response.set_cookie(
@@ -127,7 +139,7 @@ def login(
         started.cookie_value,
         httponly=True,
         samesite="lax",
-        secure=cookie_is_secure(request, settings.session_cookie_secure),
+        secure=_secure(request),
         max_age=settings.session_max_age_hours * 3600,
         path="/",
     )

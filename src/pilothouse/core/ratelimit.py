@@ -1,0 +1,128 @@
+"""Rate limits that every web worker agrees on: hits are counted in the app database.
+
+Several stateless web workers serve one installation, so a counter held in one
+process would let a client get ``workers × limit`` through. The hits are rows of
+the attempt log (the ``login_attempts`` table that sign-in already uses), keyed by
+a *subject* in its ``email`` column:
+
+- ``api-token``: a request with an unknown, revoked or expired API token or event
+  write key, with the client address. Past ``api_token_max_failures_per_ip`` within
+  ``login_failure_window_minutes`` that address gets 429 for any token, checked
+  before the token is looked up, until the oldest counted failure leaves the window.
+- ``ingest:<digest>``: one tracking call made with a write key (a prefix of the key's
+  keyed hash, never the key). Past ``ingest_max_requests_per_minute`` in the last
+  60 seconds the key's calls get 429; rows older than the window are deleted as
+  new ones come.
+
+Subjects are not e-mail addresses (no ``@``), so they never collide with sign-ins;
+the sign-in lock per address counts only sign-in failures. Each check runs in its
+own short transaction, committed at once, so that a refused request's rollback
+does not forget the hit. The sliding-window log is exact (no burst at a window
+edge) and costs one indexed insert and count per call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from pilothouse.core.config import Settings
+from pilothouse.core.db import utcnow
+from pilothouse.core.errors import TooManyRequests
+from pilothouse.core.models import LoginAttempt
+
+if TYPE_CHECKING:
+    from pilothouse.core.runtime import Runtime
+
+__all__ = [
+    "INGEST_WINDOW",
+    "TOKEN_SUBJECT",
+    "admit_ingest_call",
+    "check_token_failures",
+    "is_rate_limit_subject",
+    "token_failure_record",
+]
+
+TOKEN_SUBJECT = "api-token"
+INGEST_PREFIX = "ingest:"
+INGEST_WINDOW = timedelta(seconds=60)
+
+
+def is_rate_limit_subject(email: str) -> bool:
+    """Whether an attempt-log row belongs to a rate limit rather than to a sign-in."""
+    return email == TOKEN_SUBJECT or email.startswith(INGEST_PREFIX)
+
+
+def _hits(
+    session: Session, subject: str, since: datetime, address: str | None = None
+) -> list[datetime]:
+    query = select(LoginAttempt.attempted_at).where(
+        LoginAttempt.email == subject, LoginAttempt.attempted_at >= since
+    )
+    if address is not None:
+        query = query.where(LoginAttempt.client_address == address)
+    return list(session.scalars(query.order_by(LoginAttempt.attempted_at)))
+
+
+def _retry_after(oldest: datetime, window: timedelta, now: datetime) -> int:
+    """Seconds until the oldest counted hit leaves the window (at least one)."""
+    return max(1, int((oldest + window - now).total_seconds()) + 1)
+
+
+def check_token_failures(session: Session, settings: Settings, address: str) -> None:
+    """Raise 429 when ``address`` sent too many bad API tokens or write keys recently."""
+    window = timedelta(minutes=settings.login_failure_window_minutes)
+    now = utcnow()
+    hits = _hits(session, TOKEN_SUBJECT, now - window, address)
+    limit = settings.api_token_max_failures_per_ip
+    if len(hits) >= limit:
+        raise TooManyRequests(
+            f"too many requests with an invalid API token or write key from your address "
+            f"({len(hits)} within {settings.login_failure_window_minutes} minutes); "
+            "try again later",
+            retry_after_seconds=_retry_after(hits[-limit], window, now),
+        )
+
+
+def token_failure_record(address: str) -> Callable[[Session], None]:
+    """The ``record`` of a refused token: one attempt-log row, kept after the rollback."""
+
+    def record(session: Session) -> None:
+        session.add(LoginAttempt(email=TOKEN_SUBJECT, client_address=address[:64], succeeded=False))
+
+    return record
+
+
+def admit_ingest_call(runtime: Runtime, key_digest: str, address: str) -> None:
+    """Count one tracking call for a write key, or raise 429 when it is over a limit.
+
+    Runs in its own transaction before the call's own work starts, so the count
+    holds whatever the call's outcome. The address's bad-key limit is checked first.
+    A refused call is not counted, so a client that keeps retrying gets through again
+    as soon as the window allows.
+    """
+    subject = INGEST_PREFIX + key_digest[:32]
+    limit = runtime.settings.ingest_max_requests_per_minute
+    now = utcnow()
+    with runtime.database.session() as session:
+        check_token_failures(session, runtime.settings, address)
+        session.execute(
+            delete(LoginAttempt).where(
+                LoginAttempt.email == subject, LoginAttempt.attempted_at < now - INGEST_WINDOW
+            )
+        )
+        count = session.scalar(
+            select(func.count()).select_from(LoginAttempt).where(LoginAttempt.email == subject)
+        )
+        if (count or 0) >= limit:
+            oldest = _hits(session, subject, now - INGEST_WINDOW)[-limit]
+            raise TooManyRequests(
+                f"this write key made more than {limit} tracking calls in the last minute "
+                "(PILOTHOUSE_INGEST_MAX_REQUESTS_PER_MINUTE); retry after the Retry-After delay",
+                retry_after_seconds=_retry_after(oldest, INGEST_WINDOW, now),
+            )
+        session.add(LoginAttempt(email=subject, client_address=address[:64], succeeded=True))
