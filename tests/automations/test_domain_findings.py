@@ -14,9 +14,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from pilothouse.automations import rules
+from pilothouse.automations import rules, yaml_files
 from pilothouse.automations.dispatcher import dispatch_once
 from pilothouse.automations.models import AutomationFiring, Delivery
 from pilothouse.core.actor import Actor
@@ -291,3 +292,63 @@ def test_only_significant_primary_metrics_count() -> None:
     assert significant_results(_results(False, "better", role="secondary")) == []
     [worse] = significant_results(_results(False, "worse"))
     assert (worse["metric"], worse["direction"], worse["variations"]) == ("m", "worse", ["b"])
+
+
+# -- the checklist action through the API, YAML files and test fire ---------------------
+
+CHASE = {
+    "kind": "add_checklist_item",
+    "text": "Chase {{ approvers }}",
+    "stage": "GA",
+    "owner": "pm@example.com",
+    "required": False,
+}
+
+
+def test_the_checklist_action_through_the_api_and_its_test_fire(
+    client: TestClient, runtime: Runtime
+) -> None:
+    accounts = Accounts(runtime)
+    editor = accounts.bearer(accounts.person(Role.editor))
+    body = {"name": "Chase", "trigger": "launch.gate_waiting", "actions": [CHASE]}
+    created = client.post("/api/v1/automations/rules", json=body, headers=editor)
+    assert created.status_code == 201, created.text
+    assert created.json()["actions"] == [CHASE]
+    elsewhere = {**body, "name": "Chase 2", "trigger": "experiment.srm_detected"}
+    refused = client.post("/api/v1/automations/rules", json=elsewhere, headers=editor)
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["actions[0].launch"]
+    fired = client.post(f"/api/v1/automations/rules/{created.json()['id']}/test", headers=editor)
+    assert fired.status_code == 200, fired.text
+    [planned] = fired.json()["actions"]
+    assert planned["description"].startswith("add checklist item “Chase ")
+    assert planned["description"].endswith("to Sample launch (GA)")  # described, not done
+    assert _events(runtime, "launch.item_added") == []
+
+
+def test_the_checklist_action_in_a_yaml_file(runtime: Runtime) -> None:
+    text = (
+        "rules:\n"
+        "  - name: Chase approvers\n"
+        "    trigger: launch.gate_waiting\n"
+        "    conditions:\n"
+        "      - {field: area, op: eq, value: billing}\n"
+        "    actions:\n"
+        "      - kind: add_checklist_item\n"
+        "        text: 'Chase {{ approvers }}'\n"
+        "        required: maybe\n"
+    )
+    with runtime.database.session() as session, pytest.raises(ValidationFailed) as refused:
+        yaml_files.apply_text(session, CLI, text, "rules.yaml", dry_run=True)
+    assert [e.field for e in refused.value.errors] == ["rules.yaml:9: rules[0].actions[0].required"]
+    fixed = text.replace("maybe", "false")
+    with runtime.database.session() as session:
+        dry = yaml_files.apply_text(session, CLI, fixed, "rules.yaml", dry_run=True)
+        assert dry.created == ["Chase approvers"] and rules.list_rules(session) == []
+    with runtime.database.session() as session:
+        yaml_files.apply_text(session, CLI, fixed, "rules.yaml")
+    with runtime.database.session() as session:
+        [rule] = rules.list_rules(session)
+        assert rule.actions == [
+            {"kind": "add_checklist_item", "text": "Chase {{ approvers }}", "required": False}
+        ]
