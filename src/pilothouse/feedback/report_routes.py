@@ -14,6 +14,10 @@ from pilothouse.web.deps import SessionDep, Viewer
 __all__ = ["report_response", "router"]
 
 router = APIRouter(prefix="/feedback/reports", tags=["feedback"])
+STANDALONE_REPORT_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
 
 
 def report_response(report: reports.VocReport, fmt: str, *, download: bool = False) -> Response:
@@ -25,7 +29,10 @@ def report_response(report: reports.VocReport, fmt: str, *, download: bool = Fal
             reports.to_markdown(report), media_type="text/markdown; charset=utf-8", headers=headers
         )
     if fmt == "html":
-        return HTMLResponse(reports.to_html(report), headers=headers)
+        # A self-contained document (its styles are inline so the saved file keeps
+        # them): its own policy allows those styles and nothing else, no script at all.
+        policy = {"Content-Security-Policy": STANDALONE_REPORT_POLICY}
+        return HTMLResponse(reports.to_html(report), headers=headers | policy)
     return JSONResponse(reports.to_json(report), headers=headers)
 
 
