@@ -15,7 +15,6 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from pilothouse.core import ratelimit
@@ -77,28 +76,34 @@ class WriteKeyAuth:
 TrackingBody = Annotated[Any, Depends(WriteKeyAuth())]
 
 
-def _ingest(
-    session: Session, runtime: Runtime, key: str, body: Any, kind: str, address: str
-) -> dict[str, Any]:
-    try:
-        source = sources.authenticate_write_key(session, runtime.secrets, key)
-    except Unauthorized as exc:  # counted after the request's rollback, per address
-        exc.record = ratelimit.token_failure_record(address)
-        raise
-    return ingestion.ingest(session, runtime, source, body, kind).as_dict()
+def _ingest(runtime: Runtime, key: str, body: Any, kind: str, address: str) -> dict[str, Any]:
+    """Authenticate in a reading transaction, then store; neither holds the other's lock.
+
+    Tracking calls made the request's transaction take SQLite's write lock with the
+    key check and hold it while DuckDB committed the events, so every other write
+    in the app queued behind ingestion. Now the app database is written only for
+    ``identify``/``group`` traits, in a transaction that begins with that write.
+    """
+    with runtime.database.session(reading=True) as reader:
+        try:
+            source = sources.authenticate_write_key(
+                reader, runtime.secrets, key, database=runtime.database
+            )
+        except Unauthorized as exc:  # counted after the rollback, per address
+            exc.record = ratelimit.token_failure_record(address)
+            raise
+    with runtime.database.session() as writer:
+        return ingestion.ingest(writer, runtime, source, body, kind).as_dict()
 
 
 def _endpoint(kind: str) -> Any:
-    async def endpoint(
-        request: Request, body: TrackingBody, session: SessionDep, runtime: RuntimeDep
-    ) -> JSONResponse:
+    async def endpoint(request: Request, body: TrackingBody, runtime: RuntimeDep) -> JSONResponse:
         key, address = request.state.write_key, client_address(request)
         # Before the call's own transaction: the count holds whatever the outcome.
         await run_in_threadpool(
             ratelimit.admit_ingest_call, runtime, runtime.secrets.digest(key), address
         )
-        result = await run_in_threadpool(_ingest, session, runtime, key, body, kind, address)
-        await run_in_threadpool(session.commit)
+        result = await run_in_threadpool(_ingest, runtime, key, body, kind, address)
         return JSONResponse(result)
 
     endpoint.__name__ = f"ingest_{kind}"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
-from pilothouse.core.db import utcnow
+from pilothouse.core.db import Database, utcnow
 from pilothouse.core.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
 from pilothouse.core.models import Role
 from pilothouse.core.pagination import Page, PageRequest, paginate
@@ -92,7 +93,11 @@ def revoke_source(session: Session, actor: Actor, source: EventSource) -> None:
         )
 
 
-def authenticate_write_key(session: Session, hasher: SecretHasher, key: str) -> EventSource:
+def authenticate_write_key(
+    session: Session, hasher: SecretHasher, key: str, *, database: Database | None = None
+) -> EventSource:
+    """The live source for ``key``. With ``database``, its last use is written beside a
+    reading session (:meth:`Database.write_aside`), as for API tokens."""
     source = session.scalar(select(EventSource).where(EventSource.key_hash == hasher.digest(key)))
     if source is None:
         raise Unauthorized("unknown write key")
@@ -100,5 +105,10 @@ def authenticate_write_key(session: Session, hasher: SecretHasher, key: str) -> 
         raise Unauthorized(f"the write key of source {source.name!r} was revoked")
     now = utcnow()
     if source.last_used_at is None or now - source.last_used_at > LAST_USED_RESOLUTION:
-        source.last_used_at = now
+        if database is None:
+            source.last_used_at = now
+        else:
+            touch = update(EventSource).filter_by(id=source.id).values(last_used_at=now)
+            database.write_aside(session, touch)
+            set_committed_value(source, "last_used_at", now)
     return source
