@@ -7,7 +7,8 @@
 # 2. Debian's chromium for the browser tests (apt-get, when /usr/bin/chromium is missing);
 # 3. a throwaway PostgreSQL cluster on 127.0.0.1 (initdb/pg_ctl; PostgreSQL 15 from
 #    apt when missing), stopped and deleted at the end, whatever happens;
-# 3b. a throwaway redis-server on 127.0.0.1 (apt when missing), likewise.
+# 3b. a throwaway redis-server on 127.0.0.1 (apt when missing), likewise;
+# 2c. Node (apt when missing) and oidc-provider from npm for the SSO tests.
 # The suite then runs once, every data-layer test on SQLite and on PostgreSQL.
 set -euo pipefail
 
@@ -47,6 +48,23 @@ fi
 # --- 2b. Java for the Spark parity tests ---------------------------------------------
 if ! command -v java >/dev/null 2>&1; then
     apt_install openjdk-17-jre-headless
+fi
+
+# --- 2c. Node and the OpenID provider for the SSO tests -------------------------------
+# The certified `oidc-provider` package from the npm registry, exact version, in a
+# git-ignored folder; tests/support/oidc/provider.mjs runs it on a loopback port.
+OIDC_PROVIDER_VERSION=9.13.3
+OIDC_DIR="$ROOT/.cache/oidc-provider"
+if ! command -v npm >/dev/null 2>&1; then
+    apt_install nodejs npm
+fi
+if ! grep -qs "\"version\": \"$OIDC_PROVIDER_VERSION\"" \
+        "$OIDC_DIR/node_modules/oidc-provider/package.json"; then
+    log "installing oidc-provider $OIDC_PROVIDER_VERSION (npm) into .cache/oidc-provider"
+    mkdir -p "$OIDC_DIR"
+    printf '{"name": "pilothouse-test-oidc", "private": true}\n' >"$OIDC_DIR/package.json"
+    npm install --prefix "$OIDC_DIR" --no-audit --no-fund --save-exact \
+        "oidc-provider@$OIDC_PROVIDER_VERSION" >/dev/null
 fi
 
 # --- 3. throwaway PostgreSQL -----------------------------------------------------------

@@ -33,7 +33,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(home: Path, database_url: str) -> Iterator[ServedApp]:
+def serve(
+    home: Path, database_url: str, extra_env: dict[str, str] | None = None
+) -> Iterator[ServedApp]:
+    """Serve on a free port; ``extra_env`` adds to (or overrides) the child's environment."""
     port = free_port()
     env = {
         **os.environ,
@@ -42,6 +45,7 @@ def serve(home: Path, database_url: str) -> Iterator[ServedApp]:
         "PILOTHOUSE_ARGON2_TIME_COST": "1",
         "PILOTHOUSE_ARGON2_MEMORY_KIB": "8192",
         "PILOTHOUSE_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     log_path = home / "server.log"
     with open(log_path, "wb") as log:

@@ -57,6 +57,8 @@ def _page_paths(app: FastAPI) -> list[str]:
     for route in api_routes(app):
         if "GET" in route.methods and not route.path.startswith("/api/") and "{" not in route.path:
             paths.append(route.path)
+    # Single sign-on's two addresses are redirects to and from the provider, not pages.
+    paths = [p for p in paths if not p.startswith("/auth/oidc/")]
     return sorted(set(paths)) + ["/api/v1/docs"]
 
 

@@ -27,6 +27,8 @@ EXPECTED_PUBLIC = {
     ("GET", "/healthz"),  # load balancers and monitors
     ("GET", "/login"),
     ("POST", "/login"),
+    ("GET", "/auth/oidc/login"),  # single sign-on: off to the provider (docs/sso.md)
+    ("GET", "/auth/oidc/callback"),  # and back, with state, code and PKCE checked
     ("GET", "/api/v1/openapi.json"),  # the schema is as public as the source
     ("GET", "/api/v1/docs"),
     ("GET", "/share/roadmap/{token}"),  # read-only roadmap share links (token in the URL)

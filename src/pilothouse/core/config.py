@@ -31,7 +31,7 @@ JOB_BROKER_SCHEMES = ("redis://", "rediss://", "unix://", "postgres://", "postgr
 OBSOLETE_SETTINGS: dict[str, str] = {}
 
 #: Fields whose values ``pilothouse config show`` masks.
-SECRET_FIELDS = frozenset({"secret_key", "database_url", "smtp_password"})
+SECRET_FIELDS = frozenset({"secret_key", "database_url", "smtp_password", "oidc_client_secret"})
 
 
 class Settings(BaseSettings):
@@ -209,6 +209,55 @@ class Settings(BaseSettings):
         description="Wait before the second try of an e-mail; each further wait doubles.",
     )
 
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Issuer URL of the OpenID provider for single sign-on (its discovery "
+        "document is at `<issuer>/.well-known/openid-configuration`). Default: no SSO.",
+    )
+    oidc_client_id: str | None = Field(
+        default=None, description="Client id of Pilothouse at the OpenID provider."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description="Client secret (masked in `pilothouse config show`); unset for a public "
+        "client that relies on PKCE alone.",
+    )
+    oidc_scopes: str = Field(
+        default="openid email profile", description="Scopes asked for, separated by spaces."
+    )
+    oidc_display_name: str = Field(
+        default="SSO", description="Name on the sign-in button: `Sign in with <name>`."
+    )
+    oidc_role_claim: str = Field(
+        default="groups",
+        description="ID-token claim with the person's groups or roles; dots reach into "
+        "objects (`realm_access.roles`).",
+    )
+    oidc_role_map: str | None = Field(
+        default=None,
+        description="Groups to roles: `group=role, group=role` (roles admin, editor, viewer; "
+        "the highest match wins).",
+    )
+    oidc_default_role: Literal["none", "viewer", "editor", "admin"] = Field(
+        default="none",
+        description="Role of a person none of whose groups is mapped; `none` refuses them.",
+    )
+    oidc_sso_only: bool = Field(
+        default=False,
+        description="Sign-in with a password is refused, except for the break-glass admin.",
+    )
+    oidc_break_glass_email: str | None = Field(
+        default=None,
+        description="The one admin who may still sign in with a password when SSO is the "
+        "only way in.",
+    )
+    oidc_clock_skew_seconds: int = Field(
+        default=60, ge=0, le=600, description="Clock difference tolerated on ID-token times."
+    )
+    oidc_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Longest wait for the OpenID provider on each call."
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -224,6 +273,17 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value or None
+
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _issuer_url(cls, value: str | None) -> str | None:
+        """HTTPS, as OpenID Connect requires; plain HTTP only on loopback (tests, laptops)."""
+        if not value:
+            return None
+        loopback = ("http://127.0.0.1", "http://localhost", "http://[::1]")
+        if not value.startswith("https://") and not value.startswith(loopback):
+            raise ValueError("must start with https:// (http:// only for a loopback address)")
+        return value.rstrip("/")
 
     @field_validator("jobs_broker_url")
     @classmethod
@@ -264,6 +324,28 @@ class Settings(BaseSettings):
                 "PILOTHOUSE_API_PAGE_SIZE must not exceed PILOTHOUSE_API_MAX_PAGE_SIZE"
             )
         return self
+
+    @model_validator(mode="after")
+    def _sso_is_complete(self) -> Settings:
+        """SSO settings that cannot work stop the start, naming the setting to fix."""
+        from pilothouse.core.sso.mapping import parse_role_map
+
+        try:
+            parse_role_map(self.oidc_role_map or "")
+        except ValueError as exc:
+            raise ValueError(f"PILOTHOUSE_OIDC_ROLE_MAP: {exc}") from None
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("PILOTHOUSE_OIDC_CLIENT_ID is needed with PILOTHOUSE_OIDC_ISSUER")
+        if self.oidc_sso_only and not self.oidc_issuer:
+            raise ValueError("PILOTHOUSE_OIDC_SSO_ONLY needs PILOTHOUSE_OIDC_ISSUER")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("PILOTHOUSE_OIDC_SCOPES must include 'openid'")
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Whether single sign-on is configured (the sign-in page shows its button)."""
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def effective_database_url(self) -> str:

@@ -21,6 +21,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "pilothouse.launches.subscriber_models",
     "pilothouse.automations.models",
     "pilothouse.core.notifications.models",
+    "pilothouse.core.sso.models",
 )
 
 #: Modules that register job handlers (``core.jobs.job_handler``); a domain adds its line.

@@ -23,6 +23,7 @@ from pilothouse.core.errors import TooManyRequests, Unauthorized
 from pilothouse.core.models import LoginAttempt, Role, User, WebSession
 from pilothouse.core.ratelimit import TOKEN_SUBJECT
 from pilothouse.core.security import PasswordPolicy, SecretHasher, new_secret
+from pilothouse.core.sso.policy import check_password_allowed
 
 __all__ = [
     "LockedAccount",
@@ -128,6 +129,7 @@ def sign_in(
     """
     email = email.strip().lower()[:320]
     _check_address(session, settings, client_address)
+    check_password_allowed(session, settings, email=email, client_address=client_address)
     user = session.scalar(select(User).where(User.email == email))
     now = utcnow()
     if user is None:

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from pilothouse.web.pages import account, admin, areas, auth, discussion, home, notifications
 from pilothouse.web.pages import jobs as jobs_pages
+from pilothouse.web.pages import sso as sso_pages
 from pilothouse.web.pages import workspace as workspace_pages
 
 __all__ = ["pages_router"]
@@ -15,3 +16,4 @@ pages_router.include_router(jobs_pages.router)
 pages_router.include_router(workspace_pages.router)
 pages_router.include_router(notifications.router)
 pages_router.include_router(discussion.router)
+pages_router.include_router(sso_pages.router)

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from pilothouse.core import signin
 from pilothouse.core.errors import PilothouseError, TooManyRequests
 from pilothouse.core.security import SecretHasher, new_secret
+from pilothouse.core.sso.service import note_sign_out
 from pilothouse.web.deps import (
     SESSION_COOKIE,
     OwnWrite,
@@ -151,8 +152,9 @@ def login(
 def logout(
     request: Request, principal: OwnWrite, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    del principal  # the dependency checked the session and the CSRF token
-    signin.end_session(session, runtime.secrets, request.cookies.get(SESSION_COOKIE, ""))
+    cookie = request.cookies.get(SESSION_COOKIE, "")  # the dependency checked it and CSRF
+    note_sign_out(session, runtime.secrets, cookie, principal.actor)  # audits SSO sessions
+    signin.end_session(session, runtime.secrets, cookie)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -1,0 +1,89 @@
+"""The test suite's OpenID provider: ``tests/support/oidc/provider.mjs`` under Node.
+
+It runs the certified ``oidc-provider`` package from the npm registry, which
+``scripts/test.sh`` installs (exact version) into ``.cache/oidc-provider/``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+__all__ = ["MODULES", "OpenIdProvider", "run_provider"]
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = Path(__file__).resolve().parent / "oidc" / "provider.mjs"
+MODULES = ROOT / ".cache" / "oidc-provider"
+
+
+class OpenIdProvider:
+    """A running provider and its test controls (see the script's header)."""
+
+    def __init__(self, issuer: str) -> None:
+        self.issuer = issuer
+
+    def _control(self, name: str, body: dict[str, Any] | None = None) -> None:
+        response = httpx.post(f"{self.issuer}/_test/{name}", json=body or {}, timeout=10)
+        response.raise_for_status()
+
+    def setup(self, clients: list[dict[str, Any]], users: dict[str, dict[str, Any]]) -> None:
+        """Clients and users; resets keys, issuer and clock to fresh defaults."""
+        self._control("setup", {"clients": clients, "users": users})
+
+    def rotate_keys(self, *, keep_old: bool = True) -> None:
+        self._control("rotate-keys", {"keep_old": keep_old})
+
+    def use_issuer(self, issuer: str) -> None:
+        self._control("issuer", {"issuer": issuer})
+
+    def shift_token_clock(self, seconds: int) -> None:
+        self._control("clock", {"token_offset_seconds": seconds})
+
+    def sign_with_unpublished_key(self) -> None:
+        self._control("unpublished-key")
+
+    def state(self) -> dict[str, Any]:
+        response = httpx.get(f"{self.issuer}/_test/state", timeout=10)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+
+@contextmanager
+def run_provider(log_path: Path) -> Iterator[OpenIdProvider]:
+    """Start the provider on a free loopback port; stop it at the end."""
+    node = shutil.which("node")
+    if node is None or not (MODULES / "node_modules" / "oidc-provider").is_dir():
+        pytest.fail(
+            f"Node.js and oidc-provider in {MODULES} are needed: run scripts/test.sh once "
+            "(it installs them)",
+            pytrace=False,
+        )
+    env = {"OIDC_PROVIDER_MODULES": str(MODULES), "PATH": "/usr/bin:/bin"}
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [node, str(SCRIPT)], env=env, stdout=subprocess.PIPE, stderr=log, text=True
+        )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # blocks until it listens (or dies)
+        if not line:
+            raise RuntimeError(f"the OpenID provider did not start:\n{log_path.read_text()}")
+        yield OpenIdProvider(json.loads(line)["issuer"])
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
