@@ -10,6 +10,13 @@ sequential, Bayesian) through its three entry points, then runs GrowthBook's
 ``gbstats`` (from PyPI, in the benchmark-only virtual environment ``.benchvenv``,
 created on first use) on the same inputs in a subprocess, prints the speed ratio
 measured in this run, and cross-checks the numbers of both engines.
+
+It then compares whole processes, start-up included, as a user meets them:
+``pilothouse stats analyze request.json`` against a ``.benchvenv`` Python that
+imports gbstats and runs ``process_single_metric`` on the same 1,000 metrics
+(frequentist), each the best of ``--process-runs`` fresh processes, with the
+wall-clock and the CPU-time ratio (CPU time is what a loaded machine disturbs
+least).
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -156,6 +165,27 @@ for mode in request["modes"]:
     report["modes"][mode] = {"tests_seconds": min(timings), "pipeline_seconds": pipeline,
                              "results": [from_pipeline(r) for r in results]}
 json.dump(report, sys.stdout)
+"""
+
+
+# A whole gbstats process: import, read the rows, analyse every metric, print JSON.
+GBSTATS_PROCESS = r"""
+import json, sys
+from dataclasses import asdict
+from gbstats.gbstats import process_single_metric
+from gbstats.models.settings import AnalysisSettingsForStatsEngine as Analysis
+from gbstats.models.settings import MetricSettingsForStatsEngine as MetricSettings
+
+metrics = json.load(open(sys.argv[1]))
+analysis = Analysis(var_names=["control", "treatment"], var_ids=["0", "1"], weights=[0.5, 0.5],
+                    stats_engine="frequentist", difference_type="relative")
+settings = MetricSettings(id="m", name="m", main_metric_type="count", statistic_type="mean")
+out = []
+for m in metrics:
+    rows = [dict(r, dimension="All", variation=str(i)) for i, r in enumerate(m)]
+    result = asdict(process_single_metric(rows, settings, [analysis]))
+    out.append(result["analyses"][0]["dimensions"][0]["variations"][1]["pValue"])
+json.dump(out, sys.stdout)
 """
 
 
@@ -317,12 +347,62 @@ def cross_check(inputs: Inputs, gb: dict[str, Any]) -> dict[str, dict[str, float
     return out
 
 
+def _process_seconds(command: list[str], runs: int) -> tuple[float, float, str]:
+    """Best wall-clock and best CPU seconds of ``runs`` fresh processes, and the output."""
+    walls, cpus, output = [], [], ""
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, env=_plain_env())
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr}")
+        output = done.stdout
+    return min(walls), min(cpus), output
+
+
+def _plain_env() -> dict[str, str]:
+    """The caller's environment without Pilothouse settings (the command needs none)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PILOTHOUSE_")}
+
+
+def _pilothouse_command() -> list[str]:
+    script = Path(sys.executable).parent / "pilothouse"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "pilothouse"]
+
+
+def compare_processes(inputs: Inputs, runs: int) -> None:
+    """``pilothouse stats analyze`` against a whole gbstats process, frequentist."""
+    python = ensure_bench_venv()
+    with tempfile.TemporaryDirectory() as folder:
+        ours_file, rows_file = Path(folder) / "request.json", Path(folder) / "rows.json"
+        ours_file.write_text(json.dumps(_request(inputs, "frequentist")))
+        rows_file.write_text(json.dumps(inputs))
+        worker = Path(folder) / "gbstats_process.py"
+        worker.write_text(GBSTATS_PROCESS)
+        command = [*_pilothouse_command(), "stats", "analyze", str(ours_file), "--indent", "0"]
+        ours = _process_seconds(command, runs)
+        theirs = _process_seconds([str(python), str(worker), str(rows_file)], runs)
+    ours_p = np.array([m["variations"][1]["p_value"] for m in json.loads(ours[2])["metrics"]])
+    theirs_p = np.array(json.loads(theirs[2]), dtype=float)
+    print(f"\nwhole processes, start-up included, frequentist, best of {runs} (s)")
+    print(f"{'':<40}{'wall':>8}{'cpu':>8}")
+    print(f"{'pilothouse stats analyze':<40}{ours[0]:>8.2f}{ours[1]:>8.2f}")
+    print(f"{'python + gbstats process_single_metric':<40}{theirs[0]:>8.2f}{theirs[1]:>8.2f}")
+    print(f"{'ratio':<40}{theirs[0] / ours[0]:>7.1f}x{theirs[1] / ours[1]:>7.1f}x")
+    print(f"p-values of both processes: largest difference {np.max(np.abs(ours_p - theirs_p)):.1e}")
+    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--metrics", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--skip-gbstats", action="store_true")
+    parser.add_argument("--process-runs", type=int, default=3, help="0 skips whole processes")
     args = parser.parse_args()
 
     inputs = make_inputs(args.metrics, args.seed)
@@ -349,6 +429,8 @@ def main() -> None:
     print("(effect, risk: relative; ci bounds: share of the half-width; probabilities: absolute)")
     for mode, diffs in cross_check(inputs, gb).items():
         print(f"{mode:<15}" + "  ".join(f"{key}={value:.1e}" for key, value in diffs.items()))
+    if args.process_runs:
+        compare_processes(inputs, args.process_runs)
 
 
 if __name__ == "__main__":

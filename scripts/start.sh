@@ -23,8 +23,14 @@ if [ ! -x "$VENV/bin/python" ]; then
     log "creating virtual environment in $VENV"
     "$PYTHON" -m venv "$VENV"
 fi
-log "installing Pilothouse"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e . 2>&1 \
+# The embedded default (SQLite + DuckDB) needs no extra; a PostgreSQL app database
+# needs the driver, pilothouse[postgresql] (README: "Which extras a team needs").
+TARGET=.
+case "${PILOTHOUSE_DATABASE_URL:-}" in
+    postgres*) TARGET=".[postgresql]" ;;
+esac
+log "installing Pilothouse ($TARGET)"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$TARGET" 2>&1 \
     | grep -v "^WARNING: Location" || true
 
 log "applying database migrations"

@@ -9,7 +9,7 @@ import typer
 
 from pilothouse.cli.common import cli_errors, fail, open_runtime
 
-__all__ = ["backup", "register", "restore"]
+__all__ = ["backup", "restore"]
 
 
 @cli_errors
@@ -115,9 +115,3 @@ def restore(
         f"{summary.files} files from {file}.",
         err=True,
     )
-
-
-def register(app: typer.Typer) -> None:
-    """Add both commands to the top-level ``pilothouse`` command."""
-    app.command("backup")(backup)
-    app.command("restore")(restore)

@@ -14,11 +14,13 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 
 from pilothouse.core.config import SecretKeyError, Settings
+from pilothouse.core.drivers import MissingDriverError
 from pilothouse.core.errors import PilothouseError
 from pilothouse.core.runtime import Runtime
 from pilothouse.core.schema_version import is_current
@@ -45,8 +47,12 @@ class OutputFormat(enum.StrEnum):
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``error: message`` on one line to stderr; raise the returned Exit."""
-    stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print ``error: message`` on one line to stderr; raise the returned Exit.
+
+    The message is printed as it is: brackets (``pilothouse[postgresql]``, a JSON
+    path) are not Rich markup.
+    """
+    stderr.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -69,7 +75,7 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise fail(f"invalid settings: {problems}") from None
         except (OperationalError, ProgrammingError) as exc:
             raise fail(f"database error: {str(exc.orig).strip().splitlines()[0]}") from None
-        except (PermissionError, FileNotFoundError, SecretKeyError) as exc:
+        except (PermissionError, FileNotFoundError, SecretKeyError, MissingDriverError) as exc:
             raise fail(str(exc)) from None
         except (ArgumentError, NoSuchModuleError) as exc:
             raise fail(f"invalid database URL: {exc}") from None

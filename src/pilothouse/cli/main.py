@@ -1,27 +1,112 @@
-"""The ``pilothouse`` command: server, set-up, people, tokens, database, demo, settings."""
+"""The ``pilothouse`` command: the top-level group and its table of sub-commands.
+
+Each sub-command lives in its own module and is imported only when it runs (see
+:mod:`pilothouse.cli.lazy`): ``pilothouse --help`` imports no domain, and
+``pilothouse stats analyze`` only the stats engine. To add a command, add a
+:class:`LazyCommand` row below with the first line of its help, in the order
+``--help`` lists it; ``tests/cli/test_lazy.py`` checks the row.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from pilothouse import __version__
-from pilothouse.cli import accounts, events, experiments, feedback, metrics, people, roadmap, tokens
-from pilothouse.cli import automations as automations_cli
-from pilothouse.cli import backup as backup_cli
-from pilothouse.cli import decisions as decisions_cli
-from pilothouse.cli import jobs as jobs_cli
-from pilothouse.cli import launches as launches_cli
-from pilothouse.cli import notifications as notifications_cli
-from pilothouse.cli import reports as reports_cli
-from pilothouse.cli import schedules as schedules_cli
-from pilothouse.cli.common import cli_errors, open_runtime
-from pilothouse.core.actor import Actor
-from pilothouse.core.config import SECRET_FIELDS, Settings
+from pilothouse.cli.lazy import LazyCommand, LazyGroup
+
+__all__ = ["COMMANDS", "app"]
+
+COMMANDS = (
+    LazyCommand(
+        "init",
+        "pilothouse.cli.people:init",
+        "Set up a new installation: migrate the database and create the first admin.",
+    ),
+    LazyCommand(
+        "backup",
+        "pilothouse.cli.backup:backup",
+        "Back up the database, event store and state files into one archive, server running "
+        "or not.",
+    ),
+    LazyCommand(
+        "restore",
+        "pilothouse.cli.backup:restore",
+        "Restore a backup into an empty database and data folder (refuses anything else).",
+    ),
+    LazyCommand(
+        "serve",
+        "pilothouse.cli.admin:serve",
+        "Run the web app and API. Applies pending migrations first.",
+    ),
+    LazyCommand("user", "pilothouse.cli.people:app", "Manage people and their roles."),
+    LazyCommand("token", "pilothouse.cli.tokens:app", "Manage personal API tokens."),
+    LazyCommand(
+        "sources", "pilothouse.cli.events:sources_app", "Event sources and their write keys."
+    ),
+    LazyCommand(
+        "events", "pilothouse.cli.events:events_app", "Product events in the embedded store."
+    ),
+    LazyCommand("roadmap", "pilothouse.cli.roadmap:app", "Roadmap items: import, export, list."),
+    LazyCommand(
+        "metrics",
+        "pilothouse.cli.metrics:app",
+        "Metrics as code: list, validate, compile and query.",
+    ),
+    LazyCommand(
+        "experiments", "pilothouse.cli.experiments:app", "Experiments: list, show and analyse."
+    ),
+    LazyCommand(
+        "feedback", "pilothouse.cli.feedback:app", "Customer feedback: imports, exports, themes."
+    ),
+    LazyCommand("accounts", "pilothouse.cli.accounts:app", "Customer accounts."),
+    LazyCommand("launches", "pilothouse.cli.launches:app", "Launches: list and show."),
+    LazyCommand("decisions", "pilothouse.cli.decisions:app", "The decision log: search, show."),
+    LazyCommand(
+        "jobs",
+        "pilothouse.cli.jobs:app",
+        "Background jobs: list, inspect, retry, cancel, run a worker.",
+    ),
+    LazyCommand(
+        "notifications",
+        "pilothouse.cli.notifications:app",
+        "Notifications: list them, send the daily digest.",
+    ),
+    LazyCommand(
+        "schedules",
+        "pilothouse.cli.schedules:app",
+        "Schedules: periodic jobs such as digests and reports (cron, workspace time zone).",
+    ),
+    LazyCommand(
+        "reports",
+        "pilothouse.cli.reports:app",
+        "Reports: the weekly product review and the leadership digest.",
+    ),
+    LazyCommand(
+        "automations",
+        "pilothouse.cli.automations:app",
+        "Automation rules: list, show, apply YAML, test-fire, dispatch.",
+    ),
+    LazyCommand(
+        "webhooks",
+        "pilothouse.cli.automations:webhooks_app",
+        "Outgoing webhooks: the delivery log.",
+    ),
+    LazyCommand("db", "pilothouse.cli.admin:db_app", "Database schema."),
+    LazyCommand("demo", "pilothouse.cli.admin:demo_app", "Demo workspace."),
+    LazyCommand("config", "pilothouse.cli.admin:config_app", "Settings."),
+    LazyCommand(
+        "stats",
+        "pilothouse.cli.stats:app",
+        "Analyse experiment results from sufficient statistics, offline.",
+    ),
+)
+
+
+class _Pilothouse(LazyGroup):
+    lazy_commands = COMMANDS
+
 
 app = typer.Typer(
     name="pilothouse",
@@ -29,40 +114,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=_Pilothouse,
 )
-app.add_typer(people.app, name="user")
-app.add_typer(tokens.app, name="token")
-app.add_typer(events.sources_app, name="sources")
-app.add_typer(events.events_app, name="events")
-app.add_typer(roadmap.app, name="roadmap")
-app.add_typer(metrics.app, name="metrics")
-app.add_typer(experiments.app, name="experiments")
-app.add_typer(feedback.app, name="feedback")
-app.add_typer(accounts.app, name="accounts")
-app.add_typer(launches_cli.app, name="launches")
-app.add_typer(decisions_cli.app, name="decisions")
-app.add_typer(jobs_cli.app, name="jobs")
-app.add_typer(notifications_cli.app, name="notifications")
-app.add_typer(schedules_cli.app, name="schedules")
-app.add_typer(reports_cli.app, name="reports")
-app.add_typer(automations_cli.app, name="automations")
-app.add_typer(automations_cli.webhooks_app, name="webhooks")
-app.command("init")(people.init)
-backup_cli.register(app)
-
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-demo_app = typer.Typer(help="Demo workspace.", no_args_is_help=True)
-config_app = typer.Typer(help="Settings.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(demo_app, name="demo")
-app.add_typer(config_app, name="config")
-
-try:  # the experiment statistics commands, when that module is present
-    from pilothouse.cli import stats as _stats
-
-    app.add_typer(_stats.app, name="stats")
-except ImportError:  # pragma: no cover
-    pass
 
 
 def _version(value: bool) -> None:
@@ -81,118 +134,3 @@ def main(
     ] = False,
 ) -> None:
     """Settings come from PILOTHOUSE_* environment variables; see 'pilothouse config show'."""
-
-
-@app.command()
-@cli_errors
-def serve(
-    host: Annotated[
-        str | None, typer.Option(help="Address to bind (default: PILOTHOUSE_HOST).")
-    ] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default: PILOTHOUSE_PORT).")] = None,
-    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
-) -> None:
-    """Run the web app and API. Applies pending migrations first."""
-    import uvicorn
-
-    from pilothouse.core.migrate import upgrade
-
-    settings = Settings()
-    bind_host, bind_port = host or settings.host, port or settings.port
-    with open_runtime(require_schema=False) as runtime:
-        upgrade(runtime.database)
-    typer.echo(f"Pilothouse on http://{bind_host}:{bind_port}/  (Ctrl+C to stop)", err=True)
-    uvicorn.run(
-        "pilothouse.web.app:create_app_from_env",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        reload=reload,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-        server_header=False,
-    )
-
-
-@db_app.command("upgrade")
-@cli_errors
-def db_upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
-) -> None:
-    """Apply migrations. A migration that fails leaves the database at the previous revision."""
-    from pilothouse.core.migrate import current_revision, upgrade
-
-    with open_runtime(require_schema=False) as runtime:
-        before = current_revision(runtime.database)
-        upgrade(runtime.database, revision)
-        after = current_revision(runtime.database)
-    typer.echo(f"Database at revision {after} (was {before or 'empty'}).", err=True)
-
-
-@db_app.command("current")
-@cli_errors
-def db_current() -> None:
-    """Print the database's revision and the newest one this version ships."""
-    from pilothouse.core.migrate import current_revision, head_revision
-
-    with open_runtime(require_schema=False) as runtime:
-        typer.echo(f"current: {current_revision(runtime.database) or 'empty'}")
-        typer.echo(f"head:    {head_revision()}")
-
-
-@demo_app.command("load")
-@cli_errors
-def demo_load() -> None:
-    """Load the demo workspace (safe to repeat: nothing is added twice)."""
-    from pilothouse.core.migrate import upgrade
-    from pilothouse.demo import load_demo
-
-    with open_runtime(require_schema=False) as runtime:
-        upgrade(runtime.database)
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            console=Console(stderr=True),
-            transient=True,
-        ) as progress:
-            task = progress.add_task("Loading demo data", total=None)
-            results = load_demo(
-                runtime,
-                Actor.command_line(),
-                on_step=lambda s: progress.update(task, description=s.description),
-            )
-    for step, result in results:
-        added = ", ".join(f"{n} {what}" for what, n in result.added.items()) or "nothing new"
-        typer.echo(f"{step.name}: {added}", err=True)
-        for notice in result.notices:
-            typer.echo(notice)
-
-
-@config_app.command("show")
-@cli_errors
-def config_show(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Print the effective settings, with secrets masked."""
-    settings = Settings()
-    values = {}
-    for name in Settings.model_fields:
-        value = getattr(settings, name)
-        if name == "database_url":
-            value = _mask_url(settings.effective_database_url)
-        elif name in SECRET_FIELDS:
-            unset = f"(in {settings.home}/secret_key)" if name == "secret_key" else "(not set)"
-            value = "(set)" if value is not None else unset
-        values[name] = str(value)
-    if as_json:
-        typer.echo(json.dumps(values, indent=2))
-        return
-    for name, value in values.items():
-        typer.echo(f"PILOTHOUSE_{name.upper():<34} {value}")
-
-
-def _mask_url(url: str) -> str:
-    """Hide the password of a database URL: ``postgresql://u:***@host/db``."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)

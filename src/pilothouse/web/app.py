@@ -16,9 +16,9 @@ from pilothouse.automations.dispatcher import dispatcher_loop
 from pilothouse.automations.pages import router as automations_pages
 from pilothouse.core.config import Settings
 from pilothouse.core.job_queue import inprocess_jobs
-from pilothouse.core.migrate import upgrade
 from pilothouse.core.runtime import Runtime
 from pilothouse.core.schedules import scheduler_loop
+from pilothouse.core.schema_version import is_current
 from pilothouse.decisions.pages import router as decisions_pages
 from pilothouse.experiments.pages import router as experiments_pages
 from pilothouse.feedback.pages import router as feedback_pages
@@ -76,7 +76,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if migrate:
+        if migrate and not await run_in_threadpool(is_current, runtime.database):
+            from pilothouse.core.migrate import upgrade  # Alembic: a second of imports
+
             await run_in_threadpool(upgrade, runtime.database)
         async with inprocess_jobs(runtime):  # job threads, when jobs_mode is inprocess
             async with dispatcher_loop(runtime):  # automation rules, in the same mode

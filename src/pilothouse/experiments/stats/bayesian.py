@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import norm
+
+from pilothouse.experiments.stats.distributions import norm
 
 __all__ = [
     "BayesianResult",

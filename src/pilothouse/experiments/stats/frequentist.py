@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import t as student_t
 
+from pilothouse.experiments.stats.distributions import student_t
 from pilothouse.experiments.stats.formulas import log_expm1
 
 __all__ = [

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import norm
 
 from pilothouse.experiments.stats import codes
+from pilothouse.experiments.stats.distributions import norm
 from pilothouse.experiments.stats.formulas import (
     linearised_covariance,
     ratio_variance,

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import norm
 
+from pilothouse.experiments.stats.distributions import norm
 from pilothouse.experiments.stats.frequentist import sequential_rho
 
 __all__ = [

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import chi2
+
+from pilothouse.experiments.stats.distributions import chi2
 
 __all__ = ["srm_p_value"]
 

@@ -203,9 +203,19 @@ class TfidfEmbedder:
         return int(self._svd.n_components) if self._svd is not None else self._target
 
     def fit(self, texts: Sequence[str]) -> TfidfEmbedder:
-        """Learn the vocabulary and the LSA basis from a corpus."""
-        from sklearn.decomposition import TruncatedSVD
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        """Learn the vocabulary and the LSA basis from a corpus.
+
+        Raises:
+            ModelUnavailableError: scikit-learn (``pilothouse[training]``) is not installed.
+        """
+        try:
+            from sklearn.decomposition import TruncatedSVD
+            from sklearn.feature_extraction.text import TfidfVectorizer
+        except ImportError as exc:
+            raise ModelUnavailableError(
+                "the TF-IDF embedding backend needs scikit-learn: "
+                "pip install 'pilothouse[training]'"
+            ) from exc
 
         self._vectorizer = TfidfVectorizer(
             ngram_range=(1, 2), min_df=1, sublinear_tf=True, stop_words="english"

@@ -15,11 +15,10 @@ the theme centroid, skipping near-copies of an already chosen quote.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import re
 from collections import Counter
 from collections.abc import Sequence
-from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
@@ -34,6 +33,9 @@ __all__ = [
     "summarize",
     "term_counts",
 ]
+
+#: One stop word a line; lines starting with ``#`` are comments.
+STOP_WORDS_FILE = Path(__file__).parent / "data" / "english_stop_words.txt"
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 #: Words as the labels count them: two or more letters (apostrophes allowed).
@@ -95,22 +97,14 @@ def term_counts(docs: Sequence[str]) -> tuple[sparse.csr_matrix, list[str]]:
 
 @functools.cache
 def english_stop_words() -> frozenset[str]:
-    """scikit-learn's English stop words, read from its file without importing scikit-learn.
+    """scikit-learn's English stop words (318), from the copy in ``data/``.
 
-    The list is data in ``sklearn/feature_extraction/_stop_words.py``; executing
-    that one file (it imports nothing) avoids loading scikit-learn, SciPy's
-    statistics and pandas for a word list.
+    Synthesis needs the word list and nothing else of scikit-learn, which is an
+    optional extra (``pilothouse[training]``); ``tests/feedback/synthesis`` checks
+    the copy against the installed scikit-learn's ``ENGLISH_STOP_WORDS``.
     """
-    for file in metadata.files("scikit-learn") or []:
-        if file.as_posix().endswith("sklearn/feature_extraction/_stop_words.py"):
-            spec = importlib.util.spec_from_file_location("_sklearn_stop_words", file.locate())
-            if spec is not None and spec.loader is not None:
-                module = importlib.util.module_from_spec(spec)
-                spec.loader.exec_module(module)
-                return frozenset(module.ENGLISH_STOP_WORDS)
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS)
+    lines = STOP_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
 def _distinct(terms: list[str], top: int) -> tuple[str, ...]:

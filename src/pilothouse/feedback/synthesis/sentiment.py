@@ -84,8 +84,19 @@ class SentimentHead:
 def train_sentiment_head(
     vectors: np.ndarray, positive: np.ndarray, model_id: str, trained_on: str, c: float = 4.0
 ) -> SentimentHead:
-    """Fit a head on labelled vectors (``positive`` is 1 for positive, 0 for negative)."""
-    from sklearn.linear_model import LogisticRegression
+    """Fit a head on labelled vectors (``positive`` is 1 for positive, 0 for negative).
+
+    Training only (the shipped head is data): needs ``pilothouse[training]``.
+
+    Raises:
+        ImportError: scikit-learn is not installed; the message names the extra.
+    """
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as exc:
+        raise ImportError(
+            "training a sentiment head needs scikit-learn: pip install 'pilothouse[training]'"
+        ) from exc
 
     model = LogisticRegression(C=c, max_iter=2000)
     model.fit(np.asarray(vectors, dtype=np.float64), np.asarray(positive, dtype=np.int64))

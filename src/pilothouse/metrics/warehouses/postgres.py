@@ -8,19 +8,33 @@ and rolls back. The server cancels a query at the timeout itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-import psycopg
-from psycopg import errors as pg_errors
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from pilothouse.metrics.warehouses.base import WarehouseAdapter, redact_url
 from pilothouse.metrics.warehouses.errors import (
+    UnsupportedError,
     WarehouseError,
     WarehouseTimeout,
     WarehouseUnreachable,
 )
 
+if TYPE_CHECKING:
+    import psycopg
+
 __all__ = ["PostgresAdapter"]
+
+
+def _driver() -> ModuleType:
+    """psycopg, imported on the first query: it is the ``pilothouse[postgresql]`` extra."""
+    try:
+        import psycopg
+    except ImportError:
+        raise UnsupportedError(
+            "warehouse kind 'postgresql' needs the psycopg driver, which is not installed: "
+            "pip install 'pilothouse[postgresql]'"
+        ) from None
+    return psycopg
 
 
 def _first_line(exc: Exception) -> str:
@@ -42,6 +56,7 @@ class PostgresAdapter(WarehouseAdapter):
 
     def _connect(self, timeout_s: float) -> psycopg.Connection[Any]:
         wait = max(1, int(min(self.CONNECT_TIMEOUT_S, timeout_s)))
+        psycopg = _driver()
         try:
             return psycopg.connect(self._dsn(), connect_timeout=wait, autocommit=False)
         except psycopg.Error as exc:
@@ -51,6 +66,7 @@ class PostgresAdapter(WarehouseAdapter):
 
     def _run(self, sql: str, timeout_s: float) -> tuple[Sequence[str], Sequence[Sequence[Any]]]:
         connection = self._connect(timeout_s)
+        psycopg = _driver()
         try:
             connection.read_only = True
             with connection.cursor() as cursor:
@@ -60,7 +76,7 @@ class PostgresAdapter(WarehouseAdapter):
                 rows = cursor.fetchall()
                 columns = [column.name for column in cursor.description or ()]
             return columns, rows
-        except pg_errors.QueryCanceled:
+        except psycopg.errors.QueryCanceled:
             message = f"query on {self.name!r} timed out after {timeout_s:g} s"
             raise WarehouseTimeout(message, connection=self.name, timeout_s=timeout_s) from None
         except psycopg.OperationalError as exc:

@@ -14,7 +14,7 @@ from typing import Any
 from pilothouse.metrics.warehouses.base import ADAPTERS, WarehouseAdapter
 from pilothouse.metrics.warehouses.errors import UnsupportedError
 
-__all__ = ["ALIASES", "BUILTIN_MODULES", "adapter_class", "create_adapter", "known_kinds"]
+__all__ = ["ALIASES", "BUILTIN_MODULES", "EXTRAS", "adapter_class", "create_adapter", "known_kinds"]
 
 BUILTIN_MODULES: dict[str, str] = {
     "duckdb": "pilothouse.metrics.warehouses.duckdb",
@@ -26,6 +26,8 @@ BUILTIN_MODULES: dict[str, str] = {
     "snowflake": "pilothouse.metrics.warehouses.base",
 }
 ALIASES = {"postgres": "postgresql", "chdb": "clickhouse"}
+#: The extra of Pilothouse that installs a kind's driver (the embedded DuckDB needs none).
+EXTRAS = {"postgresql": "postgresql", "clickhouse": "warehouses", "spark": "warehouses"}
 
 
 def known_kinds() -> tuple[str, ...]:
@@ -39,7 +41,10 @@ def adapter_class(kind: str) -> type[WarehouseAdapter]:
         try:
             importlib.import_module(BUILTIN_MODULES[kind])
         except ImportError as exc:
-            raise UnsupportedError(f"warehouse kind {kind!r} is not available: {exc}") from None
+            extra = f"; pip install 'pilothouse[{EXTRAS[kind]}]'" if kind in EXTRAS else ""
+            raise UnsupportedError(
+                f"warehouse kind {kind!r} is not available: {exc}{extra}"
+            ) from None
     try:
         return ADAPTERS[kind]
     except KeyError:

@@ -1,0 +1,122 @@
+"""Benchmark: how long the command line and the server take to start.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/server_start.py [--runs 5]
+
+In a fresh data folder (SQLite + DuckDB, the embedded default) migrated once
+beforehand, it times, each as fresh processes:
+
+- ``python -c pass``: the interpreter alone, the floor every command pays;
+- ``pilothouse --help``;
+- ``pilothouse stats analyze --help``;
+- ``pilothouse serve``: from process start until ``GET /healthz`` answers 200.
+
+Each line shows the median and best wall-clock seconds and the best CPU seconds
+(user + system, of the process and its children). The machine is shared, so wall
+times move with the load average printed at the end; CPU time moves much less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+HEALTH_TIMEOUT_S = 120.0
+
+
+def pilothouse() -> list[str]:
+    script = BIN / "pilothouse"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "pilothouse"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(command: list[str], env: dict[str, str]) -> float:
+    """Seconds until the command exits (successfully)."""
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def serve_once(env: dict[str, str]) -> float:
+    """Seconds from starting ``pilothouse serve`` to the first 200 from ``/healthz``."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/healthz"
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [*pilothouse(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while time.perf_counter() - start < HEALTH_TIMEOUT_S:
+            if process.poll() is not None:
+                raise SystemExit(f"pilothouse serve exited with {process.returncode}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - start
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.02)
+        raise SystemExit(f"no answer from {url} within {HEALTH_TIMEOUT_S:.0f} s")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def measure(label: str, once: Callable[[], float], runs: int) -> None:
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = children_cpu()
+        walls.append(once())
+        cpus.append(children_cpu() - before)
+    print(
+        f"{label:<34}{statistics.median(walls):>8.2f}{min(walls):>8.2f}{min(cpus):>8.2f}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as home:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTHOUSE_")}
+        env.update({"PILOTHOUSE_HOME": home, "PILOTHOUSE_LOG_LEVEL": "WARNING"})
+        subprocess.run([*pilothouse(), "db", "upgrade"], env=env, check=True, capture_output=True)
+        print(f"start-up, {args.runs} fresh processes each (s)")
+        print(f"{'':<34}{'median':>8}{'best':>8}{'cpu':>8}")
+        runs = args.runs
+        measure("python -c pass", lambda: run_once([sys.executable, "-c", "pass"], env), runs)
+        measure("pilothouse --help", lambda: run_once([*pilothouse(), "--help"], env), runs)
+        stats_help = [*pilothouse(), "stats", "analyze", "--help"]
+        measure("pilothouse stats analyze --help", lambda: run_once(stats_help, env), runs)
+        measure("pilothouse serve → /healthz 200", lambda: serve_once(env), runs)
+    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
