@@ -51,6 +51,8 @@ __all__ = [
     "ScheduleView",
     "builtin_schedule",
     "check_cron",
+    "cron_in_words",
+    "get_schedule",
     "due_slot",
     "list_schedules",
     "next_slots",
@@ -164,6 +166,33 @@ class ScheduleView:
     last_slot_at: datetime | None
     next_slot_at: datetime | None
     last_job_id: int | None
+    #: The cron expression in words (cronsim's ``explain``), "" when it has none.
+    cron_text: str = ""
+    #: The latest run, scheduled or by hand: when, whether by hand, its job's status.
+    last_run_at: datetime | None = None
+    last_run_manual: bool = False
+    last_job_status: str | None = None
+
+
+def cron_in_words(cron: str) -> str:
+    """``0 8 * * 1`` → ``At 08:00 on Monday`` (cronsim's explanation); "" if it has none."""
+    try:
+        return CronSim(cron, datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC"))).explain()
+    except (CronSimError, ValueError, AttributeError):
+        return ""
+
+
+def _last_run(session: Session, schedule_id: int) -> tuple[ScheduleRun | None, str | None]:
+    from pilothouse.core.job_models import Job
+
+    run = session.scalar(
+        select(ScheduleRun)
+        .where(ScheduleRun.schedule_id == schedule_id)
+        .order_by(ScheduleRun.id.desc())
+        .limit(1)
+    )
+    job = session.get(Job, run.job_id) if run is not None and run.job_id else None
+    return run, job.status.value if job is not None else None
 
 
 def _ensure_builtins(session: Session) -> None:
@@ -197,12 +226,7 @@ def _view(session: Session, schedule: Schedule, default_zone: str, now: datetime
     zone_name = schedule.time_zone or default_zone
     after = max(schedule.last_slot_at or schedule.created_at, now)
     upcoming = next(iter(CronSim(schedule.cron, after.astimezone(ZoneInfo(zone_name)))))
-    last_job = session.scalar(
-        select(ScheduleRun.job_id)
-        .where(ScheduleRun.schedule_id == schedule.id)
-        .order_by(ScheduleRun.id.desc())
-        .limit(1)
-    )
+    run, status = _last_run(session, schedule.id)
     return ScheduleView(
         schedule.name,
         schedule.title,
@@ -213,7 +237,11 @@ def _view(session: Session, schedule: Schedule, default_zone: str, now: datetime
         schedule.enabled,
         schedule.last_slot_at,
         upcoming.astimezone(ZoneInfo("UTC")) if schedule.enabled else None,
-        last_job,
+        run.job_id if run is not None else None,
+        cron_in_words(schedule.cron),
+        run.created_at if run is not None else None,
+        bool(run and run.manual),
+        status,
     )
 
 
@@ -224,6 +252,13 @@ def list_schedules(runtime: Runtime, session: Session) -> list[ScheduleView]:
     now = utcnow()
     rows = session.scalars(select(Schedule).order_by(Schedule.name))
     return [_view(session, row, runtime.settings.timezone, now) for row in rows]
+
+
+def get_schedule(runtime: Runtime, session: Session, name: str) -> ScheduleView:
+    """One schedule as pages and the API show it; unknown name → 404."""
+    _load_builtins()
+    _ensure_builtins(session)
+    return _view(session, _get(session, name), runtime.settings.timezone, utcnow())
 
 
 def _get(session: Session, name: str) -> Schedule:
@@ -343,28 +378,42 @@ def tick(runtime: Runtime, now: datetime | None = None) -> list[int]:
     return started
 
 
-def run_schedule_now(runtime: Runtime, actor: Actor, name: str) -> int:
+def run_schedule_now(
+    runtime: Runtime, actor: Actor, name: str, *, session: Session | None = None
+) -> int:
     """Run a schedule's job at once, outside its slots (``pilothouse schedules run NAME
-    --now``); recorded as a manual run and audited. Returns the job id."""
-    actor.require(Role.editor, write=True)
+    --now``, the Schedules page); admins only, recorded as a manual run and audited.
+
+    Args:
+        session: a request's session to write with (committed here, like
+            ``core.jobs.submit_job``'s); by default one of its own.
+
+    Returns the job id."""
+    actor.require(Role.admin, write=True)
     _load_builtins()
-    with runtime.database.session() as session:
-        _ensure_builtins(session)
-        schedule = _get(session, name)
-        run = ScheduleRun(schedule_id=schedule.id, slot_at=utcnow(), manual=True)
-        session.add(run)
-        session.flush()
-        record_change(
-            session,
-            actor,
-            object_type="schedule",
-            object_id=schedule.id,
-            action=Action.updated,
-            label=schedule.title,
-            name="schedule.run_by_hand",
-            after={"run_at": run.slot_at.isoformat()},
-        )
-        return _submit(runtime, session, schedule, run)
+    if session is not None:
+        return _run_now(runtime, actor, name, session)
+    with runtime.database.session() as own:
+        return _run_now(runtime, actor, name, own)
+
+
+def _run_now(runtime: Runtime, actor: Actor, name: str, session: Session) -> int:
+    _ensure_builtins(session)
+    schedule = _get(session, name)
+    run = ScheduleRun(schedule_id=schedule.id, slot_at=utcnow(), manual=True)
+    session.add(run)
+    session.flush()
+    record_change(
+        session,
+        actor,
+        object_type="schedule",
+        object_id=schedule.id,
+        action=Action.updated,
+        label=schedule.title,
+        name="schedule.run_by_hand",
+        after={"run_at": run.slot_at.isoformat()},
+    )
+    return _submit(runtime, session, schedule, run)
 
 
 def run_scheduler(runtime: Runtime, stop: threading.Event, interval: float = TICK_SECONDS) -> None:

@@ -21,6 +21,7 @@ from pilothouse.web.api import areas, audit, me, signins, tokens, users
 from pilothouse.web.api import backup as backup_api
 from pilothouse.web.api import jobs as jobs_api
 from pilothouse.web.api import notifications as notifications_api
+from pilothouse.web.api import schedules as schedules_api
 from pilothouse.web.api import workspace as workspace_api
 
 __all__ = ["api_router"]
@@ -43,6 +44,7 @@ api_router.include_router(decisions_router)
 api_router.include_router(feedback_reports_router)
 api_router.include_router(ingest_router)
 api_router.include_router(jobs_api.router)
+api_router.include_router(schedules_api.router)
 api_router.include_router(notifications_api.router)
 api_router.include_router(workspace_api.router)
 api_router.include_router(automations_router)
