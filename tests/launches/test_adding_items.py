@@ -1,9 +1,11 @@
-"""Adding checklist items to a running launch (``checklists.add_item``), SQLite and PostgreSQL:
-where the item goes, its defaults, who may, and what is refused with nothing stored."""
+"""Adding checklist items to a running launch (``checklists.add_item`` and
+``POST /api/v1/launches/{key}/items``), SQLite and PostgreSQL: where the item goes, its
+defaults, who may, and what is refused with nothing stored."""
 
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from pilothouse.core.actor import Actor
@@ -74,3 +76,25 @@ def test_bad_items_are_refused_and_nothing_is_added(runtime: Runtime) -> None:
     with runtime.database.session() as session:
         launch = find_launch(session, key)
         assert [len(s.items) for s in launch.stages] == [1, 1]
+
+
+def test_the_api_adds_items_for_editors_only(client: TestClient, runtime: Runtime) -> None:
+    accounts = Accounts(runtime)
+    editor = accounts.bearer(accounts.person(Role.editor))
+    viewer = accounts.bearer(accounts.person(Role.viewer))
+    key = _launch(runtime)
+    body = {"title": "Legal sign-off", "stage": "GA", "due_date": "2027-04-30"}
+    added = client.post(f"/api/v1/launches/{key}/items", json=body, headers=editor)
+    assert added.status_code == 201, added.text
+    ga = added.json()["stages"][1]
+    assert [(i["title"], i["due_date"]) for i in ga["items"]][-1] == (
+        "Legal sign-off",
+        "2027-04-30",
+    )
+    refused = client.post(f"/api/v1/launches/{key}/items", json={"title": "x"}, headers=viewer)
+    assert refused.status_code == 403
+    bad = client.post(
+        f"/api/v1/launches/{key}/items", json={"title": "x", "stage": "Alpha"}, headers=editor
+    )
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["stage"]

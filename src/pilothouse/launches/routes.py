@@ -36,6 +36,7 @@ from pilothouse.launches.schemas import (
     DecisionInput,
     ExperimentLinkInput,
     FeatureInput,
+    ItemCreate,
     ItemUpdate,
     LaunchCreate,
     LaunchList,
@@ -238,6 +239,16 @@ def unlink_experiment(
 ) -> Response:
     cross_links.unlink_experiment(session, principal.actor, find_launch(session, key), experiment)
     return Response(status_code=204)
+
+
+@router.post("/{key}/items", response_model=LaunchRead, status_code=201, summary="Add an item")
+def create_item(
+    key: str, body: ItemCreate, principal: EditorWrite, session: SessionDep, runtime: RuntimeDep
+) -> LaunchRead:
+    """Add a checklist item to a stage (default: the current one); editors."""
+    launch = find_launch(session, key)
+    checklists.add_item(session, principal.actor, launch, body.model_dump())
+    return launch_read(session, launch, _today(runtime))
 
 
 @router.patch("/{key}/items/{item_id}", response_model=LaunchRead, summary="Change an item")

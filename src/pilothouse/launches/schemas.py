@@ -26,6 +26,7 @@ __all__ = [
     "FeatureInput",
     "FeatureRead",
     "GateRead",
+    "ItemCreate",
     "ItemRead",
     "ItemUpdate",
     "LaunchBrief",
@@ -176,6 +177,16 @@ class ItemRead(BaseModel):
     done_at: datetime | None
     done_by: PersonRef | None
     overdue: bool
+
+
+class ItemCreate(StrictInput):
+    """A checklist item added to a running launch (``checklists.add_item``)."""
+
+    title: str = Field(max_length=300)
+    stage: Ref | None = Field(None, description="Stage name or position; default the current.")
+    owner: Ref | None = None
+    due_date: date | None = Field(None, description="Default: the stage's due date.")
+    required: bool = True
 
 
 class ItemUpdate(StrictInput):
