@@ -12,13 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import Executable
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
 from pilothouse.core.config import Settings
-from pilothouse.core.db import utcnow
+from pilothouse.core.db import Database, utcnow
 from pilothouse.core.errors import TooManyRequests, Unauthorized
 from pilothouse.core.models import LoginAttempt, Role, User, WebSession
 from pilothouse.core.ratelimit import TOKEN_SUBJECT
@@ -200,20 +202,39 @@ def _start_session(
 
 
 def resolve_session(
-    session: Session, settings: Settings, hasher: SecretHasher, cookie_value: str
+    session: Session,
+    settings: Settings,
+    hasher: SecretHasher,
+    cookie_value: str,
+    *,
+    database: Database | None = None,
 ) -> WebSession:
-    """The live session for a cookie, refreshing its idle timer; expired ones are removed."""
+    """The live session for a cookie, refreshing its idle timer; expired ones are removed.
+
+    On a session opened for reading (every GET request) those two writes go through a
+    short transaction of their own on ``database``, so that reading a page never takes
+    SQLite's write lock (see :meth:`pilothouse.core.db.Database.session`).
+    """
     record = session.get(WebSession, hasher.digest(cookie_value))
     if record is None:
         raise Unauthorized("your session has ended; please sign in")
     now = utcnow()
     idle_limit = record.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
     if now >= record.expires_at or now >= idle_limit or not record.user.is_active:
-        session.delete(record)
+        _write(session, database, delete(WebSession).filter_by(id_hash=record.id_hash))
         raise Unauthorized("your session has expired; please sign in again")
     if now - record.last_seen_at > timedelta(minutes=1):
-        record.last_seen_at = now
+        touch = update(WebSession).filter_by(id_hash=record.id_hash).values(last_seen_at=now)
+        _write(session, database, touch)
+        set_committed_value(record, "last_seen_at", now)
     return record
+
+
+def _write(session: Session, database: Database | None, statement: Executable) -> None:
+    if database is None:
+        session.execute(statement)
+    else:
+        database.write_aside(session, statement)
 
 
 def end_session(session: Session, hasher: SecretHasher, cookie_value: str) -> None:

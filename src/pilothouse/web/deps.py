@@ -56,9 +56,14 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    """One database session per request, committed before the response is sent."""
-    with runtime.database.session() as session:
+def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
+    """One database session per request, committed before the response is sent.
+
+    GET and HEAD requests get a reading session: on SQLite it does not queue behind
+    writers for the write lock (see :meth:`pilothouse.core.db.Database.session`).
+    """
+    reading = request.method not in UNSAFE_METHODS
+    with runtime.database.session(reading=reading) as session:
         yield session
 
 
@@ -115,7 +120,7 @@ def _guarded_token(session: Session, runtime: Runtime, secret: str, address: str
     """The token for ``secret``; an address that sent many bad tokens is refused first."""
     ratelimit.check_token_failures(session, runtime.settings, address)
     try:
-        return authenticate_token(session, runtime.secrets, secret)
+        return authenticate_token(session, runtime.secrets, secret, database=runtime.database)
     except Unauthorized as exc:  # counted after the request's rollback
         exc.record = ratelimit.token_failure_record(address)
         raise
@@ -133,7 +138,9 @@ def _authenticate(request: Request, session: Session, runtime: Runtime) -> Princ
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise Unauthorized("sign in, or send an API token as 'Authorization: Bearer <token>'")
-    record = resolve_session(session, runtime.settings, runtime.secrets, cookie)
+    record = resolve_session(
+        session, runtime.settings, runtime.secrets, cookie, database=runtime.database
+    )
     return Principal(
         record.user, Actor.for_user(record.user, client_address=address), "session", record
     )

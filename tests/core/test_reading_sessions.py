@@ -1,0 +1,125 @@
+"""Reading sessions: GET requests read beside a writer instead of queueing for its lock.
+
+Under ``benchmarks/load.py`` every request used to begin ``BEGIN IMMEDIATE`` on SQLite,
+so one slow page held the write lock and 50 requests/s queued into "database is
+locked". These tests hold a write transaction open and check that reads still pass.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from pilothouse.core import signin, tokens
+from pilothouse.core.actor import Actor
+from pilothouse.core.db import is_reading, utcnow
+from pilothouse.core.errors import Unauthorized
+from pilothouse.core.models import ApiToken, Role, TokenScope, User, WebSession
+from pilothouse.core.runtime import Runtime
+from tests.support.accounts import Accounts
+
+
+def test_a_reading_session_reads_while_another_transaction_holds_the_write_lock(
+    runtime: Runtime, accounts: Accounts
+) -> None:
+    person = accounts.person(Role.editor)
+    with runtime.database.session() as writer:
+        writer.execute(update(User).filter_by(email=person.email).values(name="Renamed"))
+        # The writer holds the lock (SQLite) or the row (PostgreSQL) until it commits.
+        with runtime.database.session(reading=True) as reader:
+            assert is_reading(reader)
+            name = reader.scalar(select(User.name).filter_by(email=person.email))
+        assert name != "Renamed"  # the reader saw the last committed state
+    with runtime.database.session(reading=True) as reader:
+        assert reader.scalar(select(User.name).filter_by(email=person.email)) == "Renamed"
+
+
+def test_an_ordinary_session_is_not_a_reading_one(runtime: Runtime) -> None:
+    with runtime.database.session() as session:
+        assert not is_reading(session)
+
+
+def test_session_idle_timer_is_refreshed_beside_a_reading_session(
+    runtime: Runtime, accounts: Accounts
+) -> None:
+    person = accounts.person(Role.viewer)
+    with runtime.database.session() as session:
+        started = signin.sign_in(
+            session,
+            runtime.settings,
+            runtime.passwords,
+            runtime.secrets,
+            email=person.email,
+            password=person.password,
+            client_address="10.0.0.9",
+        )
+        cookie, id_hash = started.cookie_value, started.record.id_hash
+    earlier = utcnow() - timedelta(minutes=5)
+    with runtime.database.session() as session:
+        session.execute(update(WebSession).filter_by(id_hash=id_hash).values(last_seen_at=earlier))
+    with runtime.database.session(reading=True) as reader:
+        record = signin.resolve_session(
+            reader, runtime.settings, runtime.secrets, cookie, database=runtime.database
+        )
+        assert record.last_seen_at > earlier
+        assert not reader.dirty  # nothing left for the reading transaction to write
+    with runtime.database.session() as session:
+        stored = session.scalar(select(WebSession.last_seen_at).filter_by(id_hash=id_hash))
+    assert stored is not None and stored > earlier
+
+
+def test_an_expired_session_is_removed_even_from_a_reading_request(
+    runtime: Runtime, accounts: Accounts
+) -> None:
+    person = accounts.person(Role.viewer)
+    with runtime.database.session() as session:
+        started = signin.sign_in(
+            session,
+            runtime.settings,
+            runtime.passwords,
+            runtime.secrets,
+            email=person.email,
+            password=person.password,
+            client_address="10.0.0.9",
+        )
+        cookie, id_hash = started.cookie_value, started.record.id_hash
+    with runtime.database.session() as session:
+        session.execute(update(WebSession).filter_by(id_hash=id_hash).values(expires_at=utcnow()))
+    with runtime.database.session(reading=True) as reader:
+        try:
+            signin.resolve_session(
+                reader, runtime.settings, runtime.secrets, cookie, database=runtime.database
+            )
+        except Unauthorized:
+            pass
+        else:  # pragma: no cover - the assertion below names the failure
+            raise AssertionError("an expired session was accepted")
+    with runtime.database.session() as session:
+        assert session.get(WebSession, id_hash) is None
+
+
+def test_token_last_use_is_written_beside_a_reading_session(
+    runtime: Runtime, accounts: Accounts
+) -> None:
+    person = accounts.person(Role.editor)
+    with runtime.database.session() as session:
+        user = session.scalar(select(User).filter_by(email=person.email))
+        assert user is not None
+        _, secret = tokens.create_token(
+            session,
+            Actor.for_user(user),
+            runtime.secrets,
+            user=user,
+            name="reader",
+            scope=TokenScope.read,
+        )
+    with runtime.database.session(reading=True) as reader:
+        token = tokens.authenticate_token(
+            reader, runtime.secrets, secret, database=runtime.database
+        )
+        assert token.last_used_at is not None
+        assert not reader.dirty
+    with runtime.database.session() as session:
+        stored = session.scalar(select(ApiToken.last_used_at).filter_by(id=token.id))
+    assert stored is not None
