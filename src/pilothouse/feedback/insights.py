@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from scipy import stats
 
 __all__ = [
     "SORT_KEYS",
@@ -286,6 +285,8 @@ def spike_p_value(count: int, baseline_total: int, baseline_weeks: int) -> float
     if count <= 0:
         return 1.0
     total = count + baseline_total
+    from scipy import stats  # here: scipy.stats is a second of the app's start-up
+
     return float(stats.binom.sf(count - 1, total, 1.0 / (baseline_weeks + 1)))
 
 

@@ -50,7 +50,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import integrate, special, stats
+from scipy import special  # scipy.stats loads lazily: a second of the app's start-up
 
 __all__ = [
     "PAIR_MIN",
@@ -90,10 +90,10 @@ _MAD_TO_SD = 1.4826
 _WINSOR = 2.5
 _WINSOR_SD = float(
     np.sqrt(
-        2 * stats.norm.cdf(_WINSOR)
+        2 * special.ndtr(_WINSOR)  # Φ(a)
         - 1
-        - 2 * _WINSOR * stats.norm.pdf(_WINSOR)
-        + 2 * _WINSOR**2 * stats.norm.sf(_WINSOR)
+        - 2 * _WINSOR * np.exp(-(_WINSOR**2) / 2) / np.sqrt(2 * np.pi)  # a φ(a)
+        + 2 * _WINSOR**2 * special.ndtr(-_WINSOR)  # a² (1 - Φ(a))
     )
 )
 
@@ -273,6 +273,8 @@ def _robust_sd(values: Array) -> float:
 def _normal_score(t_score: float, degrees: float) -> float:
     """The standard-normal score with the same tail probability as a Student t score:
     the scale is estimated, so early on a large score is less surprising."""
+    from scipy import stats
+
     log_tail = float(stats.t.logsf(abs(t_score), degrees))
     return float(np.sign(t_score) * -special.ndtri_exp(log_tail))
 
@@ -428,6 +430,8 @@ def design_alarm_rate(thresholds: tuple[float, float]) -> float:
     (both directions; :data:`PAIR_MIN` = 0.5). A month's false alarms are about 30×
     this; the presets' thresholds are chosen with it.
     """
+    from scipy import integrate, stats
+
     one_day_limit, two_day_limit = thresholds
 
     def paired(z: float) -> float:

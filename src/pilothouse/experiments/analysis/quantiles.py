@@ -31,11 +31,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from scipy.stats import norm
 from sqlglot import exp
 
 from pilothouse.experiments.analysis.expressions import all_of, case, double, number
 from pilothouse.experiments.analysis.plan import MetricPlan
+from pilothouse.experiments.stats.distributions import norm
 from pilothouse.metrics.compiler.context import col, ident
 
 __all__ = [

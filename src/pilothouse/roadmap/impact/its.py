@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from scipy import stats
 
 __all__ = [
     "CANNOT_TELL",
@@ -262,6 +261,8 @@ def _fit(offsets: np.ndarray, weekdays: np.ndarray, y: np.ndarray, config: ItsCo
     residuals = y - x @ beta
     cov = newey_west(x, residuals, lags)
     se = math.sqrt(float(cov[2, 2]))
+    from scipy import stats  # here: scipy.stats is a second of the app's start-up
+
     z = float(stats.norm.ppf(1 - config.alpha / 2))
     if config.critical == "calibrated":
         z = _calibrated_critical(x, lags, _lag_one(residuals), config)
