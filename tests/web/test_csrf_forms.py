@@ -74,13 +74,25 @@ def _concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "1", path)
 
 
+#: Written by sign-in itself or by background threads (the rule dispatcher's cursor,
+#: the scheduler's and job queue's records) on their own clock, not by the request.
+BOOKKEEPING = {
+    "web_sessions",
+    "login_attempts",
+    "automation_cursors",
+    "jobs",
+    "schedules",
+    "schedule_runs",
+}
+
+
 def _row_counts(runtime: Runtime) -> dict[str, int]:
     import_all_models()
     with runtime.database.session() as session:
         return {
             table.name: session.scalar(select(func.count()).select_from(table)) or 0
             for table in Base.metadata.sorted_tables
-            if table.name not in {"web_sessions", "login_attempts"}
+            if table.name not in BOOKKEEPING
         }
 
 

@@ -342,6 +342,15 @@ def test_uploads_have_their_own_larger_limit(
     )
     assert too_big.status_code == 413
     assert "PILOTHOUSE_UPLOAD_MAX_BYTES" in too_big.text
+    # Within the body cap (form overhead) but over the file limit: the page says so.
+    over_file = client.post(
+        "/feedback/import",
+        data={"csrf_token": csrf, "format": "csv", "text_column": "text", "action": "import"},
+        files={"file": ("over.csv", _csv(40 * 1024), "text/csv")},
+        headers={"Referer": "http://testserver/feedback/import"},
+    )
+    assert over_file.status_code == 422
+    assert "PILOTHOUSE_UPLOAD_MAX_BYTES" in over_file.text
     api = client.post(
         "/api/v1/feedback/imports",
         json={"format": "csv", "content": _csv(100 * 1024).decode(), "dry_run": False},
@@ -363,3 +372,21 @@ def test_tracking_calls_have_their_own_limit(tuned: Any, runtime: Runtime) -> No
     small = client.post("/api/v1/batch", json={"batch": [_track(1)]}, headers=_basic(key))
     assert small.status_code == 200
     assert _events(runtime) == 1
+
+
+def test_two_workers_share_one_budget(runtime: Runtime) -> None:
+    """Two apps on one database, as two web workers are: the limit holds across both."""
+    runtime.settings = runtime.settings.model_copy(update={"ingest_max_requests_per_minute": 4})
+    second = Runtime(settings=runtime.settings, database=runtime.database)
+    key = _write_key(runtime, "web")
+    with (
+        TestClient(create_app(runtime=runtime, migrate=False)) as one,
+        TestClient(create_app(runtime=second, migrate=False)) as two,
+    ):
+        answers = [
+            worker.post("/api/v1/track", json=_track(n), headers=_basic(key)).status_code
+            for n, worker in enumerate([one, two, one, two, one, two])
+        ]
+    if "event_store" in second.__dict__:
+        second.event_store.close()
+    assert answers == [200, 200, 200, 200, 429, 429]

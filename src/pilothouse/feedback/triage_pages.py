@@ -132,9 +132,10 @@ def import_page(request: Request, _principal: Viewer) -> Response:
     return render(request, "feedback/import.html", _import_context(report=None))
 
 
-async def _file_bytes(upload: UploadFile | None, content_b64: str) -> bytes:
+async def _file_bytes(upload: UploadFile | None, content_b64: str, limit: int) -> bytes:
+    """The uploaded file (or the one carried from the preview), at most ``limit`` bytes."""
     if upload is not None and upload.filename:
-        data = await upload.read(MAX_UPLOAD_BYTES + 1)
+        data = await upload.read(limit + 1)
     elif content_b64:
         try:
             data = base64.b64decode(content_b64, validate=True)
@@ -142,9 +143,10 @@ async def _file_bytes(upload: UploadFile | None, content_b64: str) -> bytes:
             raise ValidationFailed("file: the upload was damaged; choose the file again") from None
     else:
         raise ValidationFailed("file: choose a file", errors=[FieldError("file", "required")])
-    if len(data) > MAX_UPLOAD_BYTES:
+    if len(data) > limit:
         raise ValidationFailed(
-            f"file: at most {MAX_UPLOAD_BYTES // 1024 // 1024} MB through the browser; "
+            f"file: at most {limit / 1024 / 1024:.3g} MB through the browser "
+            "(PILOTHOUSE_UPLOAD_MAX_BYTES); "
             "use `pilothouse feedback import` for larger files",
             errors=[FieldError("file", "too large")],
         )
@@ -166,7 +168,7 @@ async def import_form(
     action: Annotated[str, Form(pattern="^(preview|import)$")] = "preview",
 ) -> Response:
     """Preview (a dry run: mapping, sample rows, every problem by line) or import for real."""
-    data = await _file_bytes(file, content_b64)
+    data = await _file_bytes(file, content_b64, runtime.settings.upload_max_bytes)
     name = file.filename if file is not None and file.filename else file_name
     form = await request.form()
     mapping = {f: str(form.get(f"map_{f}") or "") for f in FIELDS if form.get(f"map_{f}")}
