@@ -14,7 +14,7 @@ from pilothouse.core.models import Event, Role
 from pilothouse.core.runtime import Runtime
 from pilothouse.launches import blueprints, checklists, launching
 from pilothouse.launches.common import find_launch
-from tests.support.accounts import Accounts
+from tests.support.accounts import Accounts, sign_in
 
 CLI = Actor.command_line()
 STAGES = [
@@ -98,3 +98,27 @@ def test_the_api_adds_items_for_editors_only(client: TestClient, runtime: Runtim
     )
     assert bad.status_code == 422
     assert [e["field"] for e in bad.json()["errors"]] == ["stage"]
+
+
+def test_the_launch_page_adds_items_to_a_stage(client: TestClient, runtime: Runtime) -> None:
+    key = _launch(runtime)
+    csrf = sign_in(client, Accounts(runtime).person(Role.editor))
+    page = client.get(f"/launches/{key}").text
+    assert "Add an item to Beta" in page and "Add an item to GA" in page
+    form = {"csrf_token": csrf, "stage": "GA", "title": "Press kit", "required": "on"}
+    added = client.post(f"/launches/{key}/items", data=form, follow_redirects=False)
+    assert added.status_code == 303, added.text
+    refused = client.post(
+        f"/launches/{key}/items",
+        data={**form, "title": " ", "due_date": "2027-02-30"},
+        headers={"referer": f"http://testserver/launches/{key}"},
+    )
+    assert refused.status_code == 422
+    with runtime.database.session() as session:
+        ga = find_launch(session, key).stages[1]
+        assert [(i.title, i.required, i.due_date) for i in ga.items][-1] == (
+            "Press kit",
+            True,
+            ga.due_date,
+        )
+        assert len(ga.items) == 2

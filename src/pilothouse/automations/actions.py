@@ -96,7 +96,9 @@ def _check_one(where: str, raw: Any, trigger_object: str | None) -> list[FieldEr
     return problems
 
 
-def _check_checklist(where: str, raw: Mapping[str, Any], trigger_object: str | None) -> list:
+def _check_checklist(
+    where: str, raw: Mapping[str, Any], trigger_object: str | None
+) -> list[FieldError]:
     problems = []
     if not str(raw.get("text") or "").strip():
         problems.append(FieldError(f"{where}.text", "the item's text is needed"))

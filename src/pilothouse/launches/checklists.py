@@ -125,8 +125,7 @@ def find_stage(launch: Launch, ref: object = None, field: str = "stage") -> Laun
     """A stage of ``launch`` by name (any case) or position; the current one when empty."""
     text = str(ref if ref is not None else "").strip()
     if not text:
-        stage = launch.stage or launch.stages[-1]
-        return stage
+        return launch.stage or launch.stages[-1]
     for stage in launch.stages:
         if stage.name.lower() == text.lower() or (text.isdigit() and stage.position == int(text)):
             return stage

@@ -297,6 +297,25 @@ def feature_form(
     return flash_redirect(f"/launches/{launch.key}", f"{item.key} attached.")
 
 
+@router.post("/launches/{key}/items")
+def item_add_form(
+    key: str,
+    principal: EditorWrite,
+    session: SessionDep,
+    title: Annotated[str, Form(max_length=300)],
+    stage: Annotated[str, Form(max_length=100)] = "",
+    owner: Annotated[str, Form(max_length=320)] = "",
+    due_date: Annotated[str, Form(max_length=10)] = "",
+    required: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Add a checklist item to one stage (``checklists.add_item``)."""
+    launch = find_launch(session, key)
+    values = {"title": title, "stage": stage or None, "owner": owner or None}
+    values |= {"due_date": due_date or None, "required": required == "on"}
+    item = checklists.add_item(session, principal.actor, launch, values)
+    return flash_redirect(f"/launches/{launch.key}", f"Added: {item.title}.")
+
+
 @router.post("/launches/{key}/items/{item_id}/edit")
 def item_edit_form(
     key: str,
