@@ -251,6 +251,11 @@ class Settings(BaseSettings):
         description="The one admin who may still sign in with a password when SSO is the "
         "only way in.",
     )
+    oidc_end_provider_session: bool = Field(
+        default=False,
+        description="Signing out of Pilothouse also signs out at the provider (its "
+        "`end_session_endpoint`), not only of Pilothouse.",
+    )
     oidc_clock_skew_seconds: int = Field(
         default=60, ge=0, le=600, description="Clock difference tolerated on ID-token times."
     )

@@ -73,6 +73,7 @@ def sso_server(
         "PILOTHOUSE_OIDC_SSO_ONLY": "true",
         "PILOTHOUSE_OIDC_BREAK_GLASS_EMAIL": BREAK_GLASS,
         "PILOTHOUSE_OIDC_CLOCK_SKEW_SECONDS": "30",
+        "PILOTHOUSE_OIDC_END_PROVIDER_SESSION": "true",
         # httpx (http.cookiejar) never sends Secure cookies over http://, even on loopback
         "PILOTHOUSE_SESSION_COOKIE_SECURE": "never",
     }

@@ -34,7 +34,9 @@ def test_sign_in_with_the_provider_and_sign_out(
         expect(page.get_by_test_id("audit-row").first).to_contain_text("auth.sso_signed_in")
         page.get_by_test_id("account-menu").locator("summary").click()
         page.get_by_test_id("sign-out").click()
-        page.wait_for_url(re.compile(r"/login"))
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Sign out of the test")
+        page.get_by_role("button", name="Yes, sign me out").click()  # at the provider
+        page.wait_for_url(re.compile(re.escape(sso.base_url) + r"/login"))
         page.goto("/areas")
         page.wait_for_url(re.compile(r"/login"))
         assert watched.errors == []

@@ -6,6 +6,7 @@ provisioned, and the audit record naming why.
 
 from __future__ import annotations
 
+import html
 import re
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -263,15 +264,42 @@ def test_sso_only_refuses_passwords_except_the_break_glass_admin(sso: ServedApp)
     assert len(_events(sso, "auth.break_glass_password_attempt")) == 2
 
 
-def test_sign_out_ends_the_session_and_is_audited(sso: ServedApp) -> None:
+def test_sign_out_ends_the_session_here_and_at_the_provider(sso: ServedApp) -> None:
     client, answer = sign_in(sso.base_url, "alice", "alice-pw")
     assert _count(sso, OidcWebSession) == 1
     page = client.get(f"{sso.base_url}/account/password")
     csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
     assert csrf, page.text
     out = client.post(f"{sso.base_url}/logout", data={"csrf_token": csrf.group(1)})
-    assert out.status_code == 303 and out.headers["location"] == "/login"
-    assert _me(client, sso).status_code == 401
+    # a page that moves on to the provider (a redirect would break CSP form-action 'self')
+    onward = re.search(r'<a href="([^"]+)" data-testid="provider-sign-out"', out.text)
+    assert out.status_code == 200 and onward, out.text
+    assert 'http-equiv="refresh"' in out.text
+    provider_url = html.unescape(onward.group(1))
+    assert _me(client, sso).status_code == 401  # signed out of Pilothouse already
     assert _count(sso, OidcWebSession) == 0
     signed_out = _events(sso, "auth.sso_signed_out")
     assert [e.actor_label for e in signed_out] == ["alice@example.com"]
+    # the provider asks to confirm, then sends the browser back to the sign-in page
+    ask = client.get(provider_url)
+    assert "id_token_hint" in provider_url and ask.status_code == 200, ask.text
+    action = re.search(r'action="([^"]+)"', ask.text)
+    xsrf = re.search(r'name="xsrf" value="([^"]+)"', ask.text)
+    assert action and xsrf, ask.text
+    done = client.post(
+        str(ask.url.join(action.group(1))), data={"xsrf": xsrf.group(1), "logout": "yes"}
+    )
+    landing = _follow_all(client, done)
+    assert str(landing.url) == f"{sso.base_url}/login", landing.url
+    # the provider forgot the browser: signing in again asks for the password
+    _c, authorize = client, client.get(f"{sso.base_url}/auth/oidc/login").headers["location"]
+    prompt = _follow_all(client, client.get(authorize))
+    assert "Test identity provider" in prompt.text and 'name="password"' in prompt.text
+
+
+def _follow_all(client: httpx.Client, response: httpx.Response) -> httpx.Response:
+    for _ in range(10):
+        if response.status_code not in (302, 303):
+            return response
+        response = client.get(response.url.join(response.headers["location"]))
+    raise AssertionError("too many redirects")

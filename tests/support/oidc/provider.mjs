@@ -62,6 +62,14 @@ async function loadExistingGrant(ctx) {
   return grant;
 }
 
+async function logoutSource(ctx, form) {
+  // `form` is the provider's own hidden form (id op.logoutForm) with its xsrf token.
+  ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Test IdP sign-out</title></head><body><h1>Sign out of the test identity provider?</h1>
+${form}<button type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+</body></html>`;
+}
+
 function buildProvider() {
   const provider = new Provider(state.issuer, {
     clients: state.clients,
@@ -77,7 +85,7 @@ function buildProvider() {
     scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
     features: {
       devInteractions: { enabled: false },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource },
     },
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     loadExistingGrant,

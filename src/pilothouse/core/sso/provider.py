@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from authlib.integrations.httpx_client import OAuth2Client
@@ -24,7 +25,14 @@ from joserfc.jwk import KeySet
 
 from pilothouse.core.config import Settings
 
-__all__ = ["ProviderError", "authorization_url", "exchange_code", "metadata", "verify_id_token"]
+__all__ = [
+    "ProviderError",
+    "authorization_url",
+    "end_session_url",
+    "exchange_code",
+    "metadata",
+    "verify_id_token",
+]
 
 DISCOVERY_TTL_SECONDS = 3600
 #: Asymmetric algorithms only: a provider's public keys check them, no shared secret.
@@ -103,6 +111,25 @@ def authorization_url(
             endpoint, state=state, nonce=nonce, code_verifier=code_verifier
         )
     return str(url)
+
+
+def end_session_url(settings: Settings, *, id_token: str, after: str) -> str | None:
+    """The provider's sign-out address for this session, or ``None`` when it has none.
+
+    A provider that cannot be reached must not keep anyone signed in to Pilothouse:
+    the local sign-out goes ahead and this answers ``None``.
+    """
+    try:
+        endpoint = metadata(settings).get("end_session_endpoint")
+    except ProviderError:
+        return None
+    if not isinstance(endpoint, str) or not endpoint:
+        return None
+    query = {"post_logout_redirect_uri": after, "client_id": settings.oidc_client_id or ""}
+    if id_token:
+        query["id_token_hint"] = id_token
+    separator = "&" if "?" in endpoint else "?"
+    return endpoint + separator + urlencode(query)
 
 
 def exchange_code(

@@ -408,13 +408,17 @@ def _new_person(
     )
 
 
-def note_sign_out(session: Session, hasher: SecretHasher, cookie_value: str, actor: Actor) -> None:
-    """Audit the end of a session that SSO started (the session row goes as usual)."""
-    if not cookie_value:
-        return
-    link = session.get(OidcWebSession, hasher.digest(cookie_value))
+def note_sign_out(
+    session: Session, runtime: Runtime, cookie_value: str, actor: Actor, *, after: str
+) -> str | None:
+    """Audit the end of a session that SSO started; the session row goes as usual.
+
+    Returns the provider's sign-out address (RP-initiated logout, coming back to
+    ``after``) when ``oidc_end_provider_session`` is on and the provider has one.
+    """
+    link = session.get(OidcWebSession, runtime.secrets.digest(cookie_value or "-"))
     if link is None:
-        return
+        return None
     identity = session.get(OidcIdentity, link.identity_id)
     record_change(
         session,
@@ -429,3 +433,6 @@ def note_sign_out(session: Session, hasher: SecretHasher, cookie_value: str, act
             "subject": identity.subject if identity else "",
         },
     )
+    if not runtime.settings.oidc_end_provider_session:
+        return None
+    return provider.end_session_url(runtime.settings, id_token=link.id_token, after=after)

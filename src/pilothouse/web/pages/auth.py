@@ -153,8 +153,18 @@ def logout(
     request: Request, principal: OwnWrite, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE, "")  # the dependency checked it and CSRF
-    note_sign_out(session, runtime.secrets, cookie, principal.actor)  # audits SSO sessions
+    base = runtime.settings.public_url or str(request.base_url)
+    provider_sign_out = note_sign_out(  # audits SSO sessions; may end the provider's too
+        session, runtime, cookie, principal.actor, after=base.rstrip("/") + "/login"
+    )
     signin.end_session(session, runtime.secrets, cookie)
-    response = RedirectResponse("/login", status_code=303)
+    response: Response = RedirectResponse("/login", status_code=303)
+    if provider_sign_out:  # a page that moves on, not a redirect: CSP form-action is 'self'
+        request.state.principal = None
+        response = render(
+            request,
+            "sso_signed_out.html",
+            {"url": provider_sign_out, "provider_name": runtime.settings.oidc_display_name},
+        )
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
