@@ -85,10 +85,10 @@ def test_days_without_history_or_value_are_not_judged():
 
 
 def test_false_alarms_and_step_detection_on_simulated_metrics():
-    """About 60 metric-months: the default stays under 1 false alarm per metric-month
+    """About 86 metric-months: the default stays under 1 false alarm per metric-month
     and finds most 3σ steps (up, the harder direction on the log scale) within two
     days (the full measurement is benchmarks/metric_anomalies.py, in
-    docs/benchmarks.md: 90% on 300 series)."""
+    docs/benchmarks.md: 92.7% on 300 series)."""
     rng = np.random.default_rng(2026)
     false_alarms, found, months = 0, 0, 0.0
     for _ in range(24):

@@ -68,7 +68,7 @@ Sensitivity = Literal["low", "medium", "high"]
 
 #: Thresholds in standard deviations, per preset: for one day's score, and for the
 #: two-day score. Chosen for a budget of false alarms per day on normal scores
-#: (:func:`design_alarm_rate`: about 0.23, 0.56 and 0.96 a month for low, medium
+#: (:func:`design_alarm_rate`: about 0.28, 0.83 and 1.41 a month for low, medium
 #: and high); the simulated rates are in docs/benchmarks.md.
 SENSITIVITY: dict[str, tuple[float, float]] = {
     "low": (3.5, 2.6),
