@@ -159,6 +159,12 @@ def test_the_score_accounts_for_a_scale_learnt_from_few_errors():
     assert _normal_score(2.228, 10) == pytest.approx(1.960, abs=0.002)
     assert _normal_score(-2.228, 10) == pytest.approx(-1.960, abs=0.002)
     assert _normal_score(40.0, 10) > 5  # no overflow far in the tail
+    # A first event after weeks of zeros: flagged, with a finite score (it is stored
+    # in the audit log as JSON, where infinity is not a number).
+    values = np.zeros(80)
+    values[-1] = 5
+    last = check_series(_days(80), values)[-1]
+    assert last.anomalous and np.isfinite(last.score) and last.score > 1e6
 
 
 def test_bad_configuration_is_refused():

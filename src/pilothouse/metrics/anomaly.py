@@ -276,7 +276,10 @@ def _normal_score(t_score: float, degrees: float) -> float:
     from scipy import stats
 
     log_tail = float(stats.t.logsf(abs(t_score), degrees))
-    return float(np.sign(t_score) * -special.ndtri_exp(log_tail))
+    normal = float(np.sign(t_score) * -special.ndtri_exp(log_tail))
+    # Past the smallest float tail (a jump from an all-zero series) the t score
+    # itself is kept: finite, and far past any threshold either way.
+    return normal if np.isfinite(normal) else float(t_score)
 
 
 @dataclass
