@@ -8,9 +8,9 @@ or name, decisions by key.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from pilothouse.decisions.models import DecisionStatus
 
@@ -33,7 +33,8 @@ __all__ = [
     "SupersedeRequest",
 ]
 
-Ref = int | str
+#: An object by id or by key. The id is a strict integer: ``true`` is not id 1.
+Ref = Annotated[int, Strict()] | str
 
 
 class StrictInput(BaseModel):

@@ -30,6 +30,7 @@ from pilothouse.feedback.schemas import (
 )
 from pilothouse.feedback.synthesis_service import assign_new_items
 from pilothouse.web.deps import EditorWrite, PageParams, RuntimeDep, SessionDep, Viewer
+from pilothouse.web.openapi import CSV_OR_JSON_ROWS
 
 __all__ = ["feedback_filter", "router"]
 
@@ -157,7 +158,7 @@ def create_feedback(
     return FeedbackRead.model_validate(item)
 
 
-@router.get("/export", summary="Export feedback as CSV or JSON")
+@router.get("/export", summary="Export feedback as CSV or JSON", responses={200: CSV_OR_JSON_ROWS})
 def export_feedback(
     _principal: Viewer,
     session: SessionDep,

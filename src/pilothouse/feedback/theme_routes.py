@@ -52,7 +52,12 @@ def _detail(session: SessionDep, theme_id: int) -> ThemeDetailRead:
     return ThemeDetailRead(**values)
 
 
-@router.get("/themes", response_model=ThemeList, summary="List themes, most items first")
+@router.get(
+    "/themes",
+    response_model=ThemeList,
+    summary="List themes, most items first",
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
 def list_themes(
     _principal: Viewer,
     session: SessionDep,
@@ -169,6 +174,7 @@ def _proposal(session: SessionDep, proposal_id: int) -> ProposalRead:
     status_code=202,
     response_model=SynthesisRead,
     summary="Run synthesis as a job (wait=true: in the request, for small corpora)",
+    responses={200: {"model": SynthesisRead, "description": "wait=true: the finished run."}},
 )
 def synthesize(
     principal: EditorWrite,

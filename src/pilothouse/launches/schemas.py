@@ -8,8 +8,9 @@ name, templates by id or name, features by roadmap key (``FEAT-12``) or id.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from pilothouse.launches.models import ApprovalDecision, LaunchStatus
 
@@ -54,7 +55,8 @@ __all__ = [
     "VariationResultRead",
 ]
 
-Ref = int | str
+#: An object by id or by key. The id is a strict integer: ``true`` is not id 1.
+Ref = Annotated[int, Strict()] | str
 
 
 class StrictInput(BaseModel):

@@ -61,6 +61,7 @@ from pilothouse.roadmap.schemas import (
     StatusUpdate,
 )
 from pilothouse.web.deps import AdminWrite, EditorWrite, PageParams, RuntimeDep, SessionDep, Viewer
+from pilothouse.web.openapi import CSV_OR_JSON_ROWS
 
 __all__ = ["router"]
 
@@ -512,7 +513,12 @@ def create_import(
     return ImportReportRead.model_validate(report)
 
 
-@router.get("/export", summary="All matching items as CSV or JSON", response_model=None)
+@router.get(
+    "/export",
+    summary="All matching items as CSV or JSON",
+    response_model=None,
+    responses={200: CSV_OR_JSON_ROWS},
+)
 def export_items(
     _principal: Viewer,
     session: SessionDep,

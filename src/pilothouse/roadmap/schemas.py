@@ -8,9 +8,9 @@ or name, statuses by key or name, items and objectives by key.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from pilothouse.roadmap.importers import ImportFormat
 from pilothouse.roadmap.models import FieldType, Horizon, ItemKind, ObjectiveStatus, StatusCategory
@@ -60,7 +60,8 @@ __all__ = [
     "StrictInput",
 ]
 
-Ref = int | str
+#: An object by id or by key. The id is a strict integer: ``true`` is not id 1.
+Ref = Annotated[int, Strict()] | str
 
 
 class StrictInput(BaseModel):

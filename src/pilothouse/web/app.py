@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -31,7 +31,9 @@ from pilothouse.roadmap.pages import router as roadmap_pages
 from pilothouse.web.api import api_router
 from pilothouse.web.api.docs import router as docs_router
 from pilothouse.web.api.health import router as health_router
+from pilothouse.web.bounds import integers_in_range
 from pilothouse.web.middleware import BodySizeLimit, SecurityHeaders, route_body_caps
+from pilothouse.web.openapi import install_openapi
 from pilothouse.web.pages import pages_router
 from pilothouse.web.problems import install_error_handlers
 from pilothouse.web.templating import make_templates
@@ -93,10 +95,12 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(integers_in_range)],  # integers that fit a column, or 422
     )
     app.state.runtime = runtime
     app.state.templates = make_templates(DOMAIN_TEMPLATES)
     install_error_handlers(app)
+    install_openapi(app)  # every operation's error responses, declared
     app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(docs_router)

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pilothouse.core.errors import FieldError, PilothouseError, TooManyRequests, Unauthorized
@@ -25,6 +26,8 @@ __all__ = ["PROBLEM_MEDIA_TYPE", "install_error_handlers", "is_api_request", "pr
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("pilothouse.web")
+#: SQLSTATE 22003, numeric_value_out_of_range.
+NUMERIC_OUT_OF_RANGE = "22003"
 
 
 _HTTP_PROBLEMS = {
@@ -144,6 +147,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return _problem(
             status, problem_body(status, code, title, detail), getattr(exc, "headers", None)
         )
+
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: DataError) -> Response:
+        """A number too large for its column (PostgreSQL's check): bad input, not a bug.
+
+        Integers are bounded before they reach the database (``web/bounds.py``), but a
+        body integer that fits 64 bits can still overflow a 32-bit column.
+        """
+        if getattr(exc.orig, "sqlstate", None) != NUMERIC_OUT_OF_RANGE:
+            return await _unexpected(request, exc)
+        detail = "a number in the input is out of range for where it is stored"
+        if not is_api_request(request):
+            return _page(request, 422, "Invalid input", detail)
+        return _problem(422, problem_body(422, "validation-error", "Invalid input", detail))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
