@@ -12,7 +12,14 @@ from pilothouse.core.actor import Actor
 from pilothouse.core.models import Event, Role
 from pilothouse.core.pagination import Page, PageRequest, paginate
 
-__all__ = ["AuditFilter", "already_recorded", "list_events", "object_types"]
+__all__ = [
+    "AuditFilter",
+    "FieldChange",
+    "already_recorded",
+    "field_history",
+    "list_events",
+    "object_types",
+]
 
 
 @dataclass(frozen=True)
@@ -76,3 +83,36 @@ def already_recorded(
         )
     )
     return any((changes.get(field) or {}).get("after") == value for changes in rows)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One recorded change of one field: which object, when, and its value after."""
+
+    object_id: str
+    at: datetime
+    action: str
+    before: object
+    after: object
+
+
+def field_history(session: Session, object_type: str, field: str) -> list[FieldChange]:
+    """Every recorded value of ``field`` on objects of ``object_type``, oldest first.
+
+    For figures computed from history (process health): the ``created`` event gives the
+    first value, each update that changed the field the next one. The JSON key is
+    filtered in Python, the same on SQLite and PostgreSQL.
+    """
+    rows = session.execute(
+        select(Event.object_id, Event.created_at, Event.action, Event.changes)
+        .where(Event.object_type == object_type)
+        .order_by(Event.created_at, Event.id)
+    )
+    out = []
+    for object_id, at, action, changes in rows:
+        change = (changes or {}).get(field)
+        if isinstance(change, dict):
+            out.append(
+                FieldChange(object_id, at, action, change.get("before"), change.get("after"))
+            )
+    return out

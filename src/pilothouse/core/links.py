@@ -16,7 +16,7 @@ from pilothouse.core.audit import Action, record_change
 from pilothouse.core.errors import FieldError, ValidationFailed
 from pilothouse.core.models import Link, Role
 
-__all__ = ["ObjectRef", "add_link", "links_of", "remove_link"]
+__all__ = ["ObjectRef", "add_link", "links_between", "links_of", "remove_link"]
 
 
 @dataclass(frozen=True)
@@ -100,3 +100,15 @@ def links_of(session: Session, ref: ObjectRef, *, kind: str | None = None) -> li
     if kind is not None:
         query = query.where(Link.kind == kind)
     return list(session.scalars(query.order_by(Link.id)))
+
+
+def links_between(session: Session, type_a: str, type_b: str) -> list[Link]:
+    """Every link joining an object of ``type_a`` and one of ``type_b``, either way round,
+    oldest first (for figures over all links of a kind, such as evidence on items)."""
+    query = select(Link).where(
+        or_(
+            (Link.from_type == type_a) & (Link.to_type == type_b),
+            (Link.from_type == type_b) & (Link.to_type == type_a),
+        )
+    )
+    return list(session.scalars(query.order_by(Link.created_at, Link.id)))
