@@ -20,11 +20,14 @@ from pilothouse.core.errors import Forbidden
 from pilothouse.core.models import Event, Role, User
 from pilothouse.core.runtime import Runtime
 from pilothouse.core.sso import service
+from pilothouse.core.sso.models import OidcLoginRequest
+from pilothouse.core.sso.service import ProviderUnavailable
 from tests.conftest import test_settings as make_settings
 from tests.core.sso.conftest import USERS
 from tests.core.sso.flow import callback_url
 from tests.support.accounts import Accounts
 from tests.support.oidc_provider import OpenIdProvider
+from tests.support.served_app import free_port
 
 APP = "http://127.0.0.1:9"  # never contacted: the test reads the redirect back to it
 REDIRECT = f"{APP}/auth/oidc/callback"
@@ -141,3 +144,26 @@ def test_an_unverified_email_does_not_take_over_an_existing_account(
             for e in session.scalars(select(Event).where(Event.name == "auth.sso_refused"))
         ]
     assert reasons == ["email_unverified"]
+
+
+def test_an_unreachable_provider_answers_502_and_stores_nothing(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    rt = _runtime(runtime, tmp_path, f"http://127.0.0.1:{free_port()}")  # nobody listens
+    with pytest.raises(ProviderUnavailable, match="discovery document") as refused:
+        with rt.database.session() as session:
+            service.start_sign_in(
+                session, rt.settings, rt.secrets, redirect_uri=REDIRECT, next_url="/"
+            )
+    assert refused.value.status == 502
+    with rt.database.session() as session:
+        assert session.scalars(select(OidcLoginRequest)).all() == []
+
+
+def test_without_sso_settings_there_is_no_button_and_no_sso_address(client: object) -> None:
+    page = client.get("/login")  # type: ignore[attr-defined]
+    assert page.status_code == 200 and "Sign in with" not in page.text
+    assert "Break-glass" not in page.text
+    for path in ("/auth/oidc/login", "/auth/oidc/callback?state=x&code=y"):
+        answer = client.get(path, follow_redirects=False)  # type: ignore[attr-defined]
+        assert answer.status_code == 404 and "not configured" in answer.text, path
