@@ -47,6 +47,7 @@ from pilothouse.core.pagination import Page, PageRequest, paginate
 from pilothouse.core.runtime import Runtime
 
 __all__ = [
+    "AbandonedHook",
     "HandlerSpec",
     "JobCancelled",
     "JobContext",
@@ -131,23 +132,34 @@ Handler = Callable[[JobContext], dict[str, Any] | None]
 H = TypeVar("H", bound=Handler)
 
 
+#: Called, in recovery's transaction, for a job of its kind that a crashed worker left
+#: running: the place to mark the domain's own records of that attempt as interrupted.
+AbandonedHook = Callable[[Session, Job], None]
+
+
 @dataclass(frozen=True)
 class HandlerSpec:
     kind: str
     func: Handler
     title: str
+    on_abandoned: AbandonedHook | None = None
 
 
 _HANDLERS: dict[str, HandlerSpec] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def job_handler(kind: str, *, title: str | None = None) -> Callable[[H], H]:
+def job_handler(
+    kind: str, *, title: str | None = None, on_abandoned: AbandonedHook | None = None
+) -> Callable[[H], H]:
     """Register the decorated function as the handler of ``kind`` (``domain.verb``).
 
     Args:
         kind: dotted lower-case name, such as ``feedback.synthesize``.
         title: default title of jobs of this kind; the docstring's first line otherwise.
+        on_abandoned: called with the session and the job when crash recovery marks a job
+            of this kind failed, so records the killed attempt left half-open (a synthesis
+            run still ``running``) are closed in the same transaction.
     """
     if not KIND_PATTERN.match(kind) or len(kind) > 100:
         raise ValueError(f"job kind {kind!r} must look like 'domain.verb' (lower case)")
@@ -157,7 +169,7 @@ def job_handler(kind: str, *, title: str | None = None) -> Callable[[H], H]:
         if known is not None and _qualname(known.func) != _qualname(func):
             raise ValueError(f"job kind {kind!r} already has a handler: {_qualname(known.func)}")
         doc = (func.__doc__ or "").strip().splitlines()
-        _HANDLERS[kind] = HandlerSpec(kind, func, title or (doc[0] if doc else kind))
+        _HANDLERS[kind] = HandlerSpec(kind, func, title or (doc[0] if doc else kind), on_abandoned)
         return func
 
     return register
@@ -685,8 +697,9 @@ def recover_stale_jobs(runtime: Runtime) -> list[int]:
     host = socket.gethostname()
     stale_before = utcnow() - timedelta(minutes=runtime.settings.jobs_stale_after_minutes)
     recovered: list[int] = []
+    load_handlers()  # their on_abandoned hooks
     with runtime.database.session() as session:
-        running = session.scalars(select(Job).where(Job.status == JobStatus.running))
+        running = list(session.scalars(select(Job).where(Job.status == JobStatus.running)))
         for job in running:
             if not _abandoned(job, host, stale_before):
                 continue
@@ -704,7 +717,20 @@ def recover_stale_jobs(runtime: Runtime) -> list[int]:
                 after={"status": "failed", "error": job.error},
                 before={"status": "running"},
             )
+            _close_abandoned(session, job)
             recovered.append(job.id)
     if recovered:
         logger.warning("marked %d abandoned job(s) failed: %s", len(recovered), recovered)
     return recovered
+
+
+def _close_abandoned(session: Session, job: Job) -> None:
+    """Run the kind's ``on_abandoned`` hook; a failing hook never blocks recovery."""
+    spec = _HANDLERS.get(job.kind)
+    if spec is None or spec.on_abandoned is None:
+        return
+    try:
+        with session.begin_nested():
+            spec.on_abandoned(session, job)
+    except Exception:
+        logger.exception("could not close what job %s left behind", job.id)
