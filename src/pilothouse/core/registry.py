@@ -22,6 +22,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "pilothouse.automations.models",
     "pilothouse.core.notifications.models",
     "pilothouse.core.sso.models",
+    "pilothouse.ops.dashboards.models",
 )
 
 #: Modules that register job handlers (``core.jobs.job_handler``); a domain adds its line.
