@@ -15,6 +15,16 @@ beforehand, it times, each as fresh processes:
 Each line shows the median and best wall-clock seconds and the best CPU seconds
 (user + system, of the process and its children). The machine is shared, so wall
 times move with the load average printed at the end; CPU time moves much less.
+
+Python's bytecode cache is on, in a temporary ``PYTHONPYCACHEPREFIX`` (so nothing
+is written into the source tree), and each command runs once before it is timed:
+an installed package has its ``.pyc`` files, while this tree's environment sets
+``PYTHONDONTWRITEBYTECODE`` and would otherwise compile every module on every start.
+
+``--lean`` runs every command as on a default install without extras: the
+packages of the extras (psycopg, redis, scikit-learn, the warehouse clients) are
+made unimportable in the measured process, as in ``tests/core/test_lean_install.py``
+(huey, for one, imports redis and psycopg when they are there).
 """
 
 from __future__ import annotations
@@ -35,9 +45,28 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 HEALTH_TIMEOUT_S = 120.0
+#: Top-level packages that only the extras install.
+EXTRAS_PACKAGES = "psycopg,psycopg_binary,psycopg_c,redis,sklearn,clickhouse_connect,pyspark,chdb"
+#: ``python -c`` program: hide EXTRAS_PACKAGES, then run the command line.
+LEAN = f"""
+import importlib.abc, sys
+
+class Hide(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.split(".")[0] in {set(EXTRAS_PACKAGES.split(","))!r}:
+            raise ModuleNotFoundError(f"No module named {{fullname!r}}", name=fullname)
+        return None
+
+sys.meta_path.insert(0, Hide())
+from pilothouse.cli.main import app
+app(prog_name="pilothouse")
+"""
+lean = False
 
 
 def pilothouse() -> list[str]:
+    if lean:
+        return [sys.executable, "-c", LEAN]
     script = BIN / "pilothouse"
     return [str(script)] if script.exists() else [sys.executable, "-m", "pilothouse"]
 
@@ -88,6 +117,7 @@ def serve_once(env: dict[str, str]) -> float:
 
 
 def measure(label: str, once: Callable[[], float], runs: int) -> None:
+    once()  # warm-up: fills the bytecode cache
     walls, cpus = [], []
     for _ in range(runs):
         before = children_cpu()
@@ -102,12 +132,18 @@ def measure(label: str, once: Callable[[], float], runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--lean", action="store_true", help="hide the extras' packages")
     args = parser.parse_args()
+    global lean
+    lean = args.lean
     with tempfile.TemporaryDirectory() as home:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTHOUSE_")}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(Path(home) / "pycache")
         env.update({"PILOTHOUSE_HOME": home, "PILOTHOUSE_LOG_LEVEL": "WARNING"})
         subprocess.run([*pilothouse(), "db", "upgrade"], env=env, check=True, capture_output=True)
-        print(f"start-up, {args.runs} fresh processes each (s)")
+        kind = "default install (extras hidden)" if lean else "this environment"
+        print(f"start-up, {kind}, {args.runs} fresh processes each (s)")
         print(f"{'':<34}{'median':>8}{'best':>8}{'cpu':>8}")
         runs = args.runs
         measure("python -c pass", lambda: run_once([sys.executable, "-c", "pass"], env), runs)
