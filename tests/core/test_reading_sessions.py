@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from pilothouse.core import signin, tokens
 from pilothouse.core.actor import Actor
-from pilothouse.core.db import is_reading, utcnow
+from pilothouse.core.db import WriteWhileReading, is_reading, utcnow
 from pilothouse.core.errors import Unauthorized
-from pilothouse.core.models import ApiToken, Role, TokenScope, User, WebSession
+from pilothouse.core.models import ApiToken, LoginAttempt, Role, TokenScope, User, WebSession
 from pilothouse.core.runtime import Runtime
 from tests.support.accounts import Accounts
 
@@ -123,3 +125,38 @@ def test_token_last_use_is_written_beside_a_reading_session(
     with runtime.database.session() as session:
         stored = session.scalar(select(ApiToken.last_used_at).filter_by(id=token.id))
     assert stored is not None
+
+
+def test_a_write_in_a_reading_session_is_refused_under_strict_reads(
+    runtime: Runtime, accounts: Accounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person = accounts.person(Role.viewer)
+    monkeypatch.setenv("PILOTHOUSE_TEST_STRICT_READS", "1")
+    with pytest.raises(WriteWhileReading, match="User"):
+        with runtime.database.session(reading=True) as reader:
+            user = reader.scalar(select(User).filter_by(email=person.email))
+            assert user is not None
+            user.name = "Written on a read path"
+    with runtime.database.session() as session:  # nothing was written
+        assert session.scalar(select(User.name).filter_by(email=person.email)) != (
+            "Written on a read path"
+        )
+
+
+def test_a_refusal_record_of_a_reading_request_is_kept(runtime: Runtime) -> None:
+    """Records of refused requests (rate-limit counts) are written after the rollback,
+    in an ordinary transaction, even when the request only read."""
+
+    def record(session: Session) -> None:
+        session.add(
+            LoginAttempt(email="kept@example.com", client_address="10.0.0.7", succeeded=False)
+        )
+
+    error = Unauthorized("refused")
+    error.record = record  # type: ignore[attr-defined]
+    with pytest.raises(Unauthorized):
+        with runtime.database.session(reading=True):
+            raise error
+    with runtime.database.session() as session:
+        kept = session.scalar(select(LoginAttempt).filter_by(email="kept@example.com"))
+    assert kept is not None

@@ -9,6 +9,7 @@ migration then rolls back instead of leaving a half-migrated file.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "Database", "UTCDateTime", "is_reading", "utcnow"]
+__all__ = ["Base", "Database", "UTCDateTime", "WriteWhileReading", "is_reading", "utcnow"]
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ class Database:
             expire_on_commit=False,
             info={"reading": True},
         )
+        event.listen(self.reading_sessionmaker, "before_flush", _note_write_while_reading)
 
     @contextmanager
     def session(self, *, reading: bool = False) -> Iterator[Session]:
@@ -144,7 +146,12 @@ class Database:
             session.commit()
         except BaseException as exc:
             session.rollback()
-            _keep_record(session, getattr(exc, "record", None))
+            record = getattr(exc, "record", None)
+            if record is not None and is_reading(session):  # a write: not in a reader
+                with self.session() as writer:
+                    _keep_record(writer, record)
+            else:
+                _keep_record(session, record)
             raise
         finally:
             session.close()
@@ -168,6 +175,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class WriteWhileReading(RuntimeWarning):
+    """A session opened for reading is about to write (see :meth:`Database.session`)."""
+
+
+def _note_write_while_reading(session: Session, _context: Any, _instances: Any) -> None:
+    """Names a write on a read path: on SQLite it can fail with "database is locked"
+    when another writer committed since the read began. ``PILOTHOUSE_TEST_STRICT_READS=1``
+    (the test suite) turns the warning into an error, so such paths are found."""
+    changed = [*session.new, *session.dirty, *session.deleted]
+    changed = [obj for obj in changed if session.is_modified(obj) or obj not in session.dirty]
+    if not changed:
+        return
+    names = sorted({type(obj).__name__ for obj in changed})
+    message = f"a reading session writes {', '.join(names)}; use Database.write_aside"
+    if os.environ.get("PILOTHOUSE_TEST_STRICT_READS") == "1":
+        raise WriteWhileReading(message)
+    log.warning(message)
 
 
 def is_reading(session: Session) -> bool:
