@@ -21,8 +21,13 @@ from pilothouse.core.models import Event
 from pilothouse.core.runtime import Runtime
 from pilothouse.demo.core_data import load_people_and_areas
 from pilothouse.metrics import demo
-from pilothouse.metrics.anomaly import AnomalyConfig
-from pilothouse.metrics.anomaly_job import ANOMALY_EVENT, check_certified_metrics
+from pilothouse.metrics.anomaly import AnomalyConfig, DayCheck
+from pilothouse.metrics.anomaly_job import (
+    ANOMALY_EVENT,
+    _episode_recorded,
+    _record,
+    check_certified_metrics,
+)
 from pilothouse.metrics.anomaly_service import check_metric, daily_values
 from pilothouse.metrics.service import settling_days
 
@@ -96,3 +101,21 @@ def test_the_cli_refuses_an_unknown_sensitivity_naming_the_option() -> None:
     result = CliRunner().invoke(app, ["metrics", "anomalies", "x", "--sensitivity", "extreme"])
     assert result.exit_code == 1
     assert "--sensitivity" in result.output and "low, medium, high" in result.output
+
+
+def _day(day: dt.date, anomalous: bool, direction: str | None) -> DayCheck:
+    return DayCheck(day, 10.0, 5.0, 1.0, 5.0 if anomalous else 0.1, anomalous, direction)
+
+
+def test_a_shift_that_persists_is_reported_once(runtime: Runtime) -> None:
+    """Days flagged one after the other in one direction are one episode: once its first
+    day is recorded, the job stays quiet until the metric is back to normal."""
+    d = [dt.date(2026, 11, 1) + dt.timedelta(days=i) for i in range(5)]
+    _record(runtime, "signups", "Sign-ups", _day(d[1], True, "down"))
+    same_run = [_day(d[0], False, None), _day(d[1], True, "down"), _day(d[2], True, "down")]
+    assert _episode_recorded(runtime, "signups", [*same_run, _day(d[3], True, "down")])
+    # a new direction, or a normal day in between, starts a new episode
+    assert not _episode_recorded(runtime, "signups", [*same_run, _day(d[3], True, "up")])
+    broken = [*same_run, _day(d[3], False, None), _day(d[4], True, "down")]
+    assert not _episode_recorded(runtime, "signups", broken)
+    assert not _episode_recorded(runtime, "other_metric", same_run)

@@ -45,6 +45,19 @@ def _already_recorded(runtime: Runtime, metric: str, day: dt.date) -> bool:
         return already_recorded(session, ANOMALY_EVENT, "metric", metric, "day", day.isoformat())
 
 
+def _episode_recorded(runtime: Runtime, metric: str, checks: list[DayCheck]) -> bool:
+    """Whether the run of flagged days ending at the last day (same direction) was
+    already reported: a step that persists is flagged day after day until the
+    baseline learns it, and one alert per shift is what people want, not one a day."""
+    direction = checks[-1].direction
+    for check in reversed(checks):
+        if not check.anomalous or check.direction != direction:
+            return False
+        if _already_recorded(runtime, metric, check.day):
+            return True
+    return False
+
+
 def _record(runtime: Runtime, metric: str, label: str, check: DayCheck) -> None:
     with runtime.database.session() as session:
         record_change(
@@ -82,7 +95,7 @@ def check_certified_metrics(
             continue
         checked += 1
         last = checks[-1] if checks else None
-        if last is None or not last.anomalous or _already_recorded(runtime, metric.name, last.day):
+        if last is None or not last.anomalous or _episode_recorded(runtime, metric.name, checks):
             continue
         _record(runtime, metric.name, metric.label or metric.name, last)
         found.append(
