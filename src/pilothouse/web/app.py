@@ -26,6 +26,7 @@ from pilothouse.launches.pages import router as launches_pages
 from pilothouse.launches.public_pages import router as public_changelog_pages
 from pilothouse.launches.subscriber_pages import router as changelog_subscriber_pages
 from pilothouse.metrics.pages import router as metrics_pages
+from pilothouse.ops.health.routes import pages_router as ops_health_pages
 from pilothouse.reports.routes import pages_router as reports_pages
 from pilothouse.roadmap.pages import router as roadmap_pages
 from pilothouse.web.api import api_router
@@ -54,6 +55,7 @@ DOMAIN_TEMPLATES = [
         "decisions",
         "automations",
         "reports",
+        "ops/health",
     )
 ]
 API_DESCRIPTION = """\
@@ -115,6 +117,7 @@ def create_app(
     app.include_router(roadmap_pages)
     app.include_router(automations_pages)
     app.include_router(reports_pages)
+    app.include_router(ops_health_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(
         BodySizeLimit,

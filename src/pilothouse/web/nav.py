@@ -39,6 +39,7 @@ NAV: list[NavItem] = [
     NavItem("Automations", "/automations", group="workspace"),
     NavItem("Weekly review", "/reports/weekly-review", group="workspace"),
     NavItem("Leadership digest", "/reports/leadership-digest", group="workspace"),
+    NavItem("Process health", "/ops/health", group="workspace"),
     NavItem("Users", "/admin/users", Role.admin, group="workspace"),
     NavItem("Audit log", "/admin/audit", Role.admin, group="workspace"),
     NavItem("Settings", "/admin/settings", Role.admin, group="workspace"),

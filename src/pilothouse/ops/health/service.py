@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pilothouse.core.areas import get_area_by_slug
 from pilothouse.core.errors import FieldError, NotFound, ValidationFailed
 from pilothouse.core.links import links_between
+from pilothouse.core.models import ProductArea
 from pilothouse.ops.health import builders
 from pilothouse.ops.health.figures import (
     Figure,
@@ -34,6 +36,7 @@ __all__ = [
     "FigureReport",
     "HealthFilter",
     "HealthReport",
+    "area_choices",
     "compute_figures",
     "health_report",
     "parse_filter",
@@ -193,3 +196,9 @@ def health_report(
     order = list(GROUPS)
     reports.sort(key=lambda r: order.index(r.group) if r.group in order else len(order))
     return HealthReport(where, timezone, reports, sorted(quarters))
+
+
+def area_choices(session: Session) -> list[tuple[str, str]]:
+    """(slug, name) of every product area, by name, for the area filter."""
+    rows = session.execute(select(ProductArea.slug, ProductArea.name).order_by(ProductArea.name))
+    return [(slug, name) for slug, name in rows]

@@ -14,6 +14,7 @@ from pilothouse.feedback.theme_routes import router as feedback_theme_router
 from pilothouse.launches.routes import api_router as launches_router
 from pilothouse.metrics.api import router as metrics_router
 from pilothouse.metrics.routes import ingest_router, sources_router
+from pilothouse.ops.health.routes import api_router as ops_health_router
 from pilothouse.reports.routes import api_router as reports_router
 from pilothouse.roadmap.routes import router as roadmap_router
 from pilothouse.roadmap.view_routes import router as roadmap_views_router
@@ -49,4 +50,5 @@ api_router.include_router(notifications_api.router)
 api_router.include_router(workspace_api.router)
 api_router.include_router(automations_router)
 api_router.include_router(reports_router)
+api_router.include_router(ops_health_router)
 api_router.include_router(backup_api.router)
