@@ -30,3 +30,15 @@ def test_an_id_past_64_bits_is_refused_with_its_name(team: Team) -> None:
     ]
     largest = team.client.post(f"{API}/share-links/{2**31 - 1}/revoke", headers=team.editor)
     assert largest.status_code == 404  # in range: looked up, and not there
+
+
+def test_keys_that_look_numeric_but_are_no_id_are_not_found(team: Team) -> None:
+    """``"²".isdigit()`` is true but ``int("²")`` fails: moving item ² was a 500."""
+    team.item(title="Only")
+    for key in ("%C2%B2", "99999999999999999999"):
+        moved = team.client.post(
+            f"{API}/items/{key}/move", json={"horizon": "next"}, headers=team.editor
+        )
+        assert moved.status_code == 404, moved.text
+        assert team.client.get(f"{API}/items/{key}", headers=team.viewer).status_code == 404
+    assert team.get("/items/1")["title"] == "Only"

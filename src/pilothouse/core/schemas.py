@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from pilothouse.core.models import Role, TokenScope
 
@@ -103,14 +103,14 @@ class AreaCreate(StrictInput):
     name: str = Field(min_length=1, max_length=200)
     slug: str | None = Field(default=None, max_length=64)
     description: str = Field(default="", max_length=5000)
-    owner_id: int | None = None
+    owner_id: StrictInt | None = Field(default=None, description="A user id (not `true`).")
 
 
 class AreaUpdate(StrictInput):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     slug: str | None = Field(default=None, max_length=64)
     description: str | None = Field(default=None, max_length=5000)
-    owner_id: int | None = None
+    owner_id: StrictInt | None = Field(default=None, description="A user id (not `true`).")
 
 
 class AreaList(PageOf[AreaRead]):

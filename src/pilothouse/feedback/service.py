@@ -29,6 +29,7 @@ from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, Change, plain, record_change, record_changes, snapshot
 from pilothouse.core.db import utcnow
 from pilothouse.core.errors import FieldError, NotFound, ValidationFailed
+from pilothouse.core.ids import parse_id
 from pilothouse.core.links import ObjectRef, add_link, links_of, remove_link
 from pilothouse.core.models import Link, ProductArea, Role
 from pilothouse.core.pagination import Page, PageRequest, paginate
@@ -195,8 +196,9 @@ def _area(session: Session, raw: Any, errors: _Errors) -> int | None:
         return None
     text = str(raw).strip()
     try:
-        if text.isdigit():
-            return core_areas.get_area(session, int(text)).id
+        area_id = parse_id(text)
+        if area_id is not None:
+            return core_areas.get_area(session, area_id).id
         by_name = session.scalar(
             select(ProductArea.id).where(func.lower(ProductArea.name) == text.lower())
         )
@@ -304,7 +306,8 @@ def clean_values(
 
 def get_feedback(session: Session, feedback_id: int | str) -> FeedbackItem:
     text = str(feedback_id).strip()
-    item = session.get(FeedbackItem, int(text)) if text.isdigit() else None
+    item_id = parse_id(text)
+    item = session.get(FeedbackItem, item_id) if item_id is not None else None
     if item is None:
         raise NotFound(f"no feedback item {text!r}")
     return item

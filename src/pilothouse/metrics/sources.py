@@ -12,6 +12,7 @@ from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
 from pilothouse.core.db import Database, utcnow
 from pilothouse.core.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
+from pilothouse.core.ids import parse_id
 from pilothouse.core.models import Role
 from pilothouse.core.pagination import Page, PageRequest, paginate
 from pilothouse.core.security import SecretHasher, new_secret
@@ -66,8 +67,9 @@ def list_sources(session: Session, page: PageRequest | None = None) -> Page[Even
 
 def find_source(session: Session, key: str) -> EventSource:
     """A source by id or name."""
+    source_id = parse_id(key)
     query = select(EventSource).where(
-        EventSource.id == int(key) if key.isdigit() else EventSource.name == key
+        EventSource.id == source_id if source_id is not None else EventSource.name == key
     )
     source = session.scalar(query)
     if source is None:

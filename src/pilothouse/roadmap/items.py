@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change, snapshot
 from pilothouse.core.errors import Conflict, FieldError, NotFound
+from pilothouse.core.ids import parse_id
 from pilothouse.core.links import ObjectRef, add_link, links_of, remove_link
 from pilothouse.core.models import Link, Role
 from pilothouse.roadmap import fields as custom_fields
@@ -92,8 +93,9 @@ def find_item(session: Session, ref: str | int) -> RoadmapItem:
     """An item by numeric id or by any key it ever had (``feat-12`` works too)."""
     text = str(ref).strip()
     item: RoadmapItem | None = None
-    if text.isdigit():
-        item = session.get(RoadmapItem, int(text))
+    item_id = parse_id(text)
+    if item_id is not None:
+        item = session.get(RoadmapItem, item_id)
     else:
         item_id = session.scalar(select(ItemKey.item_id).where(ItemKey.key == text.upper()))
         item = session.get(RoadmapItem, item_id) if item_id is not None else None

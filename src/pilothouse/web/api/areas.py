@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
 from pilothouse.core import areas
+from pilothouse.core.ids import parse_id
 from pilothouse.core.models import ProductArea
 from pilothouse.core.schemas import AreaCreate, AreaList, AreaRead, AreaUpdate
 from pilothouse.web.deps import EditorWrite, PageParams, SessionDep, Viewer
@@ -15,8 +16,11 @@ router = APIRouter(prefix="/areas", tags=["product areas"])
 
 def _find(session: Session, key: str) -> ProductArea:
     """Areas are addressed by id or by slug."""
+    area_id = parse_id(key)
     return (
-        areas.get_area(session, int(key)) if key.isdigit() else areas.get_area_by_slug(session, key)
+        areas.get_area(session, area_id)
+        if area_id is not None
+        else areas.get_area_by_slug(session, key)
     )
 
 
