@@ -355,6 +355,23 @@ _TYPES = (
         _named("metric.anomaly_detected"),
     ),
     EventType(
+        "tool.renewal_due",
+        "tool",
+        "A tool's renewal date is inside its notice period (the daily renewal check; once per "
+        "tool and renewal date). ``annual_cents`` is the yearly cost in ``currency``.",
+        (
+            "tool",
+            "category",
+            "renewal_date",
+            "days_left",
+            "notice_days",
+            "annual_cents",
+            "currency",
+            "owner",
+        ),
+        _named("tool.renewal_due"),
+    ),
+    EventType(
         "report.published",
         "report",
         "A scheduled report was produced (weekly review, voice-of-customer digest, "

@@ -64,6 +64,9 @@ COMMANDS = (
     LazyCommand("launches", "pilothouse.cli.launches:app", "Launches: list and show."),
     LazyCommand("decisions", "pilothouse.cli.decisions:app", "The decision log: search, show."),
     LazyCommand(
+        "tools", "pilothouse.cli.tools:app", "The tool-stack inventory: list, import, seats."
+    ),
+    LazyCommand(
         "jobs",
         "pilothouse.cli.jobs:app",
         "Background jobs: list, inspect, retry, cancel, run a worker.",

@@ -22,6 +22,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "pilothouse.automations.models",
     "pilothouse.core.notifications.models",
     "pilothouse.core.sso.models",
+    "pilothouse.tools.models",
     "pilothouse.ops.dashboards.models",
 )
 
@@ -39,6 +40,7 @@ JOB_MODULES: tuple[str, ...] = (
     "pilothouse.reports.voc_digest",
     "pilothouse.reports.leadership_mail",
     "pilothouse.launches.subscriber_mail",
+    "pilothouse.tools.renewals",
 )
 
 #: Modules that register reference resolvers (``core.references.register_type``): how each
@@ -52,6 +54,7 @@ REFERENCE_MODULES: tuple[str, ...] = (
     "pilothouse.metrics.references",
     "pilothouse.decisions.references",
     "pilothouse.accounts.references",
+    "pilothouse.tools.references",
 )
 
 

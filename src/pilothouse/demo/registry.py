@@ -45,6 +45,7 @@ def demo_steps() -> list[DemoStep]:
     from pilothouse.launches.demo import load_demo_launches
     from pilothouse.metrics.demo import load_demo_events
     from pilothouse.roadmap.demo import load_demo_roadmap
+    from pilothouse.tools.demo import load_demo_tools
 
     return [
         DemoStep("core", "people, roles and Ledgerly's product areas", load_people_and_areas),
@@ -54,6 +55,7 @@ def demo_steps() -> list[DemoStep]:
         DemoStep("launches", "launches with their experiments and metrics", load_demo_launches),
         DemoStep("feedback", "1,510 customer messages, themes linked to items", load_demo_feedback),
         DemoStep("decisions", "decisions about items, launches and tests", load_demo_decisions),
+        DemoStep("tools", "Ledgerly's tool stack: cost, seats, renewals", load_demo_tools),
     ]
 
 

@@ -29,6 +29,7 @@ from pilothouse.metrics.pages import router as metrics_pages
 from pilothouse.ops.health.routes import pages_router as ops_health_pages
 from pilothouse.reports.routes import pages_router as reports_pages
 from pilothouse.roadmap.pages import router as roadmap_pages
+from pilothouse.tools.pages import router as tools_pages
 from pilothouse.web.api import api_router
 from pilothouse.web.api.docs import router as docs_router
 from pilothouse.web.api.health import router as health_router
@@ -53,6 +54,7 @@ DOMAIN_TEMPLATES = [
         "roadmap",
         "launches",
         "decisions",
+        "tools",
         "automations",
         "reports",
         "ops/health",
@@ -111,6 +113,7 @@ def create_app(
     app.include_router(experiments_pages)
     app.include_router(feedback_pages)
     app.include_router(decisions_pages)
+    app.include_router(tools_pages)
     app.include_router(launches_pages)
     app.include_router(public_changelog_pages)
     app.include_router(changelog_subscriber_pages)

@@ -37,6 +37,7 @@ NAV: list[NavItem] = [
     NavItem("Jobs", "/jobs", group="workspace"),
     NavItem("Schedules", "/schedules", group="workspace"),
     NavItem("Automations", "/automations", group="workspace"),
+    NavItem("Tools", "/tools", group="workspace"),
     NavItem("Weekly review", "/reports/weekly-review", group="workspace"),
     NavItem("Leadership digest", "/reports/leadership-digest", group="workspace"),
     NavItem("Process health", "/ops/health", group="workspace"),

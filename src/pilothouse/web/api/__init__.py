@@ -18,6 +18,7 @@ from pilothouse.ops.health.routes import api_router as ops_health_router
 from pilothouse.reports.routes import api_router as reports_router
 from pilothouse.roadmap.routes import router as roadmap_router
 from pilothouse.roadmap.view_routes import router as roadmap_views_router
+from pilothouse.tools.routes import router as tools_router
 from pilothouse.web.api import areas, audit, me, signins, tokens, users
 from pilothouse.web.api import backup as backup_api
 from pilothouse.web.api import jobs as jobs_api
@@ -42,6 +43,7 @@ api_router.include_router(feedback_theme_router)  # before feedback_router: /fee
 api_router.include_router(feedback_router)
 api_router.include_router(launches_router)
 api_router.include_router(decisions_router)
+api_router.include_router(tools_router)
 api_router.include_router(feedback_reports_router)
 api_router.include_router(ingest_router)
 api_router.include_router(jobs_api.router)
