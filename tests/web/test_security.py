@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +19,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from pilothouse.core.actor import Actor
-from pilothouse.core.models import ProductArea, Role
+from pilothouse.core.db import utcnow
+from pilothouse.core.models import LoginAttempt, ProductArea, Role
+from pilothouse.core.ratelimit import take_slot
 from pilothouse.core.runtime import Runtime
 from pilothouse.feedback.models import FeedbackItem
 from pilothouse.metrics import sources
@@ -390,3 +393,16 @@ def test_two_workers_share_one_budget(runtime: Runtime) -> None:
     if "event_store" in second.__dict__:
         second.event_store.close()
     assert answers == [200, 200, 200, 200, 429, 429]
+
+
+def test_take_slot_counts_in_the_database_and_forgets_old_uses(runtime: Runtime) -> None:
+    window = timedelta(hours=1)
+    with runtime.database.session() as session:  # an hour-old use no longer counts
+        old = utcnow() - timedelta(hours=2)
+        session.add(
+            LoginAttempt(email="slot:x", client_address="-", succeeded=True, attempted_at=old)
+        )
+    for expected in (True, True, False):
+        with runtime.database.session() as session:  # a fresh session, as another worker
+            assert take_slot(session, "x", limit=2, window=window) is expected
+    assert _count(runtime, LoginAttempt) == 2

@@ -9,6 +9,8 @@ a *subject* in its ``email`` column:
   write key, with the client address. Past ``api_token_max_failures_per_ip`` within
   ``login_failure_window_minutes`` that address gets 429 for any token, checked
   before the token is looked up, until the oldest counted failure leaves the window.
+- ``slot:<name>``: one use of a limited action counted in the caller's own
+  transaction (:func:`take_slot`), such as the public changelog's subscribe form.
 - ``ingest:<digest>``: one tracking call made with a write key (a prefix of the key's
   keyed hash, never the key). Past ``ingest_max_requests_per_minute`` in the last
   60 seconds the key's calls get 429; rows older than the window are deleted as
@@ -44,17 +46,41 @@ __all__ = [
     "admit_ingest_call",
     "check_token_failures",
     "is_rate_limit_subject",
+    "take_slot",
     "token_failure_record",
 ]
 
 TOKEN_SUBJECT = "api-token"
 INGEST_PREFIX = "ingest:"
 INGEST_WINDOW = timedelta(seconds=60)
+SLOT_PREFIX = "slot:"
 
 
 def is_rate_limit_subject(email: str) -> bool:
     """Whether an attempt-log row belongs to a rate limit rather than to a sign-in."""
-    return email == TOKEN_SUBJECT or email.startswith(INGEST_PREFIX)
+    return email == TOKEN_SUBJECT or email.startswith((INGEST_PREFIX, SLOT_PREFIX))
+
+
+def take_slot(session: Session, subject: str, *, limit: int, window: timedelta) -> bool:
+    """Count one use of ``subject`` in ``session``'s transaction; False when it is full.
+
+    For limits whose hits should count only when the work succeeds (the caller's
+    transaction commits them). Rows of ``subject`` older than ``window`` are deleted.
+    """
+    key = (SLOT_PREFIX + subject)[:320]
+    now = utcnow()
+    session.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.email == key, LoginAttempt.attempted_at < now - window
+        )
+    )
+    used = session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.email == key)
+    )
+    if (used or 0) >= limit:
+        return False
+    session.add(LoginAttempt(email=key, client_address="-", succeeded=True, attempted_at=now))
+    return True
 
 
 def _hits(

@@ -83,7 +83,7 @@ def request_subscription(
     same, so the form does not reveal who subscribed."""
     public.require_enabled(session)
     email = subscribers.normalise_email(raw)
-    limiter.check(email, client)
+    limiter.check(session, email, client)
     secret = settings.resolved_secret_key()
     if subscribers.is_subscribed(session, email):
         return email

@@ -37,7 +37,7 @@ RESULT = "launches/public_subscription.html"
 
 
 def limiter_of(request: Request) -> subscribers.RateLimiter:
-    """One rate limiter per app (so each test app, like each server, starts afresh)."""
+    """The app's limits (its counts live in the app database, shared by every worker)."""
     state = request.app.state
     if not hasattr(state, "changelog_limiter"):
         state.changelog_limiter = subscribers.RateLimiter()

@@ -9,13 +9,13 @@ records each step under a keyed hash of the address, never the address itself.
 from __future__ import annotations
 
 import re
-import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pilothouse.core import ratelimit
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
 from pilothouse.core.db import utcnow
@@ -64,30 +64,23 @@ def normalise_email(raw: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class RateLimiter:
     """At most ``per_address`` confirmation mails per address and ``per_client`` per
-    client address within ``window`` seconds (per process: enough to stop someone
-    using the form to flood one inbox)."""
+    client address within ``window`` seconds, enough to stop someone using the form
+    to flood one inbox. Counted in the app database (:func:`ratelimit.take_slot`), so
+    several web workers share one budget; a mail that fails to send is not counted."""
 
     per_address: int = 3
     per_client: int = 10
     window: float = 3600.0
-    _seen: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
-    def _hit(self, key: str, limit: int, now: float) -> bool:
-        times = self._seen[key]
-        while times and now - times[0] > self.window:
-            times.popleft()
-        if len(times) >= limit:
-            return False
-        times.append(now)
-        return True
-
-    def check(self, email: str, client: str) -> None:
-        now = time.monotonic()
-        if not self._hit(f"c:{client}", self.per_client, now) or not self._hit(
-            f"a:{email}", self.per_address, now
+    def check(self, session: Session, email: str, client: str) -> None:
+        window = timedelta(seconds=self.window)
+        if not ratelimit.take_slot(
+            session, f"subscribe-client:{client}", limit=self.per_client, window=window
+        ) or not ratelimit.take_slot(
+            session, f"subscribe-mail:{email}", limit=self.per_address, window=window
         ):
             raise TooManyRequests(
                 "too many subscription requests; try again in an hour",
