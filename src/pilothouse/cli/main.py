@@ -63,6 +63,7 @@ COMMANDS = (
     LazyCommand("accounts", "pilothouse.cli.accounts:app", "Customer accounts."),
     LazyCommand("launches", "pilothouse.cli.launches:app", "Launches: list and show."),
     LazyCommand("decisions", "pilothouse.cli.decisions:app", "The decision log: search, show."),
+    LazyCommand("playbooks", "pilothouse.cli.playbooks:app", "Playbooks: list, show, search."),
     LazyCommand("ops", "pilothouse.cli.ops:app", "Operations: process health."),
     LazyCommand(
         "tools", "pilothouse.cli.tools:app", "The tool-stack inventory: list, import, seats."

@@ -168,6 +168,13 @@ class Settings(BaseSettings):
         description="When a consumer starts, a running job silent this long is marked "
         "failed, and a job queued this long is queued again.",
     )
+    playbooks_stale_after_days: int = Field(
+        default=180,
+        ge=1,
+        le=3650,
+        description="A playbook whose last review is older than this many days is flagged "
+        "stale on its page and listed on the playbooks page.",
+    )
 
     public_url: str | None = Field(
         default=None,

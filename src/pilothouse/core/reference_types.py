@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from pilothouse.core.models import ProductArea, User
 from pilothouse.core.references import Found, ResolveContext, register_type
 
-__all__ = ["keyed_resolver", "numeric_ids", "resolve_areas", "resolve_users"]
+__all__ = ["keyed_resolver", "named_resolver", "numeric_ids", "resolve_areas", "resolve_users"]
 
 
 def numeric_ids(ids: Sequence[str]) -> list[int]:
@@ -40,6 +40,31 @@ def keyed_resolver(model: Any, title: str, url: str, detail: str = "key") -> Any
         return out
 
     return resolve_keyed
+
+
+def named_resolver(model: Any, url: str | None, title: str = "name") -> Any:
+    """A resolver for a table with ``id`` and a unique name (launch templates, experiment
+    templates, custom fields): by id or exact name, one query per batch.
+
+    Args:
+        url: the page that lists these objects (``{id}`` is filled in), or None.
+    """
+
+    def resolve_named(context: ResolveContext, ids: Sequence[str]) -> Mapping[str, Found]:
+        name_column = getattr(model, title)
+        names = [i for i in ids if not i.isdigit()]
+        query = select(model.id, name_column).where(
+            or_(model.id.in_(numeric_ids(ids)), name_column.in_(names))
+        )
+        out: dict[str, Found] = {}
+        for row_id, name in context.session.execute(query):
+            found = Found(name, url.format(id=row_id) if url else None)
+            for ident in ids:
+                if ident in (str(row_id), name):
+                    out[ident] = found
+        return out
+
+    return resolve_named
 
 
 def resolve_users(context: ResolveContext, ids: Sequence[str]) -> Mapping[str, Found]:

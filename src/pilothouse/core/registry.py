@@ -17,6 +17,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "pilothouse.experiments.models",
     "pilothouse.feedback.models",
     "pilothouse.decisions.models",
+    "pilothouse.playbooks.models",
     "pilothouse.launches.models",
     "pilothouse.launches.subscriber_models",
     "pilothouse.automations.models",
@@ -53,6 +54,7 @@ REFERENCE_MODULES: tuple[str, ...] = (
     "pilothouse.experiments.references",
     "pilothouse.metrics.references",
     "pilothouse.decisions.references",
+    "pilothouse.playbooks.references",
     "pilothouse.accounts.references",
     "pilothouse.tools.references",
 )

@@ -10,11 +10,11 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import or_, select
 
-from pilothouse.core.reference_types import numeric_ids
+from pilothouse.core.reference_types import named_resolver, numeric_ids
 from pilothouse.core.references import Found, ResolveContext, register_type
-from pilothouse.roadmap.models import ItemKey, Objective, RoadmapItem
+from pilothouse.roadmap.models import ItemKey, Objective, RoadmapField, RoadmapItem
 
-__all__ = ["resolve_items", "resolve_objectives"]
+__all__ = ["resolve_fields", "resolve_items", "resolve_objectives"]
 
 
 def resolve_items(context: ResolveContext, ids: Sequence[str]) -> Mapping[str, Found]:
@@ -58,3 +58,7 @@ def resolve_objectives(context: ResolveContext, ids: Sequence[str]) -> Mapping[s
 
 register_type("roadmap_item", "Roadmap item", resolve_items)
 register_type("objective", "Objective", resolve_objectives)
+
+#: Custom roadmap fields by id or name; they have no page of their own.
+resolve_fields = named_resolver(RoadmapField, None)
+register_type("roadmap_field", "Roadmap field", resolve_fields)

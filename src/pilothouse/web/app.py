@@ -27,6 +27,8 @@ from pilothouse.launches.public_pages import router as public_changelog_pages
 from pilothouse.launches.subscriber_pages import router as changelog_subscriber_pages
 from pilothouse.metrics.pages import router as metrics_pages
 from pilothouse.ops.health.routes import pages_router as ops_health_pages
+from pilothouse.playbooks.pages import onboarding_pages
+from pilothouse.playbooks.pages import router as playbooks_pages
 from pilothouse.reports.routes import pages_router as reports_pages
 from pilothouse.roadmap.pages import router as roadmap_pages
 from pilothouse.tools.pages import router as tools_pages
@@ -54,6 +56,7 @@ DOMAIN_TEMPLATES = [
         "roadmap",
         "launches",
         "decisions",
+        "playbooks",
         "tools",
         "automations",
         "reports",
@@ -113,6 +116,8 @@ def create_app(
     app.include_router(experiments_pages)
     app.include_router(feedback_pages)
     app.include_router(decisions_pages)
+    app.include_router(playbooks_pages)
+    app.include_router(onboarding_pages)
     app.include_router(tools_pages)
     app.include_router(launches_pages)
     app.include_router(public_changelog_pages)

@@ -33,6 +33,8 @@ NAV: list[NavItem] = [
     NavItem("Roadmap", "/roadmap"),
     NavItem("Launches", "/launches"),
     NavItem("Decisions", "/decisions"),
+    NavItem("Playbooks", "/playbooks"),
+    NavItem("Onboarding", "/onboarding", group="workspace"),
     NavItem("Product areas", "/areas", group="workspace"),
     NavItem("Jobs", "/jobs", group="workspace"),
     NavItem("Schedules", "/schedules", group="workspace"),

@@ -15,6 +15,8 @@ from pilothouse.launches.routes import api_router as launches_router
 from pilothouse.metrics.api import router as metrics_router
 from pilothouse.metrics.routes import ingest_router, sources_router
 from pilothouse.ops.health.routes import api_router as ops_health_router
+from pilothouse.playbooks.routes import onboarding_router as onboarding_api
+from pilothouse.playbooks.routes import router as playbooks_api
 from pilothouse.reports.routes import api_router as reports_router
 from pilothouse.roadmap.routes import router as roadmap_router
 from pilothouse.roadmap.view_routes import router as roadmap_views_router
@@ -43,6 +45,8 @@ api_router.include_router(feedback_theme_router)  # before feedback_router: /fee
 api_router.include_router(feedback_router)
 api_router.include_router(launches_router)
 api_router.include_router(decisions_router)
+api_router.include_router(playbooks_api)
+api_router.include_router(onboarding_api)
 api_router.include_router(tools_router)
 api_router.include_router(feedback_reports_router)
 api_router.include_router(ingest_router)
