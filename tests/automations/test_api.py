@@ -51,6 +51,10 @@ def test_bad_rules_are_refused_naming_the_field_and_nothing_changes(
         ),
         (rule_body("ftp://example.com/h"), "actions[0].url"),
         (rule_body(HOOK, actions=[{"kind": "fax"}]), "actions[0].kind"),
+        (
+            rule_body(HOOK, actions=[{"kind": "link", "to": "decision:1", "link_kind": "Big!"}]),
+            "actions[0].link_kind",
+        ),
         (rule_body(HOOK, colour="red"), "colour"),
     ]
     for body, field in cases:

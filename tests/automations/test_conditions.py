@@ -87,7 +87,9 @@ def test_feedback_from_big_enterprise_accounts_is_linked_to_an_item(runtime: Run
                     {"field": "segment", "value": "enterprise"},
                     {"field": "arr", "op": "gte", "value": 50_000},
                 ],
-                "actions": [{"kind": "link", "to": f"roadmap_item:{item_id}"}],
+                "actions": [
+                    {"kind": "link", "to": f"roadmap_item:{item_id}", "link_kind": "evidence"}
+                ],
             },
         )
     with runtime.database.session() as session:
@@ -103,6 +105,7 @@ def test_feedback_from_big_enterprise_accounts_is_linked_to_an_item(runtime: Run
     with runtime.database.session() as session:
         linked = links_of(session, ObjectRef("roadmap_item", str(item_id)))
         assert len(linked) == 1 and linked[0].from_type == "feedback_item"
+        assert linked[0].kind == "evidence"  # the link's kind, not the action's ("link")
         [delivery] = session.scalars(select(Delivery)).all()
         assert delivery.status == "succeeded"
         assert delivery.payload["fields"]["segment"] == "enterprise"

@@ -30,7 +30,8 @@ ACTION_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "notify": (frozenset(), frozenset({"users", "role", "title", "body"})),
     "email": (frozenset(), frozenset({"users", "role", "title", "body"})),
     "set_field": (frozenset({"field", "value"}), frozenset()),
-    "link": (frozenset({"to"}), frozenset({"kind"})),
+    # ``link_kind``, not ``kind``: an action's ``kind`` names the action itself.
+    "link": (frozenset({"to"}), frozenset({"link_kind"})),
     "add_checklist_item": (
         frozenset({"text"}),
         frozenset({"launch", "stage", "owner", "required"}),
@@ -89,8 +90,11 @@ def _check_one(where: str, raw: Any, trigger_object: str | None) -> list[FieldEr
         problems += _check_people(where, raw)
     elif kind == "set_field" and trigger_object != "roadmap_item":
         problems.append(FieldError(f"{where}.kind", "set_field works on roadmap item events only"))
-    elif kind == "link" and not re.fullmatch(r"[a-z_]+:[A-Za-z0-9_-]+", str(raw.get("to", ""))):
-        problems.append(FieldError(f"{where}.to", "TYPE:ID expected, e.g. roadmap_item:12"))
+    elif kind == "link":
+        if not re.fullmatch(r"[a-z_]+:[A-Za-z0-9_-]+", str(raw.get("to", ""))):
+            problems.append(FieldError(f"{where}.to", "TYPE:ID expected, e.g. roadmap_item:12"))
+        if not re.fullmatch(r"[a-z_]{1,40}", str(raw.get("link_kind") or "related")):
+            problems.append(FieldError(f"{where}.link_kind", "lower-case words joined by _"))
     elif kind == "add_checklist_item":
         problems += _check_checklist(where, raw, trigger_object)
     return problems
@@ -141,7 +145,7 @@ def describe_action(action: Mapping[str, Any], event: DomainEvent) -> str:
         launch = render_text(str(action.get("launch") or ""), event) or event.object_label
         stage = f" ({action['stage']})" if action.get("stage") else ""
         return f"add checklist item “{render_text(action['text'], event)}” to {launch}{stage}"
-    kind_of_link = action.get("kind", "related")
+    kind_of_link = action.get("link_kind") or "related"
     return f"link {event.object_type}:{event.object_id} to {action['to']} ({kind_of_link})"
 
 
@@ -197,7 +201,8 @@ def _link(session: Session, actor: Actor, action: Mapping[str, Any], event: Doma
 
     to_type, to_id = str(action["to"]).split(":", 1)
     source = ObjectRef(event.object_type, event.object_id)
-    add_link(session, actor, source, ObjectRef(to_type, to_id), action.get("kind") or "related")
+    kind_of_link = action.get("link_kind") or "related"
+    add_link(session, actor, source, ObjectRef(to_type, to_id), kind_of_link)
     return f"linked {source} to {action['to']}"
 
 

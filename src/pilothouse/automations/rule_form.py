@@ -43,6 +43,7 @@ ACTION_INPUTS = (
     "field",
     "value",
     "to",
+    "link_kind",
     "text",
     "launch",
     "stage",
