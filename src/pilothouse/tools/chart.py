@@ -19,8 +19,8 @@ _COLOUR = "#2f6fb3"
 
 
 def money(cents: int, currency: str) -> str:
-    """``1234500, "EUR"`` → ``EUR 12,345``; whole units, since the chart is a summary."""
-    return f"{currency} {round(cents / 100):,}"
+    """``1234550, "EUR"`` → ``EUR 12,346``: whole units rounded half up (a summary)."""
+    return f"{currency} {(cents + 50) // 100:,}"
 
 
 def spend_svg(rows: list[tuple[str, int]], currency: str, label: str) -> Markup:
