@@ -116,3 +116,52 @@ def test_viewers_see_the_page_without_buttons_and_cannot_post(
         f"/schedules/{NAME}/run", data={"csrf_token": csrf}, follow_redirects=False
     )
     assert refused.status_code == 403
+
+
+def test_admins_change_when_a_schedule_runs_and_a_bad_cron_keeps_the_input(
+    client: TestClient, accounts: Accounts, runtime: Runtime
+) -> None:
+    csrf = sign_in(client, accounts.person(Role.admin))
+    referer = {"referer": str(client.base_url) + "/schedules"}
+    client.get("/schedules")
+    bad = client.post(
+        f"/schedules/{NAME}/when",
+        data={"csrf_token": csrf, "cron": "0 25 * * 1", "time_zone": "Europe/Paris"},
+        headers=referer,
+        follow_redirects=False,
+    )
+    assert bad.status_code == 422
+    form = re.search(
+        rf'<form method="post" action="/schedules/{NAME}/when".*?</form>', bad.text, re.S
+    )
+    assert form, bad.text
+    assert 'value="0 25 * * 1"' in form.group(0) and 'aria-invalid="true"' in form.group(0)
+    assert 'value="Europe/Paris"' in form.group(0)
+    zone = client.post(
+        f"/schedules/{NAME}/when",
+        data={"csrf_token": csrf, "cron": "0 8 * * 1", "time_zone": "Mars/Olympus"},
+        headers=referer,
+        follow_redirects=False,
+    )
+    assert zone.status_code == 422 and "Mars/Olympus" in zone.text
+    assert _audit(runtime) == []  # refused changes leave nothing
+
+    done = client.post(
+        f"/schedules/{NAME}/when",
+        data={"csrf_token": csrf, "cron": "30 7 * * 1-5", "time_zone": "Europe/Paris"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    row = _row(client.get("/schedules").text, NAME)
+    assert "<code>30 7 * * 1-5</code>" in row and "Europe/Paris" in row
+    [(name, _, changes)] = _audit(runtime)
+    assert name == "schedule.updated"
+    assert changes["cron"] == {"before": "0 9 * * 1", "after": "30 7 * * 1-5"}
+
+    viewer_csrf = sign_in(client, accounts.person(Role.viewer))
+    refused = client.post(
+        f"/schedules/{NAME}/when",
+        data={"csrf_token": viewer_csrf, "cron": "0 1 * * *"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change, snapshot
-from pilothouse.core.db import utcnow
+from pilothouse.core.db import is_reading, utcnow
 from pilothouse.core.errors import FieldError, NotFound, ValidationFailed
 from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
@@ -172,6 +172,8 @@ class ScheduleView:
     last_run_at: datetime | None = None
     last_run_manual: bool = False
     last_job_status: str | None = None
+    #: The schedule's own time zone; ``None`` when it follows the workspace's.
+    own_time_zone: str | None = None
 
 
 def cron_in_words(cron: str) -> str:
@@ -242,13 +244,25 @@ def _view(session: Session, schedule: Schedule, default_zone: str, now: datetime
         run.created_at if run is not None else None,
         bool(run and run.manual),
         status,
+        schedule.time_zone,
     )
+
+
+def _ensure_builtins_for(runtime: Runtime, session: Session) -> None:
+    """:func:`_ensure_builtins` from a page or the API: a GET request's session only
+    reads (``Database.session(reading=True)``), so new rows go in beside it."""
+    _load_builtins()
+    if not is_reading(session):
+        _ensure_builtins(session)
+        return
+    if set(BUILTIN_SCHEDULES) - set(session.scalars(select(Schedule.name))):
+        with runtime.database.session() as writer:
+            _ensure_builtins(writer)
 
 
 def list_schedules(runtime: Runtime, session: Session) -> list[ScheduleView]:
     """Every schedule, built-in ones included, by name."""
-    _load_builtins()
-    _ensure_builtins(session)
+    _ensure_builtins_for(runtime, session)
     now = utcnow()
     rows = session.scalars(select(Schedule).order_by(Schedule.name))
     return [_view(session, row, runtime.settings.timezone, now) for row in rows]
@@ -256,8 +270,7 @@ def list_schedules(runtime: Runtime, session: Session) -> list[ScheduleView]:
 
 def get_schedule(runtime: Runtime, session: Session, name: str) -> ScheduleView:
     """One schedule as pages and the API show it; unknown name → 404."""
-    _load_builtins()
-    _ensure_builtins(session)
+    _ensure_builtins_for(runtime, session)
     return _view(session, _get(session, name), runtime.settings.timezone, utcnow())
 
 

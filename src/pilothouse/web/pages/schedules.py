@@ -1,5 +1,6 @@
 """The Schedules page (Workspace menu): every periodic job, when it runs next and how
-its last run went; admins run one now or turn it on and off (both audited)."""
+its last run went; admins run one now, turn it on and off, or change when it runs (cron
+and time zone; a refused value comes back in the form beside its error). All audited."""
 
 from __future__ import annotations
 
@@ -47,3 +48,21 @@ def set_enabled_form(
     schedule = schedules.update_schedule(session, principal.actor, name, enabled=enabled)
     state = "on" if schedule.enabled else "off"
     return flash_redirect("/schedules", f"Turned “{schedule.title}” {state}.")
+
+
+@router.post("/{name}/when")
+def set_when_form(
+    name: str,
+    principal: AdminWrite,
+    session: SessionDep,
+    cron: Annotated[str, Form(max_length=200)],
+    time_zone: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    schedule = schedules.update_schedule(
+        session, principal.actor, name, cron=cron, time_zone=time_zone
+    )
+    zone = schedule.time_zone or "the workspace time zone"
+    return flash_redirect(
+        "/schedules",
+        f"“{schedule.title}” now runs {schedules.cron_in_words(schedule.cron)} ({zone}).",
+    )
