@@ -26,6 +26,7 @@ from pilothouse.launches.pages import router as launches_pages
 from pilothouse.launches.public_pages import router as public_changelog_pages
 from pilothouse.launches.subscriber_pages import router as changelog_subscriber_pages
 from pilothouse.metrics.pages import router as metrics_pages
+from pilothouse.ops.dashboards.pages import router as dashboards_pages
 from pilothouse.ops.health.routes import pages_router as ops_health_pages
 from pilothouse.playbooks.pages import onboarding_pages
 from pilothouse.playbooks.pages import router as playbooks_pages
@@ -60,6 +61,7 @@ DOMAIN_TEMPLATES = [
         "tools",
         "automations",
         "reports",
+        "ops/dashboards",
         "ops/health",
     )
 ]
@@ -125,6 +127,7 @@ def create_app(
     app.include_router(roadmap_pages)
     app.include_router(automations_pages)
     app.include_router(reports_pages)
+    app.include_router(dashboards_pages)
     app.include_router(ops_health_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(

@@ -33,6 +33,7 @@ NAV: list[NavItem] = [
     NavItem("Roadmap", "/roadmap"),
     NavItem("Launches", "/launches"),
     NavItem("Decisions", "/decisions"),
+    NavItem("Dashboards", "/dashboards"),
     NavItem("Playbooks", "/playbooks"),
     NavItem("Onboarding", "/onboarding", group="workspace"),
     NavItem("Product areas", "/areas", group="workspace"),

@@ -24,6 +24,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pilothouse.core.errors import FieldError, PilothouseError, ValidationFailed
+from pilothouse.core.links import ObjectRef
+from pilothouse.core.references import resolve
 from pilothouse.core.runtime import Runtime
 
 __all__ = [
@@ -51,6 +53,8 @@ FILTERS: dict[str, tuple[str, ...]] = {
     "theme_ranking": ("date range", "area"),
     "health_figure": ("area",),
 }
+#: Roadmap items a roadmap-view tile lists (the count says how many match in all).
+MAX_ROWS = 8
 GRAINS = ("day", "week", "month", "quarter", "total")
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,120}$")
 
@@ -124,7 +128,7 @@ def check_config(kind: str, config: Any, runtime: Runtime | None = None) -> dict
         return {"experiment": _text(config, "experiment").upper()}
     if kind == "roadmap_view":
         view = _text(config, "view")
-        if not view.isdigit():
+        if not view.isdigit() or int(view) >= 2**31:
             raise _bad("view", "a saved roadmap view's id")
         return {"view": int(view)}
     if kind == "theme_ranking":
@@ -209,8 +213,15 @@ def _roadmap_view(
     if where.area_slug:
         item_filter = replace(item_filter, product_area=where.area_slug)
     items = filtered_items(session, item_filter)
+    refs = resolve(session, [ObjectRef("roadmap_item", str(i.id)) for i in items[:MAX_ROWS]])
+    statuses = {i.id: i.status.name if i.status else "" for i in items[:MAX_ROWS]}
     out = TileView("roadmap_view", f"/roadmap/{view.kind.value}?view={view.id}")
-    out.data = {"name": view.name, "kind": view.kind.value, "items": items, "count": len(items)}
+    out.data = {
+        "name": view.name,
+        "kind": view.kind.value,
+        "rows": [(refs[ObjectRef("roadmap_item", str(i))], s, i) for i, s in statuses.items()],
+        "count": len(items),
+    }
     out.empty = not items
     return out
 
@@ -226,9 +237,26 @@ def _themes(session: Session, config: dict[str, Any], where: DashboardFilter) ->
     ranked = [s for s in theme_insights(session, scope) if s.item_count][: config["top"]]
     area = f"&product_area={where.area_slug}" if where.area_slug else ""
     out = TileView("theme_ranking", f"/feedback/themes?start={where.start}&end={where.end}{area}")
-    out.data = {"themes": ranked, "top": config["top"]}
+    refs = resolve(session, [ObjectRef("feedback_theme", str(t.theme_id)) for t in ranked])
+    out.data = {
+        "rows": [(refs[ObjectRef("feedback_theme", str(t.theme_id))], t) for t in ranked],
+        "top": config["top"],
+    }
     out.empty = not ranked
     return out
+
+
+def _figure_text(kind: str, value: float | None, unit: str) -> str:
+    """A figure's number for people, as the process-health page writes it."""
+    if value is None:
+        return "–"
+    if kind == "duration":
+        return f"{value:.1f} days"
+    if kind == "rate":
+        return f"{value * 100:.0f}%"
+    if kind == "count":
+        return f"{value:.0f}"
+    return f"{value:.1f} {unit}"
 
 
 def _health(
@@ -239,13 +267,15 @@ def _health(
     chosen = HealthFilter(None, where.area_id, where.area_slug)
     report = health_report(session, runtime.settings.timezone, chosen).find(config["figure"])
     area = f"?area={where.area_slug}" if where.area_slug else ""
-    out = TileView("health_figure", f"/ops/health{area}")
+    out = TileView("health_figure", f"/ops/health/{report.figure.key}{area}")
     out.data = {
         "title": report.figure.title,
-        "unit": report.figure.unit,
-        "value": report.summary.value,
+        "value": _figure_text(report.figure.kind.value, report.summary.value, report.figure.unit),
         "n": report.summary.n,
-        "trend": report.trend[-4:],
+        "trend": [
+            (p.period, _figure_text(report.figure.kind.value, p.value, report.figure.unit))
+            for p in report.trend[-4:]
+        ],
     }
     out.empty = report.summary.value is None
     return out

@@ -14,6 +14,7 @@ from pilothouse.feedback.theme_routes import router as feedback_theme_router
 from pilothouse.launches.routes import api_router as launches_router
 from pilothouse.metrics.api import router as metrics_router
 from pilothouse.metrics.routes import ingest_router, sources_router
+from pilothouse.ops.dashboards.routes import router as dashboards_router
 from pilothouse.ops.health.routes import api_router as ops_health_router
 from pilothouse.playbooks.routes import onboarding_router as onboarding_api
 from pilothouse.playbooks.routes import router as playbooks_api
@@ -56,5 +57,6 @@ api_router.include_router(notifications_api.router)
 api_router.include_router(workspace_api.router)
 api_router.include_router(automations_router)
 api_router.include_router(reports_router)
+api_router.include_router(dashboards_router)
 api_router.include_router(ops_health_router)
 api_router.include_router(backup_api.router)
