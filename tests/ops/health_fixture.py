@@ -32,6 +32,7 @@ from pilothouse.launches.models import (
     LaunchStage,
     LaunchStatus,
 )
+from pilothouse.ops.health.models import ActivityDay
 from pilothouse.roadmap import items as roadmap_items
 from pilothouse.roadmap.statuses import ensure_default_statuses
 
@@ -65,6 +66,12 @@ EXPECTED: dict[str, tuple[float | None, float | None, int]] = {
     "win_rate": (0.5, None, 2),
     "share_decided": (2 / 3, None, 3),
     "stop_to_decision": (2, 10, 2),
+    # person-weeks: approver 1 in the weeks of 5 and 12 Jan, approver 2 in those of 5 Jan
+    # (editor) and 19 Jan (admin by then), the viewer in that of 19 Jan: 5 over 3 weeks
+    "wau": (5 / 3, None, 5),
+    "wau_admin": (1.0, None, 1),
+    "wau_editor": (1.5, None, 3),  # 3 person-weeks over the weeks of 5 and 12 Jan
+    "wau_viewer": (1.0, None, 1),
 }
 
 
@@ -169,6 +176,15 @@ def _launches(session: Session, area: int, items: dict[str, int]) -> dict[str, i
         "l4": _launch(session, "HL-4", area, date(2026, 1, 30), d(1, 25)),
     }
     u1, u2 = users
+    viewer = User(email="reader@example.com", name="Reader", role=Role.viewer)
+    session.add(viewer)
+    session.flush()
+    used = (
+        (u1, 5, "editor"), (u1, 6, "editor"), (u1, 14, "editor"), (u2, 7, "editor"),
+        (u2, 21, "admin"), (viewer.id, 20, "viewer"),
+    )  # fmt: skip
+    for user, day, role in used:
+        session.add(ActivityDay(user_id=user, day=date(2026, 1, day), role=role))
     _gate(session, ids["l1"], d(1, 10), (u1, "approved", d(1, 12)), (u2, "approved", d(1, 14)))
     _gate(session, ids["l2"], d(3, 1), (u1, "approved", d(3, 2)), (u2, "pending", d(3, 2)))
     _gate(session, ids["l2"], d(3, 20), (u1, "approved", d(3, 21)))

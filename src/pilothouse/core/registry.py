@@ -24,6 +24,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "pilothouse.core.notifications.models",
     "pilothouse.core.sso.models",
     "pilothouse.tools.models",
+    "pilothouse.ops.health.models",
     "pilothouse.ops.dashboards.models",
 )
 

@@ -9,6 +9,7 @@ Bearer-token requests carry no ambient authority, so they need no CSRF token.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
@@ -43,6 +44,7 @@ __all__ = [
     "client_address",
 ]
 
+logger = logging.getLogger(__name__)
 SESSION_COOKIE = "pilothouse_session"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -146,6 +148,20 @@ def _authenticate(request: Request, session: Session, runtime: Runtime) -> Princ
     )
 
 
+def _note_activity(session: Session, runtime: Runtime, principal: Principal) -> None:
+    """Weekly active users of Pilothouse (process health): at most one row per person
+    and day, written beside a reading session. Bookkeeping never fails a request."""
+    from pilothouse.ops.health.activity import record_activity
+
+    user = principal.user
+    try:
+        record_activity(
+            runtime.database, session, user.id, user.role.value, runtime.settings.timezone
+        )
+    except Exception:  # noqa: BLE001 - logged; the request goes on
+        logger.warning("could not record activity of user %s", user.id, exc_info=True)
+
+
 async def _check_csrf(request: Request, principal: Principal) -> None:
     expected = principal.csrf_token
     given = request.headers.get(CSRF_HEADER)
@@ -185,6 +201,7 @@ class Requires:
             await run_in_threadpool(session.commit)  # keep expired-session clean-up
             raise
         request.state.principal = principal
+        await run_in_threadpool(_note_activity, session, runtime, principal)
         unsafe = request.method in UNSAFE_METHODS
         if unsafe and principal.via == "session":
             await _check_csrf(request, principal)

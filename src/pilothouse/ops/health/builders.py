@@ -8,12 +8,13 @@ reference in words is ``docs/ops-health.md``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from pilothouse.experiments.health_reads import ExperimentFacts
 from pilothouse.feedback.health_reads import FeedbackFacts
 from pilothouse.launches.health_reads import LaunchFacts
+from pilothouse.ops.health.activity import ActiveDay
 from pilothouse.ops.health.figures import Figure, Kind, Sample, days
 from pilothouse.roadmap.health_reads import ItemHistory
 
@@ -25,6 +26,7 @@ __all__ = [
     "first_times",
     "launch_figures",
     "roadmap_figures",
+    "usage_figures",
     "zone_day",
 ]
 
@@ -195,3 +197,28 @@ def decision_figures(launches: Sequence[LaunchFacts], decisions: dict[int, int])
 
 def zone_day(moment: datetime, zone: tzinfo) -> date:
     return moment.astimezone(zone).date()
+
+
+ROLES = ("admin", "editor", "viewer")
+
+
+def usage_figures(days_used: Sequence[ActiveDay], zone: tzinfo) -> list[Figure]:
+    """Weekly active users of Pilothouse, all and per role: one sample per person and
+    week (Monday to Sunday, workspace zone) with any recorded day, under the role of
+    that week's last recorded day; the value is the mean per week from the first week
+    with activity to the last (weeks without any count as zero)."""
+    weeks: dict[tuple[int, date], str] = {}
+    for used in days_used:  # oldest first: the week's last role wins
+        weeks[(used.user_id, used.day - timedelta(days=used.day.weekday()))] = used.role
+    every = Figure("wau", "Weekly active users", Kind.per_week, "per week")
+    by_role = {
+        role: Figure(f"wau_{role}", f"Weekly active {role}s", Kind.per_week, "per week")
+        for role in ROLES
+    }
+    for (user_id, monday), role in sorted(weeks.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        at = datetime.combine(monday, time(12), zone)
+        note = f"week of {monday.isoformat()} as {role}"
+        every.samples.append(_s("user", user_id, at, None, 1.0, note))
+        if role in by_role:
+            by_role[role].samples.append(_s("user", user_id, at, None, 1.0, note))
+    return [every, *by_role.values()]

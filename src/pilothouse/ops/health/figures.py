@@ -38,6 +38,7 @@ class Kind(enum.StrEnum):
     count = "count"  # number of samples
     per_month = "per_month"  # samples per calendar month of the period
     mean = "mean"  # mean of the values
+    per_week = "per_week"  # samples (person-weeks) per week from the first week to the last
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,16 @@ def summarise(
     if figure.kind is Kind.per_month:
         months = _months_in(samples, zone, period)
         return Summary(n / months if months else None, None, n)
+    if figure.kind is Kind.per_week:
+        return Summary(n / _weeks_in(samples) if n else None, None, n)
     return Summary(sum(values) / n if n else None, None, n)
+
+
+def _weeks_in(samples: Sequence[Sample]) -> int:
+    """Weeks from the first sample's week to the last's, both included (samples are
+    placed on their week's Monday)."""
+    first, last = min(s.at for s in samples), max(s.at for s in samples)
+    return (last - first).days // 7 + 1
 
 
 def trend(

@@ -31,6 +31,7 @@ VALUE_COLUMN = {
     Kind.count: "Age in days",
     Kind.per_month: "Started",
     Kind.mean: "Count",
+    Kind.per_week: "Active weeks",
 }
 
 

@@ -49,6 +49,7 @@ GROUPS = {
     "Launches": ("launch_on_time", "gate_wait", "decisions_per_launch"),
     "Feedback": ("triage_time", "untriaged_backlog"),
     "Experiments": ("experiment_velocity", "win_rate", "share_decided", "stop_to_decision"),
+    "Pilothouse use": ("wau",),
 }
 
 
@@ -122,16 +123,11 @@ def _other(link: object, own_type: str) -> tuple[str, str, str]:
     return link.from_id, link.to_type, link.to_id  # type: ignore[attr-defined]
 
 
-def compute_figures(session: Session, zone: tzinfo, now: datetime | None = None) -> list[Figure]:
-    """Every figure over all the data, unfiltered."""
-    from pilothouse.experiments.health_reads import experiment_facts
-    from pilothouse.feedback.health_reads import feedback_facts
-    from pilothouse.launches.health_reads import launch_facts
-    from pilothouse.roadmap.health_reads import item_histories, status_categories
-
-    now = now or datetime.now(UTC)
-    items, categories = item_histories(session), status_categories(session)
-    ids = _item_ids(items)
+def _link_facts(
+    session: Session, ids: dict[str, int]
+) -> tuple[dict[int, datetime], dict[int, list[int]], dict[int, int]]:
+    """From core's links: each item's first evidence time, the items each launch ships
+    and the number of decisions about each launch."""
     evidence_links = []
     for kind in builders.EVIDENCE_TYPES:
         for link in links_between(session, kind, "roadmap_item"):
@@ -139,7 +135,6 @@ def compute_figures(session: Session, zone: tzinfo, now: datetime | None = None)
             if mine in ids:
                 evidence_links.append((str(ids[mine]), link.created_at))
     evidence = {int(k): v for k, v in builders.first_times(evidence_links).items()}
-    launches = launch_facts(session)
     shipped: dict[int, list[int]] = {}
     decisions: dict[int, int] = {}
     for link in links_between(session, "launch", "roadmap_item"):
@@ -149,6 +144,21 @@ def compute_figures(session: Session, zone: tzinfo, now: datetime | None = None)
         launch_id, _, _ = _other(link, "launch")
         if launch_id.isdigit():
             decisions[int(launch_id)] = decisions.get(int(launch_id), 0) + 1
+    return evidence, shipped, decisions
+
+
+def compute_figures(session: Session, zone: tzinfo, now: datetime | None = None) -> list[Figure]:
+    """Every figure over all the data, unfiltered."""
+    from pilothouse.experiments.health_reads import experiment_facts
+    from pilothouse.feedback.health_reads import feedback_facts
+    from pilothouse.launches.health_reads import launch_facts
+    from pilothouse.ops.health.activity import active_days
+    from pilothouse.roadmap.health_reads import item_histories, status_categories
+
+    now = now or datetime.now(UTC)
+    items, categories = item_histories(session), status_categories(session)
+    evidence, shipped, decisions = _link_facts(session, _item_ids(items))
+    launches = launch_facts(session)
     ga_day = {
         launch.id: builders.zone_day(launch.launched_at, zone)
         for launch in launches
@@ -160,6 +170,7 @@ def compute_figures(session: Session, zone: tzinfo, now: datetime | None = None)
         *builders.decision_figures(launches, decisions),
         *builders.feedback_figures(feedback_facts(session), now),
         *builders.experiment_figures(experiment_facts(session)),
+        *builders.usage_figures(active_days(session), zone),
     ]
 
 
