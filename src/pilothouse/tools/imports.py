@@ -204,6 +204,21 @@ def _seat_counts(
     return active
 
 
+def _seat_rows(session: Session, active: dict[int, set[str]]) -> list[SeatRow]:
+    rows = []
+    for tool_id, emails in active.items():
+        tool = service.find_tool(session, tool_id)
+        rows.append(
+            SeatRow(
+                tool=tool.slug,
+                seats_used_before=tool.seats_used,
+                seats_used=len(emails),
+                seats_bought=tool.seats_bought,
+            )
+        )
+    return sorted(rows, key=lambda r: r.tool)
+
+
 def import_seats(
     session: Session,
     actor: Actor,
@@ -223,18 +238,7 @@ def import_seats(
     today = as_of or datetime.now(UTC).date()
     problems = _Problems()
     active = _seat_counts(session, text, today - timedelta(days=active_days), problems)
-    rows = []
-    for tool_id, emails in active.items():
-        tool = service.find_tool(session, tool_id)
-        rows.append(
-            SeatRow(
-                tool=tool.slug,
-                seats_used_before=tool.seats_used,
-                seats_used=len(emails),
-                seats_bought=tool.seats_bought,
-            )
-        )
-    rows.sort(key=lambda r: r.tool)
+    rows = _seat_rows(session, active)
     preview = SeatPreview(
         dry_run=dry_run,
         applied=False,
