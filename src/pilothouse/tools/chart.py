@@ -31,7 +31,7 @@ def spend_svg(rows: list[tuple[str, int]], currency: str, label: str) -> Markup:
     span = WIDTH - _LABEL - _VALUE
     height = _ROW * len(rows) + 4
     parts = [
-        f'<svg class="tools-chart" viewBox="0 0 {WIDTH} {height}" width="100%" '
+        f'<svg class="tools-chart" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
         f'preserveAspectRatio="xMinYMin meet" role="img" aria-label="{escape(label)}">'
     ]
     for index, (name, cents) in enumerate(rows):
