@@ -147,6 +147,7 @@ SEED: list[tuple[str, dict[str, Any]]] = [
     ("/feedback", {"text": "Checkout takes forever", "account": "acme"}),
     ("/feedback/1/links", {"roadmap_item": "IDEA-1"}),
     ("/decisions", {"title": "Ship one-page checkout"}),
+    ("/tools", {"name": "Checkout analytics", "category": "analytics", "cost_cents": 100}),
     ("/comments", {"object_type": "decision", "object_id": "1", "body_markdown": "Agreed"}),
     (
         "/automations/rules",
@@ -173,6 +174,7 @@ SEEDED_KEYS = {
     "/api/v1/roadmap/statuses/": "new",
     "/api/v1/launches/": "LAUNCH-1",
     "/api/v1/decisions/": "DEC-1",
+    "/api/v1/tools/": "checkout-analytics",
     "/api/v1/automations/rules/": "note",
     "/api/v1/watches/": "decision",
     "/api/v1/feedback/{feedback_id}/links/": "IDEA-1",
