@@ -129,7 +129,7 @@ def _pm_template(session: Session, actor: Actor) -> OnboardingTemplate:
     template = session.scalar(select(OnboardingTemplate).where(OnboardingTemplate.role == "pm"))
     if template is not None:
         return template
-    ids = dict(session.execute(select(Playbook.slug, Playbook.id)).tuples())
+    ids: dict[str, int] = dict(session.execute(select(Playbook.slug, Playbook.id)).all())
     steps = []
     for spec in PM_STEPS:
         step = {k: v for k, v in spec.items() if k != "playbook"}

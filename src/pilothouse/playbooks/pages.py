@@ -11,10 +11,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from pilothouse.core import users
-from pilothouse.core.notifications.markdown import render_markdown
 from pilothouse.core.pagination import PageRequest
 from pilothouse.core.references import resolve
 from pilothouse.playbooks import onboarding, service
@@ -23,11 +24,22 @@ from pilothouse.playbooks.search import search_playbooks
 from pilothouse.web.deps import EditorWrite, OwnWrite, RuntimeDep, SessionDep, Viewer
 from pilothouse.web.templating import flash_redirect, render
 
-__all__ = ["onboarding_pages", "router"]
+__all__ = ["onboarding_pages", "render_markdown", "router"]
 
 router = APIRouter(prefix="/playbooks", include_in_schema=False)
 onboarding_pages = APIRouter(prefix="/onboarding", include_in_schema=False)
 Body = Annotated[str, Form(max_length=200_000)]
+#: CommonMark plus tables (playbooks are full of them), raw HTML off so what people type is
+#: shown and never run; markdown-it's own link check drops ``javascript:`` and ``data:``
+#: links; images are off, as the page loads nothing from elsewhere.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
+
+
+def render_markdown(text: str) -> Markup:
+    """A playbook's Markdown as HTML that is safe to put on a page."""
+    return Markup(_MARKDOWN.render(text or ""))  # noqa: S704 - html is off, so output is safe
+
+
 Short = Annotated[str, Form(max_length=300)]
 
 

@@ -6,8 +6,8 @@ that the model-equals-migration check cannot see; results would then differ betw
 a laptop and the team server. Instead each playbook keeps its words in
 ``playbook_terms`` (one row per distinct word, weight = occurrences in the body plus
 :data:`TITLE_WEIGHT` per occurrence in the title). Words are case-folded, accent-free
-and lightly stemmed (a trailing plural ``s`` is dropped), so "Experiments" finds
-"experiment".
+and lightly stemmed (English plurals become singular: ``launches`` → ``launch``,
+``policies`` → ``policy``), so "Experiments" finds "experiment".
 
 A query matches the playbooks that hold *every* query word (the last word also as a
 prefix, so typing "onb" finds "onboarding"). Ranking is TF-IDF: each word scores
@@ -38,7 +38,14 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 def _stem(word: str) -> str:
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+    """English plurals to the singular: launches → launch, policies → policy, betas → beta."""
+    if len(word) <= 3:
+        return word
+    if word.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
 
