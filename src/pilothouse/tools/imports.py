@@ -69,7 +69,18 @@ def _say(problem: FieldError) -> str:
 
 
 def _rows(text: str, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """``(line, {column: cell})`` per data row; a missing required column is an error."""
+    """``(line, {column: cell})`` per data row; a file the CSV reader cannot read (a bare
+    carriage return inside a field, found by the API fuzz test: it was a 500) and a
+    missing required column are errors."""
+    try:
+        return _read_rows(text, required)
+    except csv.Error as exc:
+        raise ValidationFailed(
+            f"the file is not readable as CSV: {exc}", errors=[FieldError("file", str(exc))]
+        ) from None
+
+
+def _read_rows(text: str, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [(h or "").strip().lower().replace(" ", "_") for h in reader.fieldnames or []]
     missing = [c for c in required if c not in header]
