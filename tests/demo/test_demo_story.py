@@ -112,6 +112,7 @@ def test_every_step_loads_from_the_package_without_notices(demo: Loaded) -> None
         "launches",
         "feedback",
         "decisions",
+        "ops",
         "dashboards",
         "tools",
     ]

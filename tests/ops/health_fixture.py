@@ -116,6 +116,14 @@ def _roadmap(session: Session, area: int) -> dict[str, int]:
             (d(1, 7), "in-progress"),
         ),
     }  # fmt: skip
+    # a later event that restates the status it already had (an import) is not an entry
+    session.add(
+        Event(
+            name="roadmap_item.created", action="created", actor_label="import",
+            object_type="roadmap_item", object_id=str(ids["straight"]),
+            changes={"status": {"before": None, "after": "launched"}}, created_at=d(3, 1),
+        )
+    )  # fmt: skip
     for name in ("straight", "backwards", "open", "deleted"):
         item = session.get(roadmap_items.RoadmapItem, ids[name])
         assert item is not None

@@ -45,6 +45,7 @@ def demo_steps() -> list[DemoStep]:
     from pilothouse.launches.demo import load_demo_launches
     from pilothouse.metrics.demo import load_demo_events
     from pilothouse.ops.dashboards.demo import load_demo_dashboards
+    from pilothouse.ops.health.demo import load_demo_ops
     from pilothouse.playbooks.demo import load_demo_playbooks
     from pilothouse.roadmap.demo import load_demo_roadmap
     from pilothouse.tools.demo import load_demo_tools
@@ -57,6 +58,7 @@ def demo_steps() -> list[DemoStep]:
         DemoStep("launches", "launches with their experiments and metrics", load_demo_launches),
         DemoStep("feedback", "1,510 customer messages, themes linked to items", load_demo_feedback),
         DemoStep("decisions", "decisions about items, launches and tests", load_demo_decisions),
+        DemoStep("ops", "status history and weekly use for process health", load_demo_ops),
         DemoStep("dashboards", "the Product review dashboard", load_demo_dashboards),
         DemoStep("playbooks", "playbooks and a PM onboarding checklist", load_demo_playbooks),
         DemoStep("tools", "Ledgerly's tool stack: cost, seats, renewals", load_demo_tools),

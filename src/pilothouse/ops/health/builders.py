@@ -36,11 +36,21 @@ ITEM, LAUNCH, FEEDBACK, EXPERIMENT = "roadmap_item", "launch", "feedback_item", 
 EVIDENCE_TYPES = ("feedback_item", "feedback_theme")
 
 
+def _entries(item: ItemHistory) -> list[tuple[datetime, str]]:
+    """The item's moves without restatements: an event that records the status the item
+    already had (an import or a re-save) is not a new entry into it."""
+    out: list[tuple[datetime, str]] = []
+    for at, key in item.moves:
+        if not out or out[-1][1] != key:
+            out.append((at, key))
+    return out
+
+
 def _segments(
     item: ItemHistory, categories: dict[str, str], end: datetime
 ) -> list[tuple[str, datetime, datetime]]:
     """(category, from, to) of each status the item sat in, up to ``end``."""
-    moves = [(at, categories.get(key, "unknown")) for at, key in item.moves if at <= end]
+    moves = [(at, categories.get(key, "unknown")) for at, key in _entries(item) if at <= end]
     out = []
     for index, (at, category) in enumerate(moves):
         until = moves[index + 1][0] if index + 1 < len(moves) else end
@@ -53,7 +63,7 @@ def _done_at(item: ItemHistory, categories: dict[str, str]) -> datetime | None:
     final completion); ``None`` for an item not done now."""
     if item.category != "done":
         return None
-    entered = [at for at, key in item.moves if categories.get(key) == "done"]
+    entered = [at for at, key in _entries(item) if categories.get(key) == "done"]
     return max(entered) if entered else None
 
 
@@ -77,8 +87,9 @@ def roadmap_figures(
         done = _done_at(item, categories)
         if done is None:
             continue
+        start = min([item.created_at, *(at for at, _ in item.moves[:1])])
         cycle.samples.append(
-            _s(ITEM, item.id, done, item.area_id, days(item.created_at, done), "created → done")
+            _s(ITEM, item.id, done, item.area_id, days(start, done), "created → done")
         )
         spent: dict[str, float] = {}
         for category, start, end in _segments(item, categories, done):
