@@ -15,11 +15,11 @@ a shared machine:
   accuracy, and NMI between the themes of the two paths (with, for scale, the NMI
   between two clustering seeds of the old path).
 
-The int8 path ("smoothed int8") is an experiment, not shipped: activation outliers are
-moved into the weights per channel (SmoothQuant, alpha 0.5, ranges calibrated on the
-first 150 sentences of each UCI sentiment file; the FFN's second MatMul keeps its input
-unsmoothed) before onnxruntime's dynamic per-channel int8 quantisation; a second variant
-keeps that MatMul in fp32. Both run with the shipped word-piece cap (64).
+The int8 path is the shipped default since issue 14.7 (``feedback/synthesis/int8.py``):
+activation outliers moved into the weights per channel (SmoothQuant, alpha 0.5, factors
+calibrated by ``benchmarks/smoothquant.py``), dynamic per-channel int8 MatMuls, the FFN's
+second MatMul kept in fp32; it runs with the shipped word-piece cap (64). The fp32 paths
+are ``precision="fp32"`` (``PILOTHOUSE_FEEDBACK_EMBEDDING=fp32``).
 
     .venv/bin/python benchmarks/feedback_long_text.py [--caps 128,64] [--int8] [--repeat 2]
 """
@@ -75,19 +75,6 @@ def neighbour_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
     return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(top(a), top(b), strict=True)]))
 
 
-def smoothed_int8(keep_ffn_out: bool) -> OnnxEmbedder:
-    """The experimental int8 build (see the module docstring); needs ``onnx``."""
-    from smoothquant import build  # benchmarks/smoothquant.py
-
-    texts: list[str] = []
-    for path in sorted((DATA / "uci_sentiment").glob("*.txt")):
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()[:150]
-        texts += [line.rpartition("\t")[0] for line in lines]
-    embedder = OnnxEmbedder(EmbedderConfig(backend="minilm"))
-    embedder._session = build(embedder, texts, keep_ffn_out=keep_ffn_out)  # noqa: SLF001
-    return embedder
-
-
 def speed(paths: dict[str, OnnxEmbedder], texts: list[str], repeat: int) -> dict[str, float]:
     best = {name: float("inf") for name in paths}
     for _ in range(repeat):
@@ -131,19 +118,21 @@ def tickets(paths: dict[str, OnnxEmbedder], texts: list[str], truth: np.ndarray)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--caps", default="128,64", help="word-piece caps; the first is old")
-    parser.add_argument("--int8", action="store_true", help="also the smoothed int8 build")
+    parser.add_argument("--int8", action="store_true", help="also the shipped int8 build")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--items", type=int, default=10_000)
     args = parser.parse_args()
     caps = [int(c) for c in args.caps.split(",")]
     paths = {
-        f"fp32 cap {cap}": OnnxEmbedder(EmbedderConfig(backend="minilm", max_tokens=cap))
+        f"fp32 cap {cap}": OnnxEmbedder(
+            EmbedderConfig(backend="minilm", max_tokens=cap, precision="fp32")
+        )
         for cap in caps
     }
-    if args.int8:
-        cap = EmbedderConfig().max_tokens  # the int8 builds run with the shipped cap
-        paths[f"int8 cap {cap}"] = smoothed_int8(keep_ffn_out=False)
-        paths[f"int8 FFN-out fp32 cap {cap}"] = smoothed_int8(keep_ffn_out=True)
+    if args.int8:  # the shipped default: smoothed int8, shipped cap
+        paths[f"int8 cap {EmbedderConfig().max_tokens}"] = OnnxEmbedder(
+            EmbedderConfig(backend="minilm")
+        )
     all_texts, all_truth = read(DATA / "it_tickets.csv", "Document", "Topic_group")
     best = speed(paths, all_texts[: args.items], args.repeat)
     old = next(iter(paths))

@@ -1,70 +1,67 @@
-"""Experimental int8 MiniLM for ``feedback_long_text.py``: SmoothQuant, then dynamic int8.
+"""Calibrate the smoothing factors of the shipped int8 MiniLM (issue 14.7).
 
-onnxruntime's dynamic quantisation gives each activation tensor one int8 scale, so the
-few channels with large values (LayerNorm outputs reach 14x their median here) cost
-every other channel its resolution: BANKING77 NMI fell to 0.827. SmoothQuant (Xiao et
-al. 2023) divides each input channel by ``s = max|X|^a / max|W|^(1-a)`` and multiplies
-the weight's row by the same ``s``: the product is unchanged in exact arithmetic and
-the activations quantise with less error. The GELU outputs (input of the FFN's second
-MatMul) are left alone: smoothing them made their range worse. Benchmark code, not
-shipped: it needs the ``onnx`` package and calibration sentences.
+Writes ``src/pilothouse/feedback/synthesis/data/minilm_smoothing.json``, the only
+calibration data the int8 build ships (see ``feedback/synthesis/int8.py`` for why
+SmoothQuant). For each weight MatMul group of the packaged model except the GELU
+inputs: ``s = max|X|^a / max|W|^(1-a)`` per input channel with ``a = 0.5``, where
+``max|X|`` is the largest activation over the first 150 sentences of each UCI
+sentiment file (450 sentences, 64-piece cap) and ``max|W|`` the largest weight of
+the channel's row. Deterministic: the same data and model give the same file.
+After running it, pin the printed sha256s in ``int8.py`` (``INT8``).
+
+    .venv/bin/python benchmarks/smoothquant.py
 """
 
 from __future__ import annotations
 
-import logging
-import tempfile
+import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from pilothouse.feedback.synthesis import EmbedderConfig, OnnxEmbedder
+from pilothouse.feedback.synthesis.int8 import (
+    INT8,
+    build_int8,
+    load_smoothing,
+    onnx_messages,
+    weight_groups,
+)
+from pilothouse.feedback.synthesis.models import MINILM, resolve_minilm
+
 ALPHA = 0.5
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "feedback"
 
 
-def _fold(source: Path, target: Path) -> None:
+def calibration_texts() -> list[str]:
+    texts: list[str] = []
+    for path in sorted((DATA / "uci_sentiment").glob("*.txt")):
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()[:150]
+        texts += [line.rpartition("\t")[0] for line in lines]
+    return texts
+
+
+def peaks(source: bytes, names: Sequence[str], texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """Per-channel max |activation| of each named tensor over the texts."""
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-    options.optimized_model_filepath = str(target)
-    options.log_severity_level = 3
-    ort.InferenceSession(str(source), sess_options=options, providers=["CPUExecutionProvider"])
-
-
-def _consumers(model: Any) -> tuple[dict[str, Any], dict[str, list[Any]]]:
-    """Initializers, and the weight MatMuls grouped by the activation they read."""
-    from onnx import numpy_helper
-
-    inits = {i.name: i for i in model.graph.initializer}
-    groups: dict[str, list[Any]] = {}
-    for node in model.graph.node:
-        if node.op_type == "MatMul" and node.input[1] in inits:
-            if numpy_helper.to_array(inits[node.input[1]]).ndim == 2:
-                groups.setdefault(node.input[0], []).append(node)
-    return inits, groups
-
-
-def _ranges(model: Any, names: Sequence[str], embedder: Any, texts: Sequence[str]) -> dict:
-    """Per-channel max |activation| of each named tensor over the calibration texts."""
-    import onnxruntime as ort
-    from onnx import TensorProto, helper
-
-    probe = type(model)()
-    probe.CopyFrom(model)
+    messages = onnx_messages()
+    probe = messages["ModelProto"].FromString(source)
     for name in names:
-        probe.graph.output.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
+        output = probe.graph.output.add()
+        output.name = name
+        output.type.tensor_type.elem_type = 1
     options = ort.SessionOptions()
     options.log_severity_level = 3
     session = ort.InferenceSession(probe.SerializeToString(), sess_options=options)
     outputs = [o.name for o in session.get_outputs()]
+    ids = OnnxEmbedder(EmbedderConfig(backend="minilm", precision="fp32")).token_ids(texts)
     peak: dict[str, np.ndarray] = {}
-    ids = embedder.token_ids(texts)
     for start in range(0, len(ids), 32):
         rows = ids[start : start + 32]
-        width = max(len(r) for r in rows)
-        tokens = np.zeros((len(rows), width), dtype=np.int64)
+        tokens = np.zeros((len(rows), max(len(r) for r in rows)), dtype=np.int64)
         mask = np.zeros_like(tokens)
         for r, row in enumerate(rows):
             tokens[r, : len(row)], mask[r, : len(row)] = row, 1
@@ -76,56 +73,30 @@ def _ranges(model: Any, names: Sequence[str], embedder: Any, texts: Sequence[str
     return peak
 
 
-def _smooth(model: Any, texts: Sequence[str], embedder: Any) -> None:
-    from onnx import helper, numpy_helper
-
-    inits, groups = _consumers(model)
-    names = [n for n in groups if not n.startswith("gelu")]
-    peak = _ranges(model, names, embedder, texts)
+def main() -> None:
+    source = resolve_minilm(None, MINILM).read_bytes()
+    groups = weight_groups(onnx_messages()["ModelProto"].FromString(source))
+    names = [name for name in groups if not name.startswith("gelu")]
+    peak = peaks(source, names, calibration_texts())
+    scales = {}
     for name in names:
-        nodes = groups[name]
-        weights = [numpy_helper.to_array(inits[n.input[1]]) for n in nodes]
-        wmax = np.max([np.abs(w).max(axis=1) for w in weights], axis=0)
-        scale = np.maximum(peak[name], 1e-5) ** ALPHA / np.maximum(wmax, 1e-5) ** (1 - ALPHA)
-        scale = scale.astype(np.float32)
-        inverse = numpy_helper.from_array(1 / scale, f"{name}_smooth_inverse")
-        model.graph.initializer.append(inverse)
-        first = min(list(model.graph.node).index(n) for n in nodes)
-        mul = helper.make_node("Mul", [name, inverse.name], [f"{name}_smoothed"])
-        model.graph.node.insert(first, mul)
-        for node, weight in zip(nodes, weights, strict=True):
-            tensor = inits[node.input[1]]
-            tensor.CopyFrom(numpy_helper.from_array(weight * scale[:, None], tensor.name))
-            node.input[0] = f"{name}_smoothed"
+        wmax = np.max([np.abs(w).max(axis=1) for _, w in groups[name]], axis=0)
+        s = np.maximum(peak[name], 1e-5) ** ALPHA / np.maximum(wmax, 1e-5) ** (1 - ALPHA)
+        scales[name] = [float(v) for v in s.astype(np.float32)]
+    document = {
+        "alpha": ALPHA,
+        "calibration": "first 150 sentences of each UCI Sentiment Labelled Sentences file "
+        "(Kotzias et al. 2015, CC BY 4.0), 64 word pieces",
+        "model_sha256": MINILM.sha256,
+        "scales": scales,
+    }
+    INT8.smoothing.write_text(json.dumps(document, indent=0) + "\n", encoding="utf-8")
+    print("smoothing_sha256", hashlib.sha256(INT8.smoothing.read_bytes()).hexdigest())
+    built = build_int8(
+        source, load_smoothing(INT8.__class__(**{**INT8.__dict__, "smoothing_sha256": None}))
+    )
+    print("sha256", hashlib.sha256(built).hexdigest(), f"{len(built) / 1e6:.1f} MB")
 
 
-def build(embedder: Any, texts: Sequence[str], *, keep_ffn_out: bool = False) -> Any:
-    """An onnxruntime session of the smoothed, dynamically int8-quantised MiniLM.
-
-    ``keep_ffn_out`` leaves the FFN's second MatMul (the 1,536-wide GELU input) in fp32:
-    slower, closer to the shipped model.
-    """
-    import onnx
-    import onnxruntime as ort
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    from pilothouse.feedback.synthesis.models import MINILM, resolve_minilm
-
-    with tempfile.TemporaryDirectory(prefix="pilothouse-sq-") as tmp:
-        folded, smoothed, out = (Path(tmp) / f for f in ("f.onnx", "s.onnx", "q.onnx"))
-        _fold(resolve_minilm(None, MINILM), folded)
-        model = onnx.load(str(folded))
-        _smooth(model, texts, embedder)
-        _inits, groups = _consumers(model)
-        fp32 = [n.name for g, nodes in groups.items() if g.startswith("gelu") for n in nodes]
-        onnx.save(model, str(smoothed))
-        logging.getLogger().setLevel(logging.ERROR)
-        quantize_dynamic(
-            smoothed, out, weight_type=QuantType.QInt8, per_channel=True,
-            op_types_to_quantize=["MatMul"], nodes_to_exclude=fp32 if keep_ffn_out else [],
-        )  # fmt: skip
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = 1
-        options.log_severity_level = 3
-        return ort.InferenceSession(str(out), sess_options=options)
+if __name__ == "__main__":
+    main()

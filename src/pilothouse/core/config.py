@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         description="Largest file upload (feedback import page and API); bodies of those "
         "routes may exceed `max_body_bytes` up to this plus 64 KiB of form overhead.",
     )
+    feedback_embedding: Literal["int8", "fp32"] = Field(
+        default="int8",
+        description="Feedback embedding arithmetic: `int8` (the smoothed int8 build of the "
+        "packaged MiniLM, derived once into `<home>/models`) or `fp32` (the packaged model "
+        "as it is: the exact vectors of earlier versions, slower on long texts).",
+    )
     ingest_max_body_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,

@@ -15,7 +15,9 @@ that workers could disagree about.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 
@@ -30,6 +32,7 @@ from pilothouse.feedback.synthesis.embedders import Embedder, normalize_rows
 
 __all__ = [
     "STEP",
+    "default_config",
     "embedder",
     "embedder_is_loaded",
     "ensure_embeddings",
@@ -46,13 +49,37 @@ _embedders: dict[EmbedderConfig, Embedder] = {}
 Progress = Callable[[int, int | None, str], None]
 
 
+def default_config() -> EmbedderConfig:
+    """The MiniLM configuration of this installation.
+
+    ``PILOTHOUSE_FEEDBACK_EMBEDDING`` picks int8 (default) or fp32; the derived int8
+    file lives in ``<PILOTHOUSE_HOME>/models``. Read per call rather than at import,
+    so each process and test sees its own settings; building :class:`Settings` costs
+    about 10 ms, so the answer is kept per value of the two variables.
+    """
+    names = ("PILOTHOUSE_FEEDBACK_EMBEDDING", "PILOTHOUSE_HOME")
+    return _config_for(tuple(os.environ.get(name) for name in names), os.getcwd())
+
+
+@functools.lru_cache(maxsize=16)
+def _config_for(_variables: tuple[str | None, ...], _cwd: str) -> EmbedderConfig:
+    from pilothouse.core.config import Settings
+
+    settings = Settings()
+    return EmbedderConfig(
+        backend="minilm",
+        precision=settings.feedback_embedding,
+        cache_dir=settings.home.resolve() / "models",
+    )
+
+
 def embedder(config: EmbedderConfig | None = None) -> Embedder:
     """The process-wide MiniLM embedder, loaded on first use.
 
     Raises:
         ModelUnavailableError: The model package is missing or does not match its pin.
     """
-    config = config or EmbedderConfig(backend="minilm")
+    config = config or default_config()
     found = _embedders.get(config)
     if found is not None:
         return found
@@ -64,7 +91,7 @@ def embedder(config: EmbedderConfig | None = None) -> Embedder:
 
 def embedder_is_loaded(config: EmbedderConfig | None = None) -> bool:
     """Whether :func:`embedder` would answer without loading the model."""
-    return (config or EmbedderConfig(backend="minilm")) in _embedders
+    return (config or default_config()) in _embedders
 
 
 def item_text(item: FeedbackItem) -> str:

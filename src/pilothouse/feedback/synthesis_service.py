@@ -72,7 +72,7 @@ from pilothouse.feedback.synthesis import (
 )
 from pilothouse.feedback.synthesis.embedders import Embedder
 from pilothouse.feedback.synthesis.graph import Neighbours, knn
-from pilothouse.feedback.theme_refresh import refresh_themes
+from pilothouse.feedback.theme_refresh import recentre_for_model, refresh_themes
 
 __all__ = [
     "SynthesisReport",
@@ -248,6 +248,7 @@ def _run(
         known = corpus.neighbours_of(usable)
         _first_run(session, actor, usable, vectors, model, config, report, tick, known)
     else:
+        recentre_for_model(session, model.model_id)  # themes of an earlier model, if any
         _incremental(session, usable, vectors, report, tick)
         clock.lap("assigning")
         if full or report.unassigned >= max(config.min_items, PROPOSE_SHARE * len(usable)):
@@ -303,7 +304,7 @@ def _score_sentiment(
     """Sentiment of items that have none (a person's or an earlier run's label stays)."""
     todo = [i for i in items if i.sentiment is None and i.id in vectors]
     head = _sentiment_head()
-    if not todo or head.model_id != model_id:
+    if not todo or not head.accepts(model_id):
         return 0
     results = head.predict(np.vstack([vectors[i.id] for i in todo]), model_id)
     labels = {item: Sentiment(r.label) for item, r in zip(todo, results, strict=True)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from pilothouse.feedback.embeddings import embedder, from_bytes, item_text, load_vectors, to_bytes
@@ -22,7 +22,7 @@ from pilothouse.feedback.synthesis.labels import ctfidf_keywords, make_label, pi
 from pilothouse.feedback.synthesis.models import ModelUnavailableError
 from pilothouse.feedback.synthesis.phrases import PhraseLabel, phrase_labels
 
-__all__ = ["members_of", "prototype", "refresh_themes", "relabel"]
+__all__ = ["members_of", "prototype", "recentre_for_model", "refresh_themes", "relabel"]
 
 LABELS = LabelConfig()
 
@@ -55,6 +55,29 @@ def refresh_themes(session: Session, theme_ids: Iterable[int]) -> None:
         theme = session.get(FeedbackTheme, theme_id)
         if theme is not None:
             _refresh(session, theme)
+
+
+def recentre_for_model(session: Session, model_id: str) -> int:
+    """Move themes made with another embedding model onto ``model_id``; returns how many.
+
+    Centroids are only comparable with vectors of their own model, so after a change
+    of model (issue 14.7: fp32 to int8, or back with ``PILOTHOUSE_FEEDBACK_EMBEDDING``)
+    no new item fits any theme until this runs. Synthesis calls it once the members
+    carry vectors of the new model: auto themes take their members' new mean,
+    steered themes their prototype embedded again.
+    """
+    stale = session.scalars(
+        select(FeedbackTheme).where(
+            FeedbackTheme.centroid.is_not(None),
+            or_(FeedbackTheme.model_id.is_(None), FeedbackTheme.model_id != model_id),
+        )
+    ).all()
+    for theme in stale:
+        theme.model_id = model_id
+        if theme.steered:
+            theme.centroid = to_bytes(prototype(session, theme))
+        _refresh(session, theme)
+    return len(stale)
 
 
 def _refresh(session: Session, theme: FeedbackTheme) -> None:

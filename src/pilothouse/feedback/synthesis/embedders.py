@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -106,12 +107,7 @@ class OnnxEmbedder:
         options.intra_op_num_threads = 1
         self._workers = config.threads or os.cpu_count() or 1
         options.log_severity_level = 3
-        model: str | bytes = str(path)
-        self._suffix = ""
-        if config.dynamic_int8:
-            from pilothouse.feedback.synthesis.quantize import dynamic_int8
-
-            model, self._suffix = dynamic_int8(path), "-dynamic-pc"
+        model, self._model_id = self._build(config, spec, path)
         self._session: Any = ort.InferenceSession(
             model, sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -119,10 +115,26 @@ class OnnxEmbedder:
         self._batch = max(1, config.batch_size)
         self._spec = spec
 
+    @staticmethod
+    def _build(config: EmbedderConfig, spec: ModelSpec, path: Path) -> tuple[str | bytes, str]:
+        """The graph to run and the model id of its vectors."""
+        if config.precision not in ("int8", "fp32"):
+            raise ValueError(f"unknown embedding precision {config.precision!r}")
+        if config.dynamic_int8:
+            from pilothouse.feedback.synthesis.quantize import dynamic_int8
+
+            return dynamic_int8(path), spec.model_id + "-dynamic-pc"
+        if config.precision == "fp32" or config.model_path is not None:
+            return str(path), spec.model_id
+        from pilothouse.feedback.synthesis.int8 import INT8, int8_model
+
+        built = int8_model(path, config.cache_dir)
+        return (built if isinstance(built, bytes) else str(built)), INT8.model_id
+
     @property
     def model_id(self) -> str:
-        """The model id, e.g. ``all-MiniLM-L6-v2-onnx-int8`` (``-dynamic-pc``: the int8 build)."""
-        return self._spec.model_id + self._suffix
+        """``all-MiniLM-L6-v2-onnx-sq-int8`` (default), ``-onnx-int8`` (fp32 arithmetic)."""
+        return self._model_id
 
     @property
     def dimension(self) -> int:
