@@ -114,6 +114,7 @@ def test_every_step_loads_from_the_package_without_notices(demo: Loaded) -> None
         "decisions",
         "ops",
         "dashboards",
+        "playbooks",
         "tools",
     ]
     assert all(result.added for result in steps.values()), steps
