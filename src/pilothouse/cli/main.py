@@ -66,6 +66,9 @@ COMMANDS = (
     LazyCommand("playbooks", "pilothouse.cli.playbooks:app", "Playbooks: list, show, search."),
     LazyCommand("ops", "pilothouse.cli.ops:app", "Operations: process health."),
     LazyCommand(
+        "workspace", "pilothouse.cli.workspace:app", "Operations as code: export and apply."
+    ),
+    LazyCommand(
         "tools", "pilothouse.cli.tools:app", "The tool-stack inventory: list, import, seats."
     ),
     LazyCommand(
