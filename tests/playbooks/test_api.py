@@ -109,6 +109,9 @@ def test_roles_validation_and_audit(team: Team, runtime: Runtime) -> None:
         API, json={"title": "X", "reviewed_on": future}, headers=team.editor
     )
     assert bad_date.status_code == 422
+    nul = team.client.post(API, json={"title": "A\u0000B"}, headers=team.editor)
+    assert nul.status_code == 422 and nul.json()["errors"][0]["field"] == "title"
+    assert team.client.get(f"{API}/a%00b", headers=team.viewer).status_code == 404
     with runtime.database.session() as session:
         assert session.scalar(select(func.count()).select_from(Playbook)) == 0
     team.client.post(API, json={"title": "Triage"}, headers=team.editor)

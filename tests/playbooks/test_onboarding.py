@@ -116,6 +116,18 @@ def test_who_may_tick_and_bad_input(team: PlaybookTeam, accounts: Accounts) -> N
     )
     assert bad_link.status_code == 422
     assert bad_link.json()["errors"][0]["field"] == "steps.0.link"
+    nul = team.client.post(
+        f"{API}/assignments",
+        json={"role": "pm\u0000", "person": "a\u0000@x.io"},
+        headers=team.editor,
+    )
+    assert nul.status_code == 404  # no role of that name, on PostgreSQL too
+    nul_person = team.client.post(
+        f"{API}/assignments",
+        json={"role": "pm", "person": "a\u0000@x.io"},
+        headers=team.editor,
+    )
+    assert nul_person.status_code == 422 and "NUL" in nul_person.text
     denied = team.client.post(
         f"{API}/assignments",
         json={"role": "pm", "person": "other@example.com"},

@@ -21,6 +21,7 @@ from pilothouse.core.references import registered_types, resolve_one
 
 __all__ = [
     "PLAYBOOK_TYPE",
+    "SLUG",
     "TEMPLATE_TYPES",
     "check_ref",
     "clean_slug",
@@ -29,17 +30,31 @@ __all__ = [
     "parse_date",
     "resolve_user",
     "slugify",
+    "storable",
 ]
 
 PLAYBOOK_TYPE = "playbook"
 #: What a playbook usually describes; any registered object type may be linked too.
 TEMPLATE_TYPES = ("launch_template", "experiment_template", "roadmap_field")
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: What a slug (or role) looks like: lower-case words of letters and digits joined by dashes.
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def invalid(field: str, message: str) -> ValidationFailed:
     """A 422 error about one field."""
     return ValidationFailed(f"{field}: {message}", errors=[FieldError(field, message)])
+
+
+def storable(text: str, field: str) -> str:
+    """``text`` if a database can store it: no NUL character (PostgreSQL refuses it in
+    text) and no lone surrogate (not UTF-8); otherwise a 422 naming the field."""
+    if "\x00" in text:
+        raise invalid(field, "must not contain a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise invalid(field, "contains characters that are not valid Unicode text") from None
+    return text
 
 
 def slugify(text: str) -> str:
@@ -50,13 +65,13 @@ def slugify(text: str) -> str:
 
 def clean_slug(value: object, field: str = "slug") -> str:
     slug = str(value or "").strip().lower()
-    if not _SLUG.match(slug) or len(slug) > 80:
+    if not SLUG.match(slug) or len(slug) > 80:
         raise invalid(field, "lower-case letters, digits and single dashes, at most 80")
     return slug
 
 
 def clean_text(value: Any, field: str, *, required: bool = False, max_length: int = 200) -> str:
-    text = "" if value is None else str(value).strip()
+    text = storable("" if value is None else str(value).strip(), field)
     if required and not text:
         raise invalid(field, "must not be empty")
     if len(text) > max_length:
@@ -84,7 +99,7 @@ def resolve_user(
     """
     if ref is None or ref == "":
         return None
-    text = str(ref).strip()
+    text = storable(str(ref).strip(), field)
     if isinstance(ref, int) or text.isdigit():
         user = session.get(User, int(text))
     else:
@@ -96,7 +111,7 @@ def resolve_user(
 
 def check_ref(session: Session, text: object, field: str) -> ObjectRef:
     """``TYPE:ID`` of an existing object of a registered type (``launch_template:2``)."""
-    raw = str(text or "").strip()
+    raw = storable(str(text or "").strip(), field)
     kind, _, ident = raw.partition(":")
     if not kind or not ident:
         raise invalid(field, f"{raw!r} is not TYPE:ID (such as launch_template:2)")

@@ -19,8 +19,15 @@ from sqlalchemy.orm import Session
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
 from pilothouse.core.errors import Conflict, FieldError, Forbidden, NotFound
-from pilothouse.core.models import Role
-from pilothouse.playbooks.common import check_ref, clean_slug, clean_text, invalid, resolve_user
+from pilothouse.core.models import Role, User
+from pilothouse.playbooks.common import (
+    SLUG,
+    check_ref,
+    clean_slug,
+    clean_text,
+    invalid,
+    resolve_user,
+)
 from pilothouse.playbooks.models import (
     OnboardingAssignment,
     OnboardingStep,
@@ -62,7 +69,8 @@ def list_templates(session: Session) -> list[OnboardingTemplate]:
 
 def find_template(session: Session, role: str) -> OnboardingTemplate:
     text = str(role).strip().lower()
-    template = session.scalar(select(OnboardingTemplate).where(OnboardingTemplate.role == text))
+    query = select(OnboardingTemplate).where(OnboardingTemplate.role == text)
+    template = session.scalar(query) if SLUG.match(text) else None
     if template is None:
         raise NotFound(f"no onboarding checklist for role {role!r}")
     return template
@@ -125,16 +133,10 @@ def create_template(
     return template
 
 
-def assign(
-    session: Session,
-    actor: Actor,
-    template: OnboardingTemplate,
-    person: object,
-    manager: object = None,
-    started_on: date | None = None,
-) -> OnboardingAssignment:
-    """Give ``person`` (id or e-mail) the checklist, followed by ``manager``."""
-    actor.require(Role.editor, write=True)
+def _people(
+    session: Session, template: OnboardingTemplate, person: object, manager: object
+) -> tuple[User, User | None]:
+    """The person (who has no checklist for this role yet) and their manager, checked."""
     who = resolve_user(session, person, "person")
     if who is None:
         raise invalid("person", "who works through the checklist is needed")
@@ -149,6 +151,20 @@ def assign(
             f"{who.email} has the {template.role} checklist already",
             errors=[FieldError("person", "already assigned")],
         )
+    return who, boss
+
+
+def assign(
+    session: Session,
+    actor: Actor,
+    template: OnboardingTemplate,
+    person: object,
+    manager: object = None,
+    started_on: date | None = None,
+) -> OnboardingAssignment:
+    """Give ``person`` (id or e-mail) the checklist, followed by ``manager``."""
+    actor.require(Role.editor, write=True)
+    who, boss = _people(session, template, person, manager)
     assignment = OnboardingAssignment(
         template_id=template.id,
         person_id=who.id,

@@ -27,6 +27,7 @@ from pilothouse.core.links import ObjectRef, add_link, links_of, remove_link
 from pilothouse.core.models import Role
 from pilothouse.playbooks.common import (
     PLAYBOOK_TYPE,
+    SLUG,
     check_ref,
     clean_slug,
     clean_text,
@@ -77,8 +78,10 @@ def find_playbook(session: Session, slug: str) -> Playbook:
     text = str(slug).strip()
     if text.isdigit():
         playbook = session.get(Playbook, int(text))
-    else:
+    elif SLUG.match(text.lower()):
         playbook = session.scalar(select(Playbook).where(Playbook.slug == text.lower()))
+    else:
+        playbook = None  # not a slug: nothing to look up
     if playbook is None:
         raise NotFound(f"no playbook {text!r}")
     return playbook
