@@ -119,6 +119,7 @@ def test_import_previews_then_applies_all_rows(runtime: Runtime) -> None:
             {"row 2.cost", "row 3.category"},
         ),
         ("name,category,cost,currency\nA,analytics,1,USD\na,analytics,2,USD\n", {"row 3.name"}),
+        ("name,category,cost,currency\nA,analytics,,USD\n", {"row 2.cost"}),
         (
             "name,category,cost,currency,renewal_date\nA,analytics,1,dollars,soon\n",
             {"row 2.currency", "row 2.renewal_date"},

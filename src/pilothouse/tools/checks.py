@@ -211,6 +211,10 @@ def _one(session: Session, name: str, value: Any) -> Any:  # noqa: C901 - one br
     raise _Bad("unknown field")
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def clean_values(
     session: Session, values: Mapping[str, Any], *, required: tuple[str, ...] = ()
 ) -> tuple[dict[str, Any], list[FieldError]]:
@@ -218,10 +222,10 @@ def clean_values(
     clean: dict[str, Any] = {}
     errors: list[FieldError] = []
     for name in required:
-        if str(values.get(name) or "").strip() == "":
+        if _blank(values.get(name)):
             errors.append(FieldError(name, "is required"))
     for name, value in values.items():
-        if name in required and str(value or "").strip() == "":
+        if name in required and _blank(value):
             continue
         try:
             clean["cost_cents" if name == "cost" else name] = _one(session, name, value)
