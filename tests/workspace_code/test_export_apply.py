@@ -22,6 +22,7 @@ from pilothouse.core.models import Event, Role
 from pilothouse.core.runtime import Runtime
 from pilothouse.experiments import template_service
 from pilothouse.launches import blueprints, launching
+from pilothouse.ops.dashboards import service as dashboards
 from pilothouse.playbooks import service as playbooks
 from pilothouse.roadmap import fields, items, scoring, statuses
 from pilothouse.roadmap.models import FieldType, StatusCategory
@@ -80,6 +81,11 @@ def _fill(runtime: Runtime) -> None:
             },
         )
         playbooks.apply_markdown(s, CLI, PLAYBOOK, "launch-review.md")
+        board = dashboards.create_dashboard(s, CLI, {"name": "Review", "default_days": 30})
+        tile = {"kind": "theme_ranking", "config": {"top": 4}, "title": "Themes"}
+        dashboards.add_tile(s, CLI, board, tile)
+        tile = {"kind": "experiment_scorecard", "config": {"experiment": "exp-2"}, "col": 7}
+        dashboards.add_tile(s, CLI, board, tile)
 
 
 @pytest.fixture
@@ -112,7 +118,7 @@ def test_round_trip_is_byte_exact(runtime: Runtime, other: Runtime, tmp_path: Pa
     assert {"statuses/in-review.yaml", "fields/team.yaml", "formulas/money.yaml"} <= set(first)
     assert {"launch-templates/standard-launch.yaml", "playbooks/launch-review.md"} <= set(first)
     assert {"workspace/settings.yaml", "automation-rules/refused-gates.yaml"} <= set(first)
-    assert "experiment-templates/checkout-test.yaml" in first
+    assert {"experiment-templates/checkout-test.yaml", "dashboards/review.yaml"} <= set(first)
     assert APPROVER.encode() in first["launch-templates/standard-launch.yaml"]
     with other.database.session() as s:
         result = apply(s, CLI, tmp_path / "first")
@@ -160,8 +166,13 @@ def test_bad_files_name_file_line_and_field(runtime: Runtime, tmp_path: Path) ->
     (tmp_path / "fields" / "team.yaml").write_text(
         "name: Team\ntype: single_select\noptions:\n- Core\ncolour: red\n"
     )
+    board = tmp_path / "dashboards" / "review.yaml"
+    board.write_text(board.read_text() + "colour: red\n")
+    board_line = len(board.read_text().splitlines())
     error = _refused(runtime, tmp_path)
     messages = [e.field for e in error.errors]
+    assert f"dashboards/review.yaml:{board_line}: colour" in messages
+    board.write_bytes(before["dashboards/review.yaml"])
     assert "statuses/in-review.yaml:3: file" in messages  # PyYAML's mark: where it gave up
     assert any("not valid YAML" in e.message for e in error.errors)
     assert "fields/team.yaml:5: colour" in messages

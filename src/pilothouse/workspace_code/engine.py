@@ -22,6 +22,7 @@ from pilothouse.core.actor import Actor
 from pilothouse.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from pilothouse.workspace_code import (
     automation_rules,
+    dashboards,
     experiment_templates,
     fields,
     formulas,
@@ -35,7 +36,8 @@ from pilothouse.workspace_code.yamltext import Parsed, line_of, parse
 
 __all__ = ["KINDS", "Change", "Plan", "apply", "export", "plan", "read_directory"]
 
-#: In apply order: fields before the formulas that read them, templates before playbooks.
+#: In apply order: fields before the formulas that read them, templates before playbooks,
+#: dashboards last.
 KINDS: tuple[Kind, ...] = (
     settings.KIND,
     statuses.KIND,
@@ -45,6 +47,7 @@ KINDS: tuple[Kind, ...] = (
     experiment_templates.KIND,
     automation_rules.KIND,
     playbooks.KIND,
+    dashboards.KIND,
 )
 
 
