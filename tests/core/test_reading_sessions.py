@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from pilothouse.core import signin, tokens
@@ -160,3 +160,22 @@ def test_a_refusal_record_of_a_reading_request_is_kept(runtime: Runtime) -> None
     with runtime.database.session() as session:
         kept = session.scalar(select(LoginAttempt).filter_by(email="kept@example.com"))
     assert kept is not None
+
+
+def test_rows_seeded_beside_a_reading_session_are_visible_to_it(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """First-use seeding from a page (the default workflow statuses) writes beside the
+    page's reading transaction, and the page then sees the rows it seeded."""
+    from pilothouse.roadmap.models import WorkflowStatus
+    from pilothouse.roadmap.statuses import DEFAULT_STATUSES, list_statuses
+
+    monkeypatch.setenv("PILOTHOUSE_TEST_STRICT_READS", "1")
+    with runtime.database.session() as session:
+        session.execute(delete(WorkflowStatus))
+    with runtime.database.session(reading=True) as reader:
+        reader.scalar(select(User.id))  # the reader's snapshot starts before the seeding
+        keys = [status.key for status in list_statuses(reader)]
+    assert keys == [key for key, _, _ in DEFAULT_STATUSES]
+    with runtime.database.session(reading=True) as reader:
+        assert len(list_statuses(reader)) == len(DEFAULT_STATUSES)  # seeded once

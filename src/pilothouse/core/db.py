@@ -21,7 +21,15 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "Database", "UTCDateTime", "WriteWhileReading", "is_reading", "utcnow"]
+__all__ = [
+    "Base",
+    "Database",
+    "UTCDateTime",
+    "WriteWhileReading",
+    "is_reading",
+    "utcnow",
+    "write_beside",
+]
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +130,7 @@ class Database:
         self.reading_sessionmaker = sessionmaker(
             reader if self.is_sqlite else self.engine,
             expire_on_commit=False,
-            info={"reading": True},
+            info={"reading": True, "database": self},
         )
         event.listen(self.reading_sessionmaker, "before_flush", _note_write_while_reading)
 
@@ -194,6 +202,24 @@ def _note_write_while_reading(session: Session, _context: Any, _instances: Any) 
     if os.environ.get("PILOTHOUSE_TEST_STRICT_READS") == "1":
         raise WriteWhileReading(message)
     log.warning(message)
+
+
+@contextmanager
+def write_beside(session: Session) -> Iterator[Session]:
+    """A session to write in from code that may run on a read path (first-use seeding).
+
+    For an ordinary session that is the session itself. For a reading one it is a
+    short transaction of its own, committed at the end of the block; the reading
+    session's transaction is then ended too, so that its next query (a new snapshot
+    on SQLite) sees what was written.
+    """
+    database = session.info.get("database")
+    if not is_reading(session) or database is None:
+        yield session
+        return
+    with database.session() as writer:
+        yield writer
+    session.commit()
 
 
 def is_reading(session: Session) -> bool:

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change, snapshot
-from pilothouse.core.db import is_reading, utcnow
+from pilothouse.core.db import is_reading, utcnow, write_beside
 from pilothouse.core.errors import FieldError, NotFound, ValidationFailed
 from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
@@ -248,21 +248,20 @@ def _view(session: Session, schedule: Schedule, default_zone: str, now: datetime
     )
 
 
-def _ensure_builtins_for(runtime: Runtime, session: Session) -> None:
+def _ensure_builtins_for(session: Session) -> None:
     """:func:`_ensure_builtins` from a page or the API: a GET request's session only
     reads (``Database.session(reading=True)``), so new rows go in beside it."""
     _load_builtins()
     if not is_reading(session):
         _ensure_builtins(session)
-        return
-    if set(BUILTIN_SCHEDULES) - set(session.scalars(select(Schedule.name))):
-        with runtime.database.session() as writer:
+    elif set(BUILTIN_SCHEDULES) - set(session.scalars(select(Schedule.name))):
+        with write_beside(session) as writer:
             _ensure_builtins(writer)
 
 
 def list_schedules(runtime: Runtime, session: Session) -> list[ScheduleView]:
     """Every schedule, built-in ones included, by name."""
-    _ensure_builtins_for(runtime, session)
+    _ensure_builtins_for(session)
     now = utcnow()
     rows = session.scalars(select(Schedule).order_by(Schedule.name))
     return [_view(session, row, runtime.settings.timezone, now) for row in rows]
@@ -270,7 +269,7 @@ def list_schedules(runtime: Runtime, session: Session) -> list[ScheduleView]:
 
 def get_schedule(runtime: Runtime, session: Session, name: str) -> ScheduleView:
     """One schedule as pages and the API show it; unknown name → 404."""
-    _ensure_builtins_for(runtime, session)
+    _ensure_builtins_for(session)
     return _view(session, _get(session, name), runtime.settings.timezone, utcnow())
 
 

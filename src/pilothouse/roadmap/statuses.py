@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from pilothouse.core.actor import Actor
 from pilothouse.core.areas import slugify
 from pilothouse.core.audit import Action, record_change, snapshot
+from pilothouse.core.db import write_beside
 from pilothouse.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from pilothouse.core.models import Role
 from pilothouse.roadmap.common import clean_name, invalid
@@ -43,16 +44,26 @@ AUDITED_STATUS_FIELDS = ("key", "name", "category", "position", "color", "is_def
 
 
 def ensure_default_statuses(session: Session) -> None:
-    """Seed the default workflow when there is no status at all (first use)."""
+    """Seed the default workflow when there is no status at all (first use); from a
+    page's reading session the rows go in beside it (:func:`write_beside`)."""
     if session.scalar(select(func.count()).select_from(WorkflowStatus)):
         return
-    for position, (key, name, category) in enumerate(DEFAULT_STATUSES):
-        session.add(
-            WorkflowStatus(
-                key=key, name=name, category=category, position=position, is_default=position == 0
+    with write_beside(session) as writer:
+        if writer is not session and writer.scalar(
+            select(func.count()).select_from(WorkflowStatus)
+        ):
+            return  # another request seeded them first
+        for position, (key, name, category) in enumerate(DEFAULT_STATUSES):
+            writer.add(
+                WorkflowStatus(
+                    key=key,
+                    name=name,
+                    category=category,
+                    position=position,
+                    is_default=position == 0,
+                )
             )
-        )
-    session.flush()
+        writer.flush()
 
 
 def list_statuses(session: Session) -> list[WorkflowStatus]:
