@@ -86,6 +86,7 @@ def test_every_tile_of_the_demo_dashboard_has_data(demo: Loaded) -> None:
             assert state is not None and state.group(1) == "ok", body
             kinds[state.group(2)] = kinds.get(state.group(2), 0) + 1
             assert "<a href=" in body  # every tile names and links what it shows
+            assert "is not available" not in body  # the grain and breakdown asked for
         assert kinds == {
             "metric_chart": 4,
             "experiment_scorecard": 3,
@@ -170,3 +171,26 @@ def _all_tiles_loaded(page: Any, allow_empty: set[str] | None = None) -> None:
         state = bodies.nth(i).get_attribute("data-state")
         kind = bodies.nth(i).get_attribute("data-kind")
         assert state == "ok" or (state == "empty" and kind in (allow_empty or set())), (kind, state)
+
+
+def test_add_to_dashboard_from_the_explorer(demo: Loaded) -> None:
+    runtime, password = demo
+    with TestClient(create_app(runtime=runtime, migrate=False)) as client:
+        csrf = sign_in(client, _admin(password))
+        explorer = client.get("/metrics/signups", params={"grain": "week"}).text
+        assert 'hx-get="/dashboards/explorer-form/signups?grain=week' in explorer
+        form = client.get("/dashboards/explorer-form/signups", params={"grain": "week"}).text
+        assert f'<option value="{SLUG}">Product review</option>' in form
+        added = client.post(
+            "/dashboards/from-explorer/signups",
+            data={"csrf_token": csrf, "dashboard": SLUG, "grain": "week", "by": "plan"},
+            follow_redirects=False,
+        )
+        assert added.status_code == 303 and added.headers["location"] == f"/dashboards/{SLUG}"
+        tiles = client.get(f"/api/v1/dashboards/{SLUG}").json()["tiles"]
+        assert len(tiles) == len(TILES) + 1
+        new = tiles[-1]
+        assert new["config"] == {"metric": "signups", "grain": "week", "by": "plan"}
+        assert new["row"] == 7  # a new row below the others
+        body = client.get(f"/dashboards/{SLUG}/tiles/{new['id']}").text
+        assert 'data-state="ok"' in body and "/metrics/signups?" in body

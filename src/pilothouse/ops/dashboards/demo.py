@@ -37,8 +37,8 @@ TILES: list[tuple[str, str, dict[str, Any], tuple[int, int, int, int]]] = [
     ),
     (
         "metric_chart",
-        "Weekly active accounts by plan",
-        {"metric": "weekly_active_accounts", "grain": "week", "by": "plan"},
+        "Transfers sent by plan",
+        {"metric": "transfers_sent", "grain": "week", "by": "plan"},
         (2, 7, 6, 1),
     ),
     *[
@@ -47,9 +47,9 @@ TILES: list[tuple[str, str, dict[str, Any], tuple[int, int, int, int]]] = [
     ],
     ("roadmap_view", "Roadmap: features", {"view": "Exec roadmap"}, (4, 1, 6, 2)),
     ("theme_ranking", "What customers raise most", {"top": 6}, (4, 7, 6, 2)),
-    ("health_figure", "", {"figure": "cycle_time"}, (6, 1, 4, 1)),
-    ("health_figure", "", {"figure": "evidence_share"}, (6, 5, 4, 1)),
-    ("health_figure", "", {"figure": "triage_time"}, (6, 9, 4, 1)),
+    ("health_figure", "", {"figure": "evidence_share"}, (6, 1, 4, 1)),
+    ("health_figure", "", {"figure": "experiment_velocity"}, (6, 5, 4, 1)),
+    ("health_figure", "", {"figure": "launch_on_time"}, (6, 9, 4, 1)),
 ]
 
 
