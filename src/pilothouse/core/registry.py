@@ -58,6 +58,7 @@ REFERENCE_MODULES: tuple[str, ...] = (
     "pilothouse.playbooks.references",
     "pilothouse.accounts.references",
     "pilothouse.tools.references",
+    "pilothouse.ops.dashboards.references",
 )
 
 

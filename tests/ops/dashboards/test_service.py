@@ -162,3 +162,20 @@ def test_yaml_round_trip_and_errors(runtime: Runtime, accounts: Accounts) -> Non
         assert "dashboards/review.yaml: colour: not a dashboard field" in message
         assert "dashboards/review.yaml: tiles[0].config.metric: " in message
         assert session.scalar(select(func.count()).select_from(Dashboard)) == before
+
+
+def test_dashboards_resolve_as_references(runtime: Runtime, accounts: Accounts) -> None:
+    from pilothouse.core.links import ObjectRef
+    from pilothouse.core.references import resolve
+
+    editor = _actor(runtime, accounts, Role.editor)
+    with runtime.database.session() as session:
+        board = service.create_dashboard(session, editor, {"name": "Product review"})
+        by_id, by_slug, gone = (
+            ObjectRef("dashboard", str(board.id)),
+            ObjectRef("dashboard", "product-review"),
+            ObjectRef("dashboard", "999999"),
+        )
+        found = resolve(session, [by_id, by_slug, gone])
+        assert found[by_id].__html__() == '<a href="/dashboards/product-review">Product review</a>'
+        assert found[by_slug].label == "Product review" and found[gone].deleted
