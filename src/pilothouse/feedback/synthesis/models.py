@@ -7,7 +7,8 @@ any other dependency. Its WordPiece tokenizer (``tokenizer.json`` of
 sentence-transformers/all-MiniLM-L6-v2, Apache-2.0, 466 kB) ships inside
 Pilothouse in ``data/``. Both files are checked against a pinned sha256 before
 use: vectors from any other file would silently live in another space than
-the embeddings already stored per item.
+the embeddings already stored per item. The default int8 build is derived from
+this file and pinned the same way (see :mod:`.int8`).
 """
 
 from __future__ import annotations
