@@ -23,7 +23,14 @@ from pilothouse.experiments.models import (
     ExperimentDecision,
     ExperimentStatus,
 )
-from pilothouse.feedback.models import FeedbackItem, FeedbackStatus, SourceKind
+from pilothouse.feedback.models import (
+    AssignedBy,
+    FeedbackItem,
+    FeedbackStatus,
+    FeedbackTheme,
+    FeedbackThemeMember,
+    SourceKind,
+)
 from pilothouse.launches.models import (
     ApprovalDecision,
     GateApproval,
@@ -55,12 +62,15 @@ EXPECTED: dict[str, tuple[float | None, float | None, int]] = {
     "stage_time_discovery": (7, 7, 1),  # 3 + 4 (visited twice)
     "stage_time_planned": (4, 5, 2),  # 5; 2 + 2
     "stage_time_in_progress": (17, 58, 3),  # 10, 17, 8 + 50
-    "evidence_share": (0.6, None, 5),  # 3 of the 5 items that still exist
+    "evidence_share": (0.8, None, 5),  # 4 of the 5 items that still exist
     "launch_on_time": (2 / 3, None, 3),
     "gate_wait": (1, 4, 2),
-    "feedback_lead_time": (18, 62, 2),  # 2 Jan → 20 Jan; 3 Feb → 6 Apr
+    # first evidence sent → GA: 1 Jan → 20 Jan, 1 Jan → 25 Jan, 1 Jan → 6 Apr (via a
+    # theme); the item whose only evidence was sent after its GA is left out
+    "feedback_lead_time": (24, 95, 3),
     "decisions_per_launch": (1.0, None, 3),  # 2, 1, 0
-    "triage_time": (1, 5, 3),  # 1 (link before status), 5, 1 (later sent back to new)
+    # 1 (link before status), 3 (put in a theme by a person), 1 (later sent back to new)
+    "triage_time": (1, 3, 3),
     "untriaged_backlog": (2, None, 2),
     "experiment_velocity": (1.0, None, 4),  # 4 starts over January..April
     "win_rate": (0.5, None, 2),
@@ -197,7 +207,9 @@ def _launches(session: Session, area: int, items: dict[str, int]) -> dict[str, i
     _gate(session, ids["l2"], d(3, 1), (u1, "approved", d(3, 2)), (u2, "pending", d(3, 2)))
     _gate(session, ids["l2"], d(3, 20), (u1, "approved", d(3, 21)))
     _gate(session, ids["l4"], d(1, 20), (u1, "rejected", d(1, 21)))
-    ships = (("l1", "straight"), ("l2", "reopened"), ("l4", "backwards"))
+    ships = (
+        ("l1", "straight"), ("l2", "reopened"), ("l4", "backwards"), ("l4", "reopened_open")
+    )  # fmt: skip
     for launch, item in ships:
         _link(session, ObjectRef("launch", str(ids[launch])), _item(items[item]), "ships", d(1, 1))
     for n, launch in enumerate(("l1", "l1", "l2")):
@@ -228,6 +240,19 @@ def _status_event(session: Session, item: int, before: str, after: str, at: date
     )  # fmt: skip
 
 
+def _theme(session: Session, label: str, *members: tuple[int, datetime | None]) -> ObjectRef:
+    """A theme with ``members``; a time means a person put the item there then."""
+    theme = FeedbackTheme(label=label)
+    session.add(theme)
+    session.flush()
+    for item, placed in members:
+        by = AssignedBy.person if placed else AssignedBy.auto
+        member = FeedbackThemeMember(item_id=item, theme_id=theme.id, assigned_by=by)
+        member.assigned_at = placed or NOW
+        session.add(member)
+    return ObjectRef("feedback_theme", str(theme.id))
+
+
 def _feedback_items(session: Session, area: int, items: dict[str, int]) -> dict[str, int]:
     ids = {
         "f1": _feedback(session, d(1, 1), FeedbackStatus.linked, area),
@@ -244,8 +269,10 @@ def _feedback_items(session: Session, area: int, items: dict[str, int]) -> dict[
     _link(session, fb["f2"], _item(items["straight"]), "evidence", d(1, 25))
     _link(session, fb["f2"], _item(items["deleted"]), "evidence", d(1, 2))
     _link(session, fb["f2"], _item(items["backwards"]), "evidence", d(2, 1))  # after its GA
-    theme = ObjectRef("feedback_theme", "77")
-    _link(session, theme, _item(items["reopened"]), "evidence", d(2, 3))
+    early = _theme(session, "Slow", (ids["f4"], None), (ids["f2"], d(1, 4)))
+    _link(session, early, _item(items["reopened"]), "evidence", d(2, 3))
+    late = _theme(session, "Late", (ids["f3"], None))  # sent 1 Apr, after HL-4's GA
+    _link(session, late, _item(items["reopened_open"]), "evidence", d(4, 2))
     return ids
 
 

@@ -53,3 +53,22 @@ def test_the_cache_skips_and_an_existing_row_is_kept(accounts: Accounts, runtime
     with runtime.database.session(reading=True) as session:
         days = [d.day.isoformat() for d in active_days(session) if d.user_id == person.id]
         assert days == ["2026-03-02", "2026-03-03"]
+
+
+def test_a_new_person_with_a_reused_id_is_not_taken_for_the_old_one(
+    accounts: Accounts, runtime: Runtime
+) -> None:
+    person = accounts.person(Role.viewer)
+    now = datetime(2026, 3, 9, 9, tzinfo=UTC)
+    first, second = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    with runtime.database.session(reading=True) as session:
+        assert record_activity(
+            runtime.database, session, person.id, "viewer", "UTC", now, user_created=first
+        )
+        with runtime.database.session() as writer:  # the row goes, the cache stays
+            writer.query(ActivityDay).delete()
+        assert record_activity(
+            runtime.database, session, person.id, "viewer", "UTC", now, user_created=second
+        )
+    with runtime.database.session(reading=True) as session:
+        assert [d.day.isoformat() for d in active_days(session)] == ["2026-03-09"]

@@ -68,7 +68,9 @@ def test_drill_down_lists_the_items_behind_each_number(
     assert str(ids["open"]) not in behind["cycle_time"]
     assert str(ids["reopened_open"]) not in behind["cycle_time"]  # reopened, not done again
     assert behind["untriaged_backlog"] == {str(ids["f3"]), str(ids["f4"])}
-    assert behind["feedback_lead_time"] == {str(ids["straight"]), str(ids["reopened"])}
+    assert behind["feedback_lead_time"] == {
+        str(ids["straight"]), str(ids["backwards"]), str(ids["reopened"])
+    }  # fmt: skip
     on_time = {s.ref_id: s.note for s in report.find("launch_on_time").samples}
     assert on_time[str(ids["l2"])] == "6 days late" and on_time[str(ids["l1"])] == "on time"
     backlog = {s.ref_id: s.value for s in report.find("untriaged_backlog").samples}

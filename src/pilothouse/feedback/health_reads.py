@@ -2,9 +2,8 @@
 first triaged. ``ops`` reads feedback only through this module.
 
 "First triaged" is the earliest of: the first recorded status change away from
-``new`` (audit log) and the first link from the item (to a roadmap item or anything
-else). Theme membership records no time, so putting an item in a theme counts only
-through the status change that comes with triage.
+``new`` (audit log), the first link from the item (to a roadmap item or anything
+else) and the time a person put it in a theme (synthesis placing it is not triage).
 """
 
 from __future__ import annotations
@@ -12,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pilothouse.core.audit_log import field_history
 from pilothouse.core.models import Link
-from pilothouse.feedback.models import FeedbackItem
+from pilothouse.feedback.models import AssignedBy, FeedbackItem, FeedbackThemeMember
 from pilothouse.feedback.service import FEEDBACK_OBJECT_TYPE
 
-__all__ = ["FeedbackFacts", "feedback_facts"]
+__all__ = ["FeedbackFacts", "feedback_facts", "received_times", "theme_first_received"]
 
 
 @dataclass(frozen=True)
@@ -38,9 +37,13 @@ def _first_moves(session: Session) -> dict[str, datetime]:
         if change.action == "updated" and change.before == "new" and change.after != "new":
             first.setdefault(change.object_id, change.at)
     query = select(Link.from_id, Link.created_at).where(Link.from_type == FEEDBACK_OBJECT_TYPE)
-    for object_id, at in session.execute(query):
-        if object_id not in first or at < first[object_id]:
-            first[object_id] = at
+    placed = select(FeedbackThemeMember.item_id, FeedbackThemeMember.assigned_at).where(
+        FeedbackThemeMember.assigned_by == AssignedBy.person
+    )
+    for object_id, at in [*session.execute(query), *session.execute(placed)]:
+        key = str(object_id)
+        if key not in first or at < first[key]:
+            first[key] = at
     return first
 
 
@@ -54,3 +57,21 @@ def feedback_facts(session: Session) -> list[FeedbackFacts]:
         FeedbackFacts(item_id, area_id, status.value, recorded_at, first.get(str(item_id)))
         for item_id, area_id, status, recorded_at in session.execute(query)
     ]
+
+
+def received_times(session: Session) -> dict[str, datetime]:
+    """Feedback id → when the customer sent it (``created_at``), for lead times that
+    start at the first request for what later shipped."""
+    query = select(FeedbackItem.id, FeedbackItem.created_at)
+    return {str(item_id): at for item_id, at in session.execute(query)}
+
+
+def theme_first_received(session: Session) -> dict[str, datetime]:
+    """Theme id → when its earliest member was sent."""
+    query = (
+        select(FeedbackThemeMember.theme_id, func.min(FeedbackItem.created_at))
+        .join(FeedbackItem, FeedbackItem.id == FeedbackThemeMember.item_id)
+        .where(FeedbackThemeMember.theme_id.is_not(None))
+        .group_by(FeedbackThemeMember.theme_id)
+    )
+    return {str(theme_id): at for theme_id, at in session.execute(query)}

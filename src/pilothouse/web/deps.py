@@ -156,7 +156,12 @@ def _note_activity(session: Session, runtime: Runtime, principal: Principal) -> 
     user = principal.user
     try:
         record_activity(
-            runtime.database, session, user.id, user.role.value, runtime.settings.timezone
+            runtime.database,
+            session,
+            user.id,
+            user.role.value,
+            runtime.settings.timezone,
+            user_created=user.created_at,
         )
     except Exception:  # noqa: BLE001 - logged; the request goes on
         logger.warning("could not record activity of user %s", user.id, exc_info=True)

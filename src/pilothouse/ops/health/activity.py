@@ -27,7 +27,9 @@ from pilothouse.ops.health.models import ActivityDay
 
 __all__ = ["ActiveDay", "active_days", "record_activity"]
 
-_SEEN: weakref.WeakKeyDictionary[Database, set[tuple[int, date]]] = weakref.WeakKeyDictionary()
+_SEEN: weakref.WeakKeyDictionary[Database, set[tuple[int, object, date]]] = (
+    weakref.WeakKeyDictionary()
+)
 _LOCK = threading.Lock()
 
 
@@ -48,20 +50,25 @@ def _insert(session: Session, user_id: int, day: date, role: str) -> Executable:
 
 def record_activity(
     database: Database, session: Session, user_id: int, role: str, timezone: str,
-    now: datetime | None = None,
+    now: datetime | None = None, *, user_created: datetime | None = None,
 ) -> bool:  # fmt: skip
-    """Note that ``user_id`` used Pilothouse today (workspace zone); ``True`` if written."""
+    """Note that ``user_id`` used Pilothouse today (workspace zone); ``True`` if written.
+
+    ``user_created`` (the person's creation time) is part of the cache key, so a new
+    person who gets a deleted person's id (SQLite reuses ids) is not taken for them.
+    """
     day = (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
+    key = (user_id, user_created, day)
     with _LOCK:
         seen = _SEEN.setdefault(database, set())
-        if (user_id, day) in seen:
+        if key in seen:
             return False
-        seen.add((user_id, day))
+        seen.add(key)
     try:
         database.write_aside(session, _insert(session, user_id, day, role))
     except Exception:
         with _LOCK:
-            seen.discard((user_id, day))
+            seen.discard(key)
         raise
     return True
 

@@ -120,12 +120,13 @@ def launch_figures(
     ga_day: dict[int, date],
     shipped: dict[int, list[int]],
     items: Sequence[ItemHistory],
-    evidence: dict[int, datetime],
+    requested: dict[int, datetime],
 ) -> list[Figure]:
     """On-time rate (GA day in the workspace zone ≤ planned date), gate waiting time
-    (stage entered → last approval) and feedback → shipped lead time (first evidence
-    link → earliest GA of a launch that ships the item; evidence linked after GA is not
-    lead time and is left out). ``shipped`` maps a launch id to the item ids it ships."""
+    (stage entered → last approval) and feedback → shipped lead time (the earliest date
+    a piece of the item's evidence was sent, ``requested`` → the earliest GA of a launch
+    that ships the item; evidence sent after that GA is no request for it and is left
+    out). ``shipped`` maps a launch id to the item ids it ships."""
     on_time = Figure("launch_on_time", "Launches on time", Kind.rate, "share")
     gates = Figure("gate_wait", "Gate waiting time", Kind.duration, "days")
     lead = Figure("feedback_lead_time", "Feedback to shipped (lead time)", Kind.duration, "days")
@@ -148,7 +149,7 @@ def launch_figures(
             if item_id not in first_ga or launch.launched_at < first_ga[item_id]:
                 first_ga[item_id] = launch.launched_at
     for item in items:
-        ga, first = first_ga.get(item.id), evidence.get(item.id)
+        ga, first = first_ga.get(item.id), requested.get(item.id)
         if ga is not None and first is not None and first <= ga:
             lead.samples.append(_s(ITEM, item.id, ga, item.area_id, days(first, ga)))
     return [on_time, gates, lead]

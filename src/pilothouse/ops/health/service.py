@@ -125,16 +125,24 @@ def _other(link: object, own_type: str) -> tuple[str, str, str]:
 
 def _link_facts(
     session: Session, ids: dict[str, int]
-) -> tuple[dict[int, datetime], dict[int, list[int]], dict[int, int]]:
-    """From core's links: each item's first evidence time, the items each launch ships
-    and the number of decisions about each launch."""
-    evidence_links = []
+) -> tuple[dict[int, datetime], dict[int, datetime], dict[int, list[int]], dict[int, int]]:
+    """From core's links: each item's first evidence link, the earliest date a piece of
+    its evidence was sent (a linked feedback item, or a member of a linked theme), the
+    items each launch ships and the number of decisions about each launch."""
+    from pilothouse.feedback.health_reads import received_times, theme_first_received
+
+    sent = {
+        "feedback_item": received_times(session),
+        "feedback_theme": theme_first_received(session),
+    }
+    linked, requested = [], []
     for kind in builders.EVIDENCE_TYPES:
         for link in links_between(session, kind, "roadmap_item"):
-            mine, _, _ = _other(link, "roadmap_item")
+            mine, _, other = _other(link, "roadmap_item")
             if mine in ids:
-                evidence_links.append((str(ids[mine]), link.created_at))
-    evidence = {int(k): v for k, v in builders.first_times(evidence_links).items()}
+                linked.append((str(ids[mine]), link.created_at))
+                if other in sent[kind]:
+                    requested.append((str(ids[mine]), sent[kind][other]))
     shipped: dict[int, list[int]] = {}
     decisions: dict[int, int] = {}
     for link in links_between(session, "launch", "roadmap_item"):
@@ -144,7 +152,11 @@ def _link_facts(
         launch_id, _, _ = _other(link, "launch")
         if launch_id.isdigit():
             decisions[int(launch_id)] = decisions.get(int(launch_id), 0) + 1
-    return evidence, shipped, decisions
+    return _by_item(linked), _by_item(requested), shipped, decisions
+
+
+def _by_item(pairs: list[tuple[str, datetime]]) -> dict[int, datetime]:
+    return {int(k): v for k, v in builders.first_times(pairs).items()}
 
 
 def compute_figures(session: Session, zone: tzinfo, now: datetime | None = None) -> list[Figure]:
@@ -157,7 +169,7 @@ def compute_figures(session: Session, zone: tzinfo, now: datetime | None = None)
 
     now = now or datetime.now(UTC)
     items, categories = item_histories(session), status_categories(session)
-    evidence, shipped, decisions = _link_facts(session, _item_ids(items))
+    evidence, requested, shipped, decisions = _link_facts(session, _item_ids(items))
     launches = launch_facts(session)
     ga_day = {
         launch.id: builders.zone_day(launch.launched_at, zone)
@@ -166,7 +178,7 @@ def compute_figures(session: Session, zone: tzinfo, now: datetime | None = None)
     }
     return [
         *builders.roadmap_figures(items, categories, evidence),
-        *builders.launch_figures(launches, ga_day, shipped, items, evidence),
+        *builders.launch_figures(launches, ga_day, shipped, items, requested),
         *builders.decision_figures(launches, decisions),
         *builders.feedback_figures(feedback_facts(session), now),
         *builders.experiment_figures(experiment_facts(session)),
