@@ -32,6 +32,12 @@ from tests.support import Accounts, served_app
 from tests.support.browser import browser  # noqa: F401  (the session-wide Chromium fixture)
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# A write in a GET request's reading session is an error in the tests (a warning in
+# production), so read paths that write are found here: on SQLite under load such a
+# write fails with "database is locked" (docs/architecture.md, "Data"). Served apps
+# inherit it from this process's environment.
+os.environ.setdefault("PILOTHOUSE_TEST_STRICT_READS", "1")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
