@@ -61,6 +61,7 @@ def _fill(runtime: Runtime) -> None:
         statuses.create_status(
             s, CLI, name="In review", category=StatusCategory.planned, position=2
         )
+        statuses.create_status(s, CLI, name="Triage", category=StatusCategory.backlog, position=0)
         fields.create_field(
             s, CLI, name="Team", type=FieldType.single_select, options=["Core", "Growth"]
         )

@@ -156,7 +156,7 @@ def plan(session: Session, directory: Path, *, prune: bool = False) -> Plan:
     for kind in KINDS:
         stored = kind.current(session)
         wanted = result.wanted.get(kind.directory, {})
-        for key, (values, _parsed) in sorted(wanted.items()):
+        for key, (values, _parsed) in sorted(wanted.items(), key=_order):
             if key not in stored:
                 result.changes.append(
                     Change(kind.directory, key, "created", _differences({}, values))
@@ -168,6 +168,13 @@ def plan(session: Session, directory: Path, *, prune: bool = False) -> Plan:
         for key in sorted(set(stored) - set(wanted)):
             result.changes.append(_missing(session, kind, key, prune))
     return result
+
+
+def _order(entry: tuple[str, tuple[Values, Parsed]]) -> tuple[int, str]:
+    """Objects with a place (statuses, fields) in the order of their places, then by key:
+    each is moved to its place in turn, which leaves the earlier ones where they are."""
+    position = entry[1][0].get("position")
+    return (position if isinstance(position, int) else 0, entry[0])
 
 
 def _missing(session: Session, kind: Kind, key: str, prune: bool) -> Change:
