@@ -116,3 +116,7 @@ def test_viewers_read_and_tick_their_own(
     )
     assert ticked.status_code == 303
     assert "1 of 1 steps done (100%)" in client.get("/onboarding").text
+    assert 'data-testid="everyone-onboarding"' not in client.get("/onboarding").text
+    sign_in(client, accounts.person(Role.editor))
+    overview = client.get("/onboarding").text
+    assert 'data-testid="everyone-row"' in overview and "1/1 (100%)" in overview

@@ -38,6 +38,7 @@ from pilothouse.playbooks.models import (
 __all__ = [
     "ASSIGNMENT_TYPE",
     "Progress",
+    "all_assignments",
     "assign",
     "assignments_of",
     "create_template",
@@ -196,6 +197,14 @@ def assignments_of(session: Session, user_id: int | None) -> list[OnboardingAssi
     """The checklists ``user_id`` works through."""
     query = select(OnboardingAssignment).where(OnboardingAssignment.person_id == user_id)
     return list(session.scalars(query.order_by(OnboardingAssignment.id)))
+
+
+def all_assignments(session: Session) -> list[OnboardingAssignment]:
+    """Every checklist in progress or done, newest start first (Product Ops' overview)."""
+    query = select(OnboardingAssignment).order_by(
+        OnboardingAssignment.started_on.desc(), OnboardingAssignment.id
+    )
+    return list(session.scalars(query))
 
 
 def reports_of(session: Session, manager_id: int | None) -> list[OnboardingAssignment]:

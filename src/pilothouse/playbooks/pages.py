@@ -16,6 +16,8 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from pilothouse.core import users
+from pilothouse.core.links import ObjectRef
+from pilothouse.core.models import Role
 from pilothouse.core.pagination import PageRequest
 from pilothouse.core.references import resolve
 from pilothouse.playbooks import onboarding, service
@@ -193,7 +195,6 @@ def unlink_form(slug: str, link_id: int, principal: EditorWrite, session: Sessio
 def _checklist(session: Session, assignment: Any) -> dict[str, Any]:
     steps = assignment.template.steps
     refs = [s for s in steps if s.link_type and s.link_id]
-    from pilothouse.core.links import ObjectRef
 
     named = resolve(session, [ObjectRef(s.link_type, s.link_id) for s in refs])
     done = {r.step_id for r in assignment.done_rows}
@@ -211,12 +212,16 @@ def _checklist(session: Session, assignment: Any) -> dict[str, Any]:
 def onboarding_page(request: Request, principal: Viewer, session: SessionDep) -> Response:
     mine = onboarding.assignments_of(session, principal.user.id)
     reports = onboarding.reports_of(session, principal.user.id)
+    everyone = (
+        onboarding.all_assignments(session) if principal.user.role.allows(Role.editor) else []
+    )
     return render(
         request,
         "playbooks/onboarding.html",
         {
             "mine": [_checklist(session, a) for a in mine],
             "reports": [(a, onboarding.progress(a)) for a in reports],
+            "everyone": [(a, onboarding.progress(a)) for a in everyone],
         },
     )
 
