@@ -71,7 +71,7 @@ class _Vectors:
         self.size = need
 
 
-_cache: dict[str, _Vectors] = {}
+_cache: dict[tuple[str, str], _Vectors] = {}
 _lock = threading.Lock()
 
 
@@ -136,18 +136,24 @@ def _originals(session: Session, ids: set[int]) -> dict[int, int | None]:
 
 def _stored_vectors(session: Session, model_id: str) -> _Vectors:
     """The cached vectors of ``model_id``, with the rows added since read (call under the lock)."""
-    cached = _cache.get(model_id)
+    key = (str(session.get_bind().url), model_id)  # one process may serve several databases
+    cached = _cache.get(key)
     if cached is None or time.monotonic() - cached.loaded_at > RELOAD_SECONDS:
         ids, matrix = _read(session, model_id, after=0)
-        cached = _cache[model_id] = _Vectors(ids, matrix, ids.size, time.monotonic())
+        cached = _cache[key] = _Vectors(ids, matrix, ids.size, time.monotonic())
         return cached
-    newest = session.scalar(
-        select(func.max(FeedbackEmbedding.item_id)).where(FeedbackEmbedding.model_id == model_id)
-    )
+    count, newest = session.execute(
+        select(func.count(), func.max(FeedbackEmbedding.item_id)).where(
+            FeedbackEmbedding.model_id == model_id
+        )
+    ).one()
     if newest is not None and int(newest) > cached.max_id:
         ids, matrix = _read(session, model_id, after=cached.max_id)
         if ids.size:
             cached.append(ids, matrix)
+    if cached.size != count:  # rows deleted, or another database behind the same URL
+        ids, matrix = _read(session, model_id, after=0)
+        cached = _cache[key] = _Vectors(ids, matrix, ids.size, time.monotonic())
     return cached
 
 

@@ -68,10 +68,14 @@ def test_vectors_are_unit_length_and_semantic(embedder: OnnxEmbedder) -> None:
 
 
 def test_batching_does_not_change_a_vector(embedder: OnnxEmbedder) -> None:
+    """Exact with fp32 arithmetic; the int8 default quantises each activation tensor with
+    one scale per batch, so a vector moves slightly with its batch (measured 0.996)."""
     texts = ["short", "a much longer message about a transfer that is still pending " * 3]
-    together = embedder.embed(texts)
-    alone = np.vstack([embedder.embed([t]) for t in texts])
-    assert np.all(np.sum(together * alone, axis=1) > 0.9999)
+    fp32 = OnnxEmbedder(EmbedderConfig(precision="fp32"))
+    for model, bound in ((fp32, 0.9999), (embedder, 0.99)):
+        together = model.embed(texts)
+        alone = np.vstack([model.embed([t]) for t in texts])
+        assert np.all(np.sum(together * alone, axis=1) > bound), model.model_id
 
 
 def test_tfidf_floor_embeds_in_a_fixed_space() -> None:
