@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from pilothouse.cli.common import cli_errors, fail, open_runtime
+from pilothouse.core.actor import Actor
 
 __all__ = ["backup", "restore"]
 
@@ -48,9 +49,20 @@ def backup(
 def _local(file: Path, include_secrets: bool) -> None:
     """Back up this installation from here (the event store must not be held elsewhere)."""
     from pilothouse.core.backup import create_backup
+    from pilothouse.core.backup_stream import record_backup
 
     with open_runtime() as runtime:
         summary = create_backup(runtime, file, include_secrets=include_secrets)
+        with runtime.database.session() as session:
+            size = file.stat().st_size
+            record_backup(
+                session,
+                Actor.command_line(),
+                summary,
+                size,
+                via="cli",
+                secrets_included=include_secrets,
+            )
     rows = sum(summary.tables.values())
     events = summary.event_store or {}
     typer.echo(

@@ -35,7 +35,15 @@ from pilothouse.core.backup_events import export_store
 from pilothouse.core.backup_tables import column_kinds, dump_table, reflect_tables
 from pilothouse.core.runtime import Runtime
 
-__all__ = ["FORMAT", "BackupSummary", "create_backup", "excluded_home_files", "sha256_of"]
+__all__ = [
+    "FORMAT",
+    "BackupSummary",
+    "Prepared",
+    "create_backup",
+    "excluded_home_files",
+    "prepare_backup",
+    "sha256_of",
+]
 
 #: Version of the archive layout; restore refuses a layout it does not know.
 FORMAT = 1
@@ -144,39 +152,58 @@ def _state_files(runtime: Runtime, include_secrets: bool) -> Iterator[tuple[Path
         yield connections, "connections.yaml"
 
 
-def create_backup(runtime: Runtime, path: Path, *, include_secrets: bool = False) -> BackupSummary:
-    """Write the backup archive to ``path`` (written next to it, then renamed into place)."""
-    with tempfile.TemporaryDirectory(prefix="pilothouse-backup-") as scratch_name:
-        scratch = Path(scratch_name)
-        staging = scratch / "archive"
-        staging.mkdir()
-        database = _dump_database(runtime, staging, scratch)
-        store = runtime.__dict__.get("event_store")
-        events = export_store(runtime.settings.effective_events_path, staging / "events", store)
-        members = {
-            p.relative_to(staging).as_posix(): p for p in sorted(staging.rglob("*")) if p.is_file()
-        }
-        members.update({name: file for file, name in _state_files(runtime, include_secrets)})
-        manifest = {
-            "format": FORMAT,
-            "version": __version__,
-            "created_at": datetime.now(UTC).isoformat(),
-            "backend": "sqlite" if runtime.database.is_sqlite else "postgresql",
-            "revision": database["revision"],
-            "tables": database["tables"],
-            "event_store": events,
-            "secrets_included": include_secrets,
-            "members": {name: sha256_of(file) for name, file in members.items()},
-        }
-        _write_archive(path, manifest, members)
+@dataclass(frozen=True)
+class Prepared:
+    """A backup's members staged on disk and its manifest, not yet archived."""
+
+    manifest: dict[str, Any]
+    members: dict[str, Path]
+    summary: BackupSummary
+
+
+def prepare_backup(
+    runtime: Runtime, scratch: Path, path: Path, *, include_secrets: bool = False
+) -> Prepared:
+    """Dump the database and event store under ``scratch`` and build the manifest."""
+    staging = scratch / "archive"
+    staging.mkdir()
+    database = _dump_database(runtime, staging, scratch)
+    store = runtime.__dict__.get("event_store")
+    events = export_store(runtime.settings.effective_events_path, staging / "events", store)
+    members = {
+        p.relative_to(staging).as_posix(): p for p in sorted(staging.rglob("*")) if p.is_file()
+    }
+    members.update({name: file for file, name in _state_files(runtime, include_secrets)})
+    manifest = {
+        "format": FORMAT,
+        "version": __version__,
+        "created_at": datetime.now(UTC).isoformat(),
+        "backend": "sqlite" if runtime.database.is_sqlite else "postgresql",
+        "revision": database["revision"],
+        "tables": database["tables"],
+        "event_store": events,
+        "secrets_included": include_secrets,
+        "members": {name: sha256_of(file) for name, file in members.items()},
+    }
     files = sum(1 for n in members if n.startswith(("home/", "metrics/", "connections")))
-    return BackupSummary(
+    summary = BackupSummary(
         path=path,
         revision=database["revision"],
         tables={n: t["rows"] for n, t in database["tables"].items()},
         event_store=events,
         files=files,
     )
+    return Prepared(manifest, members, summary)
+
+
+def create_backup(runtime: Runtime, path: Path, *, include_secrets: bool = False) -> BackupSummary:
+    """Write the backup archive to ``path`` (written next to it, then renamed into place)."""
+    with tempfile.TemporaryDirectory(prefix="pilothouse-backup-") as scratch_name:
+        prepared = prepare_backup(
+            runtime, Path(scratch_name), path, include_secrets=include_secrets
+        )
+        _write_archive(path, prepared.manifest, prepared.members)
+    return prepared.summary
 
 
 def _write_archive(path: Path, manifest: dict[str, Any], members: dict[str, Path]) -> None:
