@@ -41,6 +41,7 @@ __all__ = [
     "RuntimeDep",
     "SessionDep",
     "Viewer",
+    "WriteSessionDep",
     "client_address",
 ]
 
@@ -70,6 +71,16 @@ def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_write_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """An ordinary (writing) session for the few GET routes that must write: the
+    single sign-on redirect and callback, whose method the OpenID protocol fixes."""
+    with runtime.database.session() as session:
+        yield session
+
+
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 
 
 def client_address(request: Request) -> str:

@@ -16,7 +16,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from pilothouse.core import signin
 from pilothouse.core.sso import service
-from pilothouse.web.deps import SESSION_COOKIE, Public, RuntimeDep, SessionDep, client_address
+from pilothouse.web.deps import (
+    SESSION_COOKIE,
+    Public,
+    RuntimeDep,
+    WriteSessionDep,
+    client_address,
+)
 from pilothouse.web.pages.auth import _safe_next, cookie_is_secure
 
 __all__ = ["BROWSER_COOKIE", "router"]
@@ -36,7 +42,7 @@ def _redirect_uri(request: Request, public_url: str | None) -> str:
 @router.get("/auth/oidc/login", dependencies=[Public])
 def sso_login(
     request: Request,
-    session: SessionDep,
+    session: WriteSessionDep,
     runtime: RuntimeDep,
     next: Annotated[str | None, Query(max_length=2000)] = None,  # noqa: A002
 ) -> Response:
@@ -64,7 +70,7 @@ def sso_login(
 @router.get(CALLBACK_PATH, dependencies=[Public])
 def sso_callback(
     request: Request,
-    session: SessionDep,
+    session: WriteSessionDep,
     runtime: RuntimeDep,
     state: Annotated[str, Query(max_length=500)] = "",
     code: Annotated[str, Query(max_length=4000)] = "",
