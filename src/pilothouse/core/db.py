@@ -26,6 +26,7 @@ __all__ = [
     "Database",
     "UTCDateTime",
     "WriteWhileReading",
+    "execute_beside",
     "is_reading",
     "utcnow",
     "write_beside",
@@ -220,6 +221,16 @@ def write_beside(session: Session) -> Iterator[Session]:
     with database.session() as writer:
         yield writer
     session.commit()
+
+
+def execute_beside(session: Session, statement: Executable) -> None:
+    """:meth:`Database.write_aside` for code that has only the session: bookkeeping on
+    a read path (a share link's last use) runs beside a reading session, else in it."""
+    database = session.info.get("database")
+    if database is None:
+        session.execute(statement)
+    else:
+        database.write_aside(session, statement)
 
 
 def is_reading(session: Session) -> bool:

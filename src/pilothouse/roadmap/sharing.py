@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
-from pilothouse.core.db import utcnow
+from pilothouse.core.db import execute_beside, utcnow
 from pilothouse.core.errors import Forbidden, NotFound
 from pilothouse.core.models import Role
 from pilothouse.core.security import SecretHasher, new_secret
@@ -211,5 +212,7 @@ def open_share_link(session: Session, hasher: SecretHasher, token: str) -> Share
     if link is None or not is_live(link, now):
         raise NotFound("this share link does not exist, has expired or was revoked")
     if link.last_used_at is None or now - link.last_used_at > LAST_USED_RESOLUTION:
-        link.last_used_at = now
+        # A share page is a GET: the last use is written beside its reading session.
+        execute_beside(session, update(ShareLink).filter_by(id=link.id).values(last_used_at=now))
+        set_committed_value(link, "last_used_at", now)
     return link
