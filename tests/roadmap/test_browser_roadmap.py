@@ -45,7 +45,7 @@ def test_drag_a_card_from_next_to_now_persists(
     try:
         sign_in(page, editor)
         page.get_by_role("link", name="Roadmap").click()
-        page.get_by_role("link", name="Board").click()
+        page.get_by_role("link", name="Board", exact=True).click()
         now = page.get_by_test_id("column-now")
         next_column = page.get_by_test_id("column-next")
         card = next_column.locator('[data-key="FEAT-2"]')
