@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import importlib
 import inspect
 import pkgutil
@@ -10,6 +9,7 @@ import pkgutil
 import pytest
 
 import pilothouse.playbooks as playbooks
+from tests.support.module_rules import defined_names, long_functions
 
 MODULES = sorted(m.name for m in pkgutil.iter_modules(playbooks.__path__, "pilothouse.playbooks."))
 
@@ -17,13 +17,7 @@ MODULES = sorted(m.name for m in pkgutil.iter_modules(playbooks.__path__, "pilot
 @pytest.mark.parametrize("name", MODULES)
 def test_all_is_complete(name: str) -> None:
     module = importlib.import_module(name)
-    defined = {
-        member
-        for member, value in vars(module).items()
-        if not member.startswith("_")
-        and (inspect.isfunction(value) or inspect.isclass(value))
-        and getattr(value, "__module__", None) == name
-    }
+    defined = defined_names(module)
     exported = set(getattr(module, "__all__", ()))
     if name.endswith((".routes", ".pages")):
         defined = {d for d in defined if d not in exported}  # handlers are reached via router
@@ -35,13 +29,8 @@ def test_all_is_complete(name: str) -> None:
 
 @pytest.mark.parametrize("name", MODULES)
 def test_modules_and_functions_stay_small(name: str) -> None:
-    source = inspect.getsource(importlib.import_module(name))
+    module = importlib.import_module(name)
+    source = inspect.getsource(module)
     assert source.count("\n") <= 800, f"{name} is growing past its budget; split it"
-    long = [
-        node.name
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.FunctionDef)
-        and node.end_lineno is not None
-        and node.end_lineno - node.lineno + 1 > 40
-    ]
+    long = long_functions(module)
     assert not long, f"{name}: functions longer than 40 lines: {long}"
