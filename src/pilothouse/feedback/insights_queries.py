@@ -203,8 +203,13 @@ def theme_insights(
     return insights.rank_themes(stats, sort)
 
 
-def spike_alerts(session: Session, *, limit: int = 5) -> list[insights.ThemeStats]:
+def spike_alerts(
+    session: Session, *, limit: int = 5, as_of: datetime | None = None
+) -> list[insights.ThemeStats]:
     """Themes whose current week is a significant spike, largest first (for the home page).
+
+    ``as_of`` (default now) fixes which week is current: a check made just after
+    midnight on a Monday asks about a week that has only just begun.
 
     Reads only the weeks the test needs, and only when the feedback changed: the
     answer is kept per :func:`_feedback_version` (and day), so the home page does
@@ -212,7 +217,7 @@ def spike_alerts(session: Session, *, limit: int = 5) -> list[insights.ThemeStat
     page's time under ``benchmarks/load.py``). The key is read from the database
     on every call, so web workers never disagree about the answer.
     """
-    as_of = datetime.now(UTC)
+    as_of = as_of or datetime.now(UTC)
     key = (str(session.get_bind().url), as_of.date(), _feedback_version(session), limit)
     if key not in _SPIKE_CACHE:
         if len(_SPIKE_CACHE) >= 16:
