@@ -1,0 +1,229 @@
+"""CPU cost per request of each endpoint in the load mix, measured in one process.
+
+Issue 14.3: ``benchmarks/load.py`` measures latency under a fixed arrival rate, which
+on a shared machine mixes our cost with everyone else's. This script measures what
+one process spends: it builds the app in-process over a demo-loaded data folder (the
+same set-up as ``load.py``), sends each kind of request of the load mix ``--calls``
+times through Starlette's ``TestClient`` and divides the process's CPU time
+(``time.process_time``, all threads) by the number of calls. CPU time does not grow
+when other processes take the cores, so the figures compare across runs and machines
+of the same speed. It also counts the SQL statements each request sends, which finds
+N+1 queries without a profiler.
+
+    .venv/bin/python benchmarks/request_cost.py                  # fresh temporary folder
+    .venv/bin/python benchmarks/request_cost.py --keep /tmp/cost  # prepare once, reuse
+    .venv/bin/python benchmarks/request_cost.py --keep /tmp/cost --profile "GET /launches/{key}"
+
+The ``GET /healthz`` row is the harness's floor (the test client, routing and the
+middleware with no database work); the other rows include it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import cProfile
+import os
+import pstats
+import random
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from load import EMAIL, PASSWORD, Request, Targets, pilothouse, prepare, request_mix  # noqa: E402
+
+
+def sign_in(client: Any) -> str:
+    """The session cookie from the login form, as a ``Cookie`` header (see load.py)."""
+    page = client.get("/login")
+    token = re.search(r'name="login_csrf" value="([^"]+)"', page.text)
+    assert token, "no login_csrf field on /login"
+    sent = "; ".join(f"{name}={value}" for name, value in page.cookies.items())
+    done = client.post(
+        "/login",
+        data={"email": EMAIL, "password": PASSWORD, "login_csrf": token.group(1)},
+        headers={"Cookie": sent},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, f"sign-in failed: {done.status_code}"
+    return "; ".join(f"{name}={value}" for name, value in done.cookies.items())
+
+
+class Sender:
+    """Sends one request of a kind the way ``load.py`` does (cookie, token or write key)."""
+
+    def __init__(self, client: Any, cookie: str, token: str, write_keys: list[str]) -> None:
+        self.client = client
+        self.cookie = cookie
+        self.token = token
+        self.write_keys = write_keys
+
+    def headers(self, path: str, headers: dict[str, str], rng: random.Random) -> dict:
+        """The credentials ``load.py`` sends: a write key, an API token or the cookie."""
+        if headers.pop("X-Load-Write-Key", None):
+            key = rng.choice(self.write_keys)
+            headers["Authorization"] = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+        elif path.startswith("/api/"):
+            headers["Authorization"] = f"Bearer {self.token}"
+        else:
+            headers["Cookie"] = self.cookie
+        return headers
+
+    def send(self, kind: Request, rng: random.Random) -> int:
+        method, path, kwargs = kind.build(rng)
+        headers = self.headers(path, dict(kwargs.pop("headers", {})), rng)
+        response = self.client.request(method, path, headers=headers, **kwargs)
+        return int(response.status_code)
+
+
+class StatementCounter:
+    """Counts SQL statements sent through the app's engine."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_args: Any) -> None:
+        self.count += 1
+
+
+def measure(sender: Sender, kind: Request, calls: int, counter: StatementCounter) -> tuple:
+    """(ms CPU per call, ms wall per call, statements per call, statuses) after a warm-up."""
+    rng = random.Random(11)
+    for _ in range(3):
+        sender.send(kind, rng)
+    statuses: set[int] = set()
+    before_statements = counter.count
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(calls):
+        statuses.add(sender.send(kind, rng))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    statements = (counter.count - before_statements) / calls
+    return cpu * 1000 / calls, wall * 1000 / calls, statements, statuses
+
+
+def targets_of(sender: Sender, write_keys: list[str]) -> Targets:
+    headers = {"Authorization": f"Bearer {sender.token}"}
+
+    def keys(path: str) -> list[str]:
+        return [row["key"] for row in sender.client.get(path, headers=headers).json()["items"]]
+
+    return Targets(
+        keys("/api/v1/roadmap/items"),
+        keys("/api/v1/experiments"),
+        keys("/api/v1/launches"),
+        write_keys,
+    )
+
+
+def profile(sender: Sender, kind: Request, calls: int, top: int) -> None:
+    """cProfile of ``calls`` requests, with the app's thread hops run inline.
+
+    cProfile sees only its own thread, and the app runs sync work in a thread pool;
+    the requests therefore go through ``httpx.ASGITransport`` in this thread, with
+    ``anyio.to_thread.run_sync`` replaced by a direct call for the duration.
+    """
+    import asyncio
+
+    import anyio.to_thread
+    import httpx
+
+    async def inline(func: Any, *args: Any, **_kwargs: Any) -> Any:
+        return func(*args)
+
+    async def go() -> None:
+        transport = httpx.ASGITransport(app=sender.client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as c:
+            rng = random.Random(11)
+
+            async def one() -> None:
+                method, path, kwargs = kind.build(rng)
+                headers = sender.headers(path, dict(kwargs.pop("headers", {})), rng)
+                await c.request(method, path, headers=headers, **kwargs)
+
+            await one()
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(calls):
+                await one()
+            profiler.disable()
+        stats = pstats.Stats(profiler).strip_dirs()
+        stats.sort_stats("cumulative").print_stats(top)
+        stats.sort_stats("tottime").print_stats(top)
+
+    original = anyio.to_thread.run_sync
+    anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+    try:
+        asyncio.run(go())
+    finally:
+        anyio.to_thread.run_sync = original
+
+
+def run(folder: Path, args: argparse.Namespace) -> None:
+    os.environ["PILOTHOUSE_HOME"] = str(folder / "home")
+    os.environ.setdefault("PILOTHOUSE_LOG_LEVEL", "WARNING")
+    os.environ["PILOTHOUSE_INGEST_MAX_REQUESTS_PER_MINUTE"] = "1000000"
+    env = dict(os.environ)
+    token = pilothouse(env, "token", "create", "--user", EMAIL, "--scope", "write")
+    write_keys = [
+        pilothouse(env, "sources", "create", f"cost-{n}-{random.random():.6f}") for n in range(4)
+    ]
+    from fastapi.testclient import TestClient
+
+    from pilothouse.web.app import create_app
+
+    app = create_app(migrate=False)  # no lifespan: no job threads taking CPU meanwhile
+    client = TestClient(app, base_url="https://testserver")
+    sender = Sender(client, sign_in(client), token, write_keys)
+    mix = request_mix(targets_of(sender, write_keys))
+    health = Request("GET /healthz (harness floor)", 0, False, lambda _r: ("GET", "/healthz", {}))
+    chosen = [k for k in [health, *mix] if not args.only or args.only in k.label]
+    if args.profile:
+        kind = next(k for k in mix if args.profile in k.label)
+        profile(sender, kind, args.calls, args.top)
+        return
+    counter = StatementCounter(app.state.runtime.database.engine)
+    print(
+        f"{'endpoint':44} {'ms CPU':>8} {'ms wall':>8} {'SQL':>6}  status"
+        f"   (per call, n={args.calls})"
+    )
+    weighted = total_weight = 0.0
+    for kind in chosen:
+        cpu, wall, statements, statuses = measure(sender, kind, args.calls, counter)
+        codes = ",".join(str(s) for s in sorted(statuses))
+        print(f"{kind.label:44} {cpu:8.1f} {wall:8.1f} {statements:6.1f}  {codes}")
+        weighted += cpu * kind.weight
+        total_weight += kind.weight
+    if total_weight:
+        mean = weighted / total_weight
+        print(
+            f"{'weighted mean of the mix':44} {mean:8.1f}   -> at most {1000 / mean:.0f} "
+            "requests/s per process (one GIL)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=30, help="calls per endpoint")
+    parser.add_argument("--keep", type=Path, help="prepare this folder once and reuse it")
+    parser.add_argument("--only", help="only endpoints whose label contains this")
+    parser.add_argument("--profile", help="cProfile this endpoint label instead")
+    parser.add_argument("--top", type=int, default=30, help="rows of profile output")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or Path(tmp)
+        if not (folder / "home").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            prepare(folder, None)
+        run(folder, args)
+
+
+if __name__ == "__main__":
+    main()
