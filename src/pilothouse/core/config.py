@@ -127,6 +127,28 @@ class Settings(BaseSettings):
         description="`max-age` of the Strict-Transport-Security header sent on HTTPS "
         "responses; 0 sends none.",
     )
+    max_concurrent_requests: int = Field(
+        default=32,
+        ge=0,
+        description="Requests one server process works on at once; more wait for a slot "
+        "(load shedding). 0: no limit.",
+    )
+    request_queue_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="Longest a request waits for a slot before it is answered 503.",
+    )
+    database_pool_size: int = Field(
+        default=5, ge=1, description="Database connections each process keeps open."
+    )
+    database_max_overflow: int = Field(
+        default=10, ge=0, description="Connections opened beyond the pool size under load."
+    )
+    database_pool_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest a request waits for a database connection; then 503.",
+    )
     login_max_failures_per_account: int = Field(
         default=5, ge=1, description="Failed sign-ins per account within the window before a lock."
     )

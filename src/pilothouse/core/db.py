@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "Base",
     "Database",
+    "PoolLimits",
     "UTCDateTime",
     "WriteWhileReading",
     "execute_beside",
@@ -106,15 +108,37 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+@dataclass(frozen=True)
+class PoolLimits:
+    """Connections one process may hold, and how long a request waits for one.
+
+    A request that waits longer gets :class:`sqlalchemy.exc.TimeoutError`, which the
+    web app answers with 503 and ``Retry-After`` (``web/shedding.py``).
+    """
+
+    size: int = 5
+    max_overflow: int = 10
+    timeout: float = 30.0
+
+
+def _in_memory(url: str) -> bool:
+    """SQLite in memory uses one connection per thread (no queue to size)."""
+    return url.startswith("sqlite") and (url.rstrip("/").endswith(":") or ":memory:" in url)
+
+
 class Database:
     """An engine and its session factory for one app database URL."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool: PoolLimits | None = None) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if not self.is_sqlite:
             kwargs["pool_pre_ping"] = True
+        if pool is not None and not _in_memory(url):  # one shared connection there
+            kwargs.update(
+                pool_size=pool.size, max_overflow=pool.max_overflow, pool_timeout=pool.timeout
+            )
         try:
             self.engine = create_engine(url, **kwargs)
         except ModuleNotFoundError as exc:  # psycopg is an extra: say which

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from pilothouse.core.config import Settings
-from pilothouse.core.db import Database
+from pilothouse.core.db import Database, PoolLimits
 from pilothouse.core.security import PasswordPolicy, SecretHasher
 
 if TYPE_CHECKING:
@@ -34,7 +34,12 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         settings.ensure_home()
-        return cls(settings=settings, database=Database(settings.effective_database_url))
+        pool = PoolLimits(
+            size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            timeout=settings.database_pool_timeout_seconds,
+        )
+        return cls(settings=settings, database=Database(settings.effective_database_url, pool=pool))
 
     @cached_property
     def passwords(self) -> PasswordPolicy:

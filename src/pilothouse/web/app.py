@@ -41,6 +41,7 @@ from pilothouse.web.middleware import BodySizeLimit, SecurityHeaders, route_body
 from pilothouse.web.openapi import install_openapi
 from pilothouse.web.pages import pages_router
 from pilothouse.web.problems import install_error_handlers
+from pilothouse.web.shedding import LoadShedding
 from pilothouse.web.templating import make_templates
 
 __all__ = ["create_app"]
@@ -130,6 +131,11 @@ def create_app(
     app.include_router(dashboards_pages)
     app.include_router(ops_health_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(  # innermost: a 503 when saturated, before any database work
+        LoadShedding,
+        max_concurrent=runtime.settings.max_concurrent_requests,
+        queue_seconds=runtime.settings.request_queue_seconds,
+    )
     app.add_middleware(
         BodySizeLimit,
         max_bytes=runtime.settings.max_body_bytes,
