@@ -24,7 +24,7 @@ from pilothouse.experiments import template_service
 from pilothouse.launches import blueprints, launching
 from pilothouse.ops.dashboards import service as dashboards
 from pilothouse.playbooks import service as playbooks
-from pilothouse.roadmap import fields, items, scoring, statuses
+from pilothouse.roadmap import fields, items, scoring, statuses, views
 from pilothouse.roadmap.models import FieldType, StatusCategory
 from pilothouse.workspace_code import apply, export, plan
 from tests.conftest import DatabaseFactory, clear_all_rows
@@ -42,6 +42,15 @@ STAGES = [
     },
     {"name": "GA", "offset_days": 0, "items": [{"title": "Announce", "required": False}]},
 ]
+VIEW = {
+    "name": "Growth bets",
+    "kind": "table",
+    "shared": True,
+    "formula": "money",
+    "filters": {"status": ["in-review"], "field": ["team=Growth"], "owner": APPROVER},
+    "columns": ["key", "title", "field:team", "score"],
+}
+VIEW_KEY = "approver-example-com--growth-bets"
 PLAYBOOK = """---
 title: Launch review
 slug: launch-review
@@ -55,9 +64,14 @@ reviewed_on: 2026-11-02
 
 
 def _fill(runtime: Runtime) -> None:
-    """A workspace with one object or more of every kind."""
-    Accounts(runtime).person(Role.editor, email=APPROVER)
+    """A workspace with one object or more of every kind; a playbook describes a launch
+    template and a field, a dashboard shows a saved view. A template and a view made and
+    deleted first give the kept ones other ids than in a new workspace."""
+    person = Accounts(runtime).person(Role.editor, email=APPROVER)
+    owner = Actor(person.id, APPROVER, Role.editor)
     with runtime.database.session() as s:
+        gone = blueprints.create_template(s, CLI, {"name": "Gone", "stages": STAGES})
+        views.delete_view(s, owner, views.create_view(s, owner, {"name": "Gone"}))
         statuses.create_status(
             s, CLI, name="In review", category=StatusCategory.planned, position=2
         )
@@ -67,7 +81,10 @@ def _fill(runtime: Runtime) -> None:
         )
         fields.create_field(s, CLI, name="Revenue", type=FieldType.number, description="ARR in €")
         scoring.create_formula(s, CLI, key="money", name="Money", expression="revenue / effort")
-        blueprints.create_template(s, CLI, {"name": "Standard launch", "stages": STAGES})
+        standard = blueprints.create_template(s, CLI, {"name": "Standard launch", "stages": STAGES})
+        blueprints.delete_template(s, CLI, gone)
+        view = views.create_view(s, owner, VIEW)
+        views.create_view(s, owner, {"name": "Growth bets", "kind": "board"})  # same name
         template_service.create_template(
             s, CLI, name="Checkout test", defaults={"hypothesis_prompt": "We believe…"}
         )
@@ -81,11 +98,16 @@ def _fill(runtime: Runtime) -> None:
                 "actions": [{"kind": "notify", "role": "editor", "title": "{{ object_label }}"}],
             },
         )
-        playbooks.apply_markdown(s, CLI, PLAYBOOK, "launch-review.md")
+        playbook = playbooks.apply_markdown(s, CLI, PLAYBOOK, "launch-review.md")
+        playbooks.link_playbook(s, CLI, playbook, f"launch_template:{standard.id}")
+        team = fields.find_field(s, "team")
+        playbooks.link_playbook(s, CLI, playbook, f"roadmap_field:{team.id}")
         board = dashboards.create_dashboard(s, CLI, {"name": "Review", "default_days": 30})
         tile = {"kind": "theme_ranking", "config": {"top": 4}, "title": "Themes"}
         dashboards.add_tile(s, CLI, board, tile)
         tile = {"kind": "experiment_scorecard", "config": {"experiment": "exp-2"}, "col": 7}
+        dashboards.add_tile(s, CLI, board, tile)
+        tile = {"kind": "roadmap_view", "config": {"view": view.id}, "row": 2}
         dashboards.add_tile(s, CLI, board, tile)
 
 
@@ -121,6 +143,10 @@ def test_round_trip_is_byte_exact(runtime: Runtime, other: Runtime, tmp_path: Pa
     assert {"workspace/settings.yaml", "automation-rules/refused-gates.yaml"} <= set(first)
     assert {"experiment-templates/checkout-test.yaml", "dashboards/review.yaml"} <= set(first)
     assert APPROVER.encode() in first["launch-templates/standard-launch.yaml"]
+    assert {f"roadmap-views/{VIEW_KEY}.yaml", f"roadmap-views/{VIEW_KEY}-2.yaml"} <= set(first)
+    playbook = first["playbooks/launch-review.md"].decode()
+    assert "- launch_template:standard-launch\n- roadmap_field:team\n" in playbook
+    assert f"view: {VIEW_KEY}\n" in first["dashboards/review.yaml"].decode()
     with other.database.session() as s:
         result = apply(s, CLI, tmp_path / "first")
     assert {c.action for c in result.changes} <= {"created", "changed"}
@@ -131,6 +157,15 @@ def test_round_trip_is_byte_exact(runtime: Runtime, other: Runtime, tmp_path: Pa
         audited = s.scalar(select(func.count()).select_from(Event).where(Event.actor_label != ""))
     assert again.changes == [] and again.unchanged == len(first)
     assert audited and audited >= 8
+    with other.database.session(reading=True) as s:  # the links point at the new ids
+        linked = playbooks.find_playbook(s, "launch-review")
+        refs = [str(ref) for _, ref in playbooks.linked_refs(s, linked)]
+        template = next(t for t in blueprints.list_templates(s) if t.name == "Standard launch")
+        assert refs[0] == f"launch_template:{template.id}"
+        board = dashboards.get_dashboard(s, CLI, "review")
+        tile = next(t for t in board.tiles if t.kind == "roadmap_view")
+        shown = views.get_view(s, None, tile.config["view"])
+        assert (shown.name, shown.kind.value, shown.shared) == ("Growth bets", "table", True)
 
 
 def test_dry_run_shows_fields_and_writes_nothing(runtime: Runtime, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ happen in ``service.apply_markdown``, which names the same file and line.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -71,19 +72,23 @@ def _error(path: str, line: int, name: str, message: str) -> ValidationFailed:
     return ValidationFailed(f"{where}: {message}", errors=[FieldError(name, f"{where}: {message}")])
 
 
-def to_markdown(playbook: Playbook) -> str:
-    """The playbook as a file that :func:`from_markdown` reads back to the same values."""
+def to_markdown(playbook: Playbook, links: Sequence[str] | None = None) -> str:
+    """The playbook as a file that :func:`from_markdown` reads back to the same values.
+
+    ``links`` replaces the stored ``TYPE:ID`` links: workspace export names them by
+    portable key instead, as ids differ between workspaces."""
     from pilothouse.playbooks.service import linked_refs
 
     session = object_session(playbook)
-    links = [str(ref) for _, ref in linked_refs(session, playbook)] if session else []
+    if links is None:
+        links = [str(ref) for _, ref in linked_refs(session, playbook)] if session else []
     head: dict[str, Any] = {"title": playbook.title, "slug": playbook.slug}
     if playbook.owner is not None:
         head["owner"] = playbook.owner.email
     if playbook.reviewed_on is not None:
         head["reviewed_on"] = playbook.reviewed_on
     if links:
-        head["links"] = links
+        head["links"] = list(links)
     front = yaml.safe_dump(head, sort_keys=False, allow_unicode=True).rstrip("\n")
     body = playbook.body.rstrip("\n")
     return f"{_FENCE}\n{front}\n{_FENCE}\n{body}\n" if body else f"{_FENCE}\n{front}\n{_FENCE}\n"

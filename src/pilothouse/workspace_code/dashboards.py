@@ -1,7 +1,9 @@
 """Dashboards as ``dashboards/<slug>.yaml``, in the dashboards domain's own file form
 (``ops.dashboards.service.to_yaml_dict`` / ``from_yaml_dict``, applied with
 ``files.apply_spec``, which replaces a dashboard's settings and tiles with the file's).
-Roadmap-view tiles name their view, which must exist in the target workspace."""
+Tiles name other objects portably: metrics by name, experiments by key, and saved roadmap
+views by their ``roadmap-views/`` file key (names may repeat), resolved on apply in the same
+transaction, so the view may come from the same directory."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pilothouse.core.actor import Actor
 from pilothouse.core.errors import FieldError, ValidationFailed
 from pilothouse.ops.dashboards import files, service
 from pilothouse.workspace_code.kinds import Kind, Values
+from pilothouse.workspace_code.references import view_keys
 from pilothouse.workspace_code.yamltext import Parsed
 
 __all__ = ["KIND"]
@@ -19,7 +22,8 @@ __all__ = ["KIND"]
 def _current(session: Session) -> dict[str, Values]:
     # The command line sees every dashboard, private ones included (it owns the data).
     found = service.list_dashboards(session, Actor.command_line())
-    return {d.slug: service.to_yaml_dict(d) for d in found}
+    keys = view_keys(session)
+    return {d.slug: files.to_yaml_dict(d, keys) for d in found}
 
 
 def _read(parsed: Parsed, key: str) -> tuple[Values, list[FieldError]]:
@@ -37,7 +41,8 @@ def _read(parsed: Parsed, key: str) -> tuple[Values, list[FieldError]]:
 
 def _put(session: Session, actor: Actor, _key: str, values: Values, _before: Values | None) -> None:
     data = {k: v for k, v in values.items() if not k.startswith("_")}
-    files.apply_spec(session, actor, service.from_yaml_dict(data, values["_file"]))
+    ids = {key: view_id for view_id, key in view_keys(session).items()}
+    files.apply_spec(session, actor, service.from_yaml_dict(data, values["_file"]), None, ids)
 
 
 def _remove(session: Session, actor: Actor, key: str) -> None:

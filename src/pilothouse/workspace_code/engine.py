@@ -12,6 +12,7 @@ each one) in the caller's transaction, so a directory applies whole or not at al
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from pilothouse.workspace_code import (
     formulas,
     launch_templates,
     playbooks,
+    roadmap_views,
     settings,
     statuses,
 )
@@ -36,13 +38,14 @@ from pilothouse.workspace_code.yamltext import Parsed, line_of, parse
 
 __all__ = ["KINDS", "Change", "Plan", "apply", "export", "plan", "read_directory"]
 
-#: In apply order: fields before the formulas that read them, templates before playbooks,
-#: dashboards last.
+#: In apply order: fields before the formulas that read them, saved views after the
+#: statuses, fields and formulas they use, views before the dashboards that show them.
 KINDS: tuple[Kind, ...] = (
     settings.KIND,
     statuses.KIND,
     fields.KIND,
     formulas.KIND,
+    roadmap_views.KIND,
     launch_templates.KIND,
     experiment_templates.KIND,
     automation_rules.KIND,
@@ -199,9 +202,8 @@ def apply(session: Session, actor: Actor, directory: Path, *, prune: bool = Fals
         errors = [FieldError(f"{c.kind}/{c.key}", c.reason) for c in result.refused]
         raise Conflict("objects in use cannot be deleted; nothing was applied", errors=errors)
     by_kind = {k.directory: k for k in KINDS}
-    for change in result.changes:
-        if change.action not in ("created", "changed"):
-            continue
+    written = [c for c in result.changes if c.action in ("created", "changed")]
+    for change in written:
         kind = by_kind[change.kind]
         values, parsed = result.wanted[change.kind][change.key]
         before = None if change.action == "created" else kind.current(session)[change.key]
@@ -209,6 +211,7 @@ def apply(session: Session, actor: Actor, directory: Path, *, prune: bool = Fals
             kind.put(session, actor, change.key, values, before)
         except (ValidationFailed, Conflict, NotFound) as exc:
             raise _located(exc, parsed) from None
+    _settle(session, actor, result, written)
     for change in reversed(result.changes):
         if change.action == "removed":
             remove = by_kind[change.kind].remove
@@ -217,12 +220,34 @@ def apply(session: Session, actor: Actor, directory: Path, *, prune: bool = Fals
     return result
 
 
+def _settle(session: Session, actor: Actor, result: Plan, written: list[Change]) -> None:
+    """Each written object's references to others, once every object exists."""
+    for change in written:
+        settle = next(k.settle for k in KINDS if k.directory == change.kind)
+        if settle is None:
+            continue
+        values, parsed = result.wanted[change.kind][change.key]
+        try:
+            settle(session, actor, change.key, values)
+        except (ValidationFailed, Conflict, NotFound) as exc:
+            raise _located(exc, parsed) from None
+
+
+_LOCATED = re.compile(r"^\d+: ")
+
+
 def _located(exc: ValidationFailed | Conflict | NotFound, parsed: Parsed) -> ValidationFailed:
-    """A service's refusal with the file and line of each field it names."""
-    if parsed.filename and exc.errors and exc.errors[0].field.startswith(parsed.filename):
-        return ValidationFailed(str(exc.detail), errors=list(exc.errors))
-    errors = [
-        FieldError(f"{parsed.filename}:{line_of(parsed.lines, e.field)}: {e.field}", e.message)
-        for e in exc.errors
-    ] or [FieldError(f"{parsed.filename}:1: file", str(exc.detail))]
+    """A service's refusal with the file and line of each field it names (a field given
+    as ``file:path`` gets its line; one given as ``file:line: path`` is kept)."""
+    errors = []
+    for error in exc.errors:
+        name = error.field
+        if parsed.filename and name.startswith(f"{parsed.filename}:"):
+            name = name[len(parsed.filename) + 1 :]
+            if _LOCATED.match(name):
+                errors.append(error)
+                continue
+        where = f"{parsed.filename}:{line_of(parsed.lines, name)}"
+        errors.append(FieldError(f"{where}: {name}", error.message))
+    errors = errors or [FieldError(f"{parsed.filename}:1: file", str(exc.detail))]
     return ValidationFailed(f"{errors[0].field}: {exc.detail}", errors=errors)

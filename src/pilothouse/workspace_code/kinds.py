@@ -42,6 +42,9 @@ class Kind:
     render: Callable[[Values], str] = dump
     #: parse a file's text; YAML by default (Markdown kinds bring their own).
     parse: Callable[[str, str], Parsed] | None = None
+    #: after every object of every kind is written: set what refers to other objects
+    #: (a playbook's links), so a file may name any object of the same directory.
+    settle: Callable[[Session, Actor, str, Values], None] | None = None
 
 
 def check_fields(

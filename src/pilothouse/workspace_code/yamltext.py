@@ -16,7 +16,7 @@ import yaml
 
 from pilothouse.core.errors import FieldError, ValidationFailed
 
-__all__ = ["Parsed", "dump", "line_of", "parse", "problem"]
+__all__ = ["Parsed", "dump", "field_lines", "line_of", "parse", "problem"]
 
 
 def dump(data: dict[str, Any]) -> str:
@@ -54,6 +54,19 @@ def _lines(node: yaml.Node, path: str, out: dict[str, int]) -> None:
             child = f"{path}.{index}" if path else str(index)
             out[child] = item.start_mark.line + 1
             _lines(item, child, out)
+
+
+def field_lines(text: str, first_line: int = 1) -> dict[str, int]:
+    """The line of every field path of the YAML ``text``, which starts on ``first_line``
+    of its file (front matter); empty when it does not parse (reported elsewhere)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[str, int] = {}
+    if node is not None:
+        _lines(node, "", lines)
+    return {path: line + first_line - 1 for path, line in lines.items()}
 
 
 def line_of(lines: dict[str, int], path: str) -> int:

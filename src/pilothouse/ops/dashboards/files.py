@@ -64,13 +64,20 @@ def _view_name(session: Session | None, view_id: Any) -> str:
     return view.name if view is not None else str(view_id)
 
 
-def to_yaml_dict(dashboard: Dashboard) -> dict[str, Any]:
-    """The dashboard as the plain data of its YAML file (stable key order)."""
+def to_yaml_dict(
+    dashboard: Dashboard, view_keys: Mapping[int, str] | None = None
+) -> dict[str, Any]:
+    """The dashboard as the plain data of its YAML file (stable key order).
+
+    Roadmap-view tiles name their view by name, or by ``view_keys[id]`` when given
+    (workspace export names views by a unique key; names may repeat)."""
     session = object_session(dashboard)
     tiles = []
     for tile in dashboard.tiles:
         config = dict(tile.config)
-        if tile.kind == "roadmap_view":
+        if tile.kind == "roadmap_view" and view_keys is not None:
+            config["view"] = view_keys.get(int(config.get("view") or 0), str(config.get("view")))
+        elif tile.kind == "roadmap_view":
             config["view"] = _view_name(session, config.get("view"))
         entry: dict[str, Any] = {"kind": tile.kind}
         if tile.title:
@@ -178,22 +185,38 @@ def from_yaml_dict(data: Any, path: str) -> DashboardSpec:
     )
 
 
-def _resolve_view(session: Session, spec: DashboardSpec, index: int, name: str) -> int:
+def _resolve_view(
+    session: Session,
+    spec: DashboardSpec,
+    index: int,
+    name: str,
+    view_ids: Mapping[str, int] | None = None,
+) -> int:
     from pilothouse.roadmap.models import RoadmapView
 
-    found = session.scalar(select(RoadmapView.id).where(RoadmapView.name == name))
+    if view_ids is not None:
+        found: int | None = view_ids.get(name)
+    else:  # a name several views share: the shared one first, then the oldest
+        query = select(RoadmapView.id).where(RoadmapView.name == name)
+        found = session.scalar(query.order_by(RoadmapView.shared.desc(), RoadmapView.id))
     if found is None:
         raise ValidationFailed(
             f"{spec.path}: tiles[{index}].view: no roadmap view named {name!r}",
-            errors=[FieldError(f"{spec.path}:tiles[{index}].view", "no such roadmap view")],
+            errors=[FieldError(f"{spec.path}:tiles[{index}].view", f"no roadmap view {name!r}")],
         )
     return int(found)
 
 
 def apply_spec(
-    session: Session, actor: Actor, spec: DashboardSpec, runtime: Runtime | None = None
+    session: Session,
+    actor: Actor,
+    spec: DashboardSpec,
+    runtime: Runtime | None = None,
+    view_ids: Mapping[str, int] | None = None,
 ) -> Dashboard:
-    """Create the dashboard ``spec.slug`` or replace its settings and tiles with the file's."""
+    """Create the dashboard ``spec.slug`` or replace its settings and tiles with the file's.
+
+    ``view_ids``: roadmap-view tiles name their view by these keys instead of by name."""
     values = {
         "name": spec.name,
         "slug": spec.slug,
@@ -215,7 +238,7 @@ def apply_spec(
     for index, tile in enumerate(spec.tiles):
         config = dict(tile.config)
         if tile.kind == "roadmap_view":
-            config["view"] = _resolve_view(session, spec, index, config["view"])
+            config["view"] = _resolve_view(session, spec, index, config["view"], view_ids)
         body = {"kind": tile.kind, "title": tile.title, "config": config} | tile.place
         service.add_tile(session, actor, dashboard, body, runtime)
     return dashboard
