@@ -4,6 +4,7 @@ none of them scrolls sideways; editing keeps the previous version in the history
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -132,4 +133,74 @@ def test_playbook_pages_edit_history_and_search(browser: object, served: ServedA
         watched.close()
     expected = "status of 422"  # the refused save above
     assert [e for e in watched.errors if expected not in e] == [], watched.errors
+    assert watched.foreign == [], watched.foreign
+
+
+def test_writing_and_assigning_an_onboarding_checklist(browser: object, served: ServedApp) -> None:
+    from playwright.sync_api import expect
+
+    accounts = Accounts(served.runtime)
+    editor = accounts.person(Role.editor, email="ops@example.com")
+    new_pm = accounts.person(Role.viewer, email="new.designer@example.com")
+    manager = accounts.person(Role.viewer, email="design.lead@example.com")
+    with served.runtime.database.session() as session:
+        service.create_playbook(session, CLI, {"title": "Design critique playbook"})
+    watched = Watched(browser, served, **WIDE)
+    page = watched.page
+    try:
+        sign_in(page, editor)
+        page.goto("/onboarding")
+        page.get_by_role("link", name="Onboarding checklists per role").click()
+        form = page.get_by_test_id("template-form")
+        form.get_by_label("Name").fill("Designer onboarding")
+        form.get_by_label("Role").fill("Product designer")  # not a role: refused below
+        form.get_by_label("Step 1 title").fill("Meet the design team")
+        form.get_by_label("Step 2 title").fill("Read the critique playbook")
+        form.get_by_label("Step 2 playbook").select_option(label="Design critique playbook")
+        page.get_by_role("button", name="Add a step").click()  # htmx: a fourth row in place
+        expect(form.get_by_test_id("step-row")).to_have_count(4)
+        expect(page).to_have_url(re.compile(r"\?rows=4$"))
+        _no_sideways_scroll(page)
+        form.get_by_role("button", name="Create checklist").click()
+
+        form = page.get_by_test_id("template-form")
+        expect(page.get_by_test_id("form-errors")).to_contain_text("Role")
+        expect(form.locator("[aria-invalid=true]")).to_have_count(1)
+        expect(form.get_by_label("Role")).to_have_value("Product designer")
+        expect(form.get_by_label("Name")).to_have_value("Designer onboarding")
+        expect(form.get_by_label("Step 2 title")).to_have_value("Read the critique playbook")
+        expect(form.get_by_label("Step 2 playbook").locator("option:checked")).to_have_text(
+            "Design critique playbook"
+        )
+        expect(form.get_by_test_id("step-row")).to_have_count(4)
+        form.get_by_label("Role").fill("designer")
+        form.get_by_role("button", name="Create checklist").click()
+
+        expect(page.locator(".flash-success")).to_contain_text("Created Designer onboarding")
+        expect(page.get_by_test_id("template-step")).to_have_count(2)
+        steps = page.get_by_test_id("template-steps")
+        expect(steps.get_by_role("link", name="Design critique playbook")).to_have_attribute(
+            "href", "/playbooks/design-critique-playbook"
+        )
+        _no_sideways_scroll(page)
+        assign = page.get_by_test_id("assign-form")
+        assign.get_by_label("Person").select_option(str(new_pm.id))
+        assign.get_by_label("Manager").select_option(str(manager.id))
+        assign.get_by_role("button", name="Assign").click()
+        expect(page.locator(".flash-success")).to_contain_text("Assigned Designer onboarding")
+        expect(page.get_by_test_id("checklist-progress")).to_contain_text("0 of 2 steps done")
+        page.context.clear_cookies()
+
+        sign_in(page, manager)
+        page.goto("/onboarding")
+        row = page.get_by_test_id("report-row")
+        expect(row).to_contain_text("New.Designer")
+        expect(row).to_contain_text("0/2 (0%)")
+        expect(row.get_by_role("link", name="Designer onboarding")).to_have_attribute(
+            "href", "/onboarding/templates/designer"
+        )
+        _no_sideways_scroll(page)
+    finally:
+        watched.close()
+    assert [e for e in watched.errors if "status of 422" not in e] == [], watched.errors
     assert watched.foreign == [], watched.foreign

@@ -134,3 +134,52 @@ def test_who_may_tick_and_bad_input(team: PlaybookTeam, accounts: Accounts) -> N
         headers=people["manager"],
     )
     assert denied.status_code == 403
+
+
+def test_changing_a_template_keeps_ticks_of_kept_steps(
+    team: PlaybookTeam, accounts: Accounts, runtime: Runtime
+) -> None:
+    template, assignment, people = _setup(team, accounts)
+    first, second, third = (s["id"] for s in template["steps"])
+    url = f"{API}/assignments/{assignment['id']}/steps"
+    for step in (second, third):
+        team.client.put(f"{url}/{step}", json={"done": True}, headers=people["pm"])
+    steps = [
+        {"id": second, "title": "Read the launch playbook first"},
+        {"title": "Shadow a launch review"},
+        {"id": first, "title": "Meet your area owner"},
+    ]
+    changed = team.client.patch(
+        f"{API}/templates/pm",
+        json={"title": "PM onboarding v2", "steps": steps},
+        headers=team.editor,
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert [(s["position"], s["title"]) for s in body["steps"]] == [
+        (1, "Read the launch playbook first"),
+        (2, "Shadow a launch review"),
+        (3, "Meet your area owner"),
+    ]
+    assert [body["steps"][0]["id"], body["steps"][2]["id"]] == [second, first]
+    # the removed step's tick went with it (SQLite may give its id to the new step)
+    assert body["steps"][0]["link"] is None  # sent without a link: the link is dropped
+    again = team.client.get(f"{API}/assignments/{assignment['id']}", headers=people["pm"]).json()
+    assert (again["done"], again["total"], again["done_step_ids"]) == (1, 3, [second])
+    assert team.client.get(f"{API}/templates/pm", headers=team.viewer).json() == body
+    with runtime.database.session() as session:
+        event = session.scalars(
+            select(Event).where(Event.name == "onboarding_template.updated")
+        ).one()
+        assert event.changes["title"] == {"before": "PM onboarding", "after": "PM onboarding v2"}
+        assert len(event.changes["steps"]["before"]) == 3
+
+    foreign = team.client.patch(
+        f"{API}/templates/pm", json={"steps": [{"id": 999999, "title": "x"}]}, headers=team.editor
+    )
+    assert foreign.status_code == 422 and foreign.json()["errors"][0]["field"] == "steps.0.id"
+    viewer = team.client.patch(f"{API}/templates/pm", json={"title": "X"}, headers=team.viewer)
+    assert viewer.status_code == 403
+    missing = team.client.patch(f"{API}/templates/nobody", json={"title": "X"}, headers=team.editor)
+    assert missing.status_code == 404
+    assert team.client.get(f"{API}/templates/pm", headers=team.viewer).json() == body

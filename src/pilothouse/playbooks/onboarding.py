@@ -40,6 +40,7 @@ __all__ = [
     "Progress",
     "all_assignments",
     "assign",
+    "assignments_for_template",
     "assignments_of",
     "create_template",
     "find_assignment",
@@ -48,6 +49,7 @@ __all__ = [
     "progress",
     "reports_of",
     "set_step_done",
+    "update_template",
 ]
 
 ASSIGNMENT_TYPE = "onboarding_assignment"
@@ -134,6 +136,106 @@ def create_template(
     return template
 
 
+def _snapshot(template: OnboardingTemplate) -> dict[str, Any]:
+    """What the audit log keeps of a template: its fields and its steps in order."""
+    steps = [
+        s.title + (f" → {s.link_type}:{s.link_id}" if s.link_type else "") for s in template.steps
+    ]
+    return {
+        "role": template.role,
+        "title": template.title,
+        "description": template.description,
+        "steps": steps,
+    }
+
+
+def _kept_ids(
+    template: OnboardingTemplate, raw: Sequence[Mapping[str, Any]]
+) -> list[OnboardingStep | None]:
+    """For each entry, the stored step it edits (by ``id``), or None for a new step."""
+    stored = {s.id: s for s in template.steps}
+    kept: list[OnboardingStep | None] = []
+    for index, entry in enumerate(raw):
+        ident = entry.get("id")
+        if ident in (None, ""):
+            kept.append(None)
+            continue
+        step = stored.get(int(ident)) if str(ident).isdigit() else None
+        if step is None or step in kept:
+            raise invalid(f"steps.{index}.id", f"{ident!r} is not a step of this checklist")
+        kept.append(step)
+    return kept
+
+
+def _replace_steps(
+    session: Session,
+    template: OnboardingTemplate,
+    wanted: list[OnboardingStep],
+    kept: list[OnboardingStep | None],
+) -> None:
+    """Edit the stored steps in place (their ticks stay), add new ones, drop the rest.
+
+    Positions are unique per template and checked per statement on PostgreSQL, so kept
+    steps first move to negative positions, then to their new ones.
+    """
+    for step in [s for s in template.steps if s not in kept]:
+        template.steps.remove(step)
+    for new, old in zip(wanted, kept, strict=True):
+        if old is not None:
+            old.position = -new.position
+    session.flush()
+    for new, old in zip(wanted, kept, strict=True):
+        if old is None:
+            template.steps.append(new)
+        else:
+            old.position, old.title, old.detail = new.position, new.title, new.detail
+            old.link_type, old.link_id = new.link_type, new.link_id
+    session.flush()
+    session.expire(template, ["steps"])
+
+
+def update_template(
+    session: Session,
+    actor: Actor,
+    template: OnboardingTemplate,
+    values: Mapping[str, Any],
+) -> OnboardingTemplate:
+    """Change a checklist: ``role``, ``title``, ``description`` and ``steps`` in order.
+
+    A step entry with the ``id`` of a stored step edits that step, so the people who
+    ticked it keep their tick; a stored step no entry names is removed.
+    """
+    actor.require(Role.editor, write=True)
+    before = _snapshot(template)
+    slug = clean_slug(values.get("role", template.role), "role")
+    taken = select(OnboardingTemplate.id).where(
+        OnboardingTemplate.role == slug, OnboardingTemplate.id != template.id
+    )
+    if session.scalar(taken) is not None:
+        raise Conflict(f"role {slug!r} has a checklist", errors=[FieldError("role", "taken")])
+    title = clean_text(values.get("title", template.title), "title", required=True)
+    description = clean_text(
+        values.get("description", template.description), "description", max_length=5_000
+    )
+    raw = values.get("steps")
+    if raw is not None:
+        wanted = _steps(session, raw)
+        _replace_steps(session, template, wanted, _kept_ids(template, raw))
+    template.role, template.title, template.description = slug, title, description
+    session.flush()
+    record_change(
+        session,
+        actor,
+        object_type="onboarding_template",
+        object_id=template.id,
+        action=Action.updated,
+        label=template.title,
+        before=before,
+        after=_snapshot(template),
+    )
+    return template
+
+
 def _people(
     session: Session, template: OnboardingTemplate, person: object, manager: object
 ) -> tuple[User, User | None]:
@@ -191,6 +293,18 @@ def find_assignment(session: Session, assignment_id: int) -> OnboardingAssignmen
     if assignment is None:
         raise NotFound(f"no onboarding checklist {assignment_id}")
     return assignment
+
+
+def assignments_for_template(
+    session: Session, template: OnboardingTemplate
+) -> list[OnboardingAssignment]:
+    """Everyone who has ``template``'s checklist, newest start first."""
+    query = select(OnboardingAssignment).where(OnboardingAssignment.template_id == template.id)
+    return list(
+        session.scalars(
+            query.order_by(OnboardingAssignment.started_on.desc(), OnboardingAssignment.id)
+        )
+    )
 
 
 def assignments_of(session: Session, user_id: int | None) -> list[OnboardingAssignment]:

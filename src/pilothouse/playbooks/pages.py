@@ -23,6 +23,8 @@ from pilothouse.core.references import resolve
 from pilothouse.playbooks import onboarding, service
 from pilothouse.playbooks.common import TEMPLATE_TYPES
 from pilothouse.playbooks.search import search_playbooks
+from pilothouse.playbooks.template_pages import assign_context, assignment_router
+from pilothouse.playbooks.template_pages import router as template_router
 from pilothouse.web.deps import EditorWrite, OwnWrite, RuntimeDep, SessionDep, Viewer
 from pilothouse.web.templating import flash_redirect, render
 
@@ -30,6 +32,9 @@ __all__ = ["onboarding_pages", "render_markdown", "router"]
 
 router = APIRouter(prefix="/playbooks", include_in_schema=False)
 onboarding_pages = APIRouter(prefix="/onboarding", include_in_schema=False)
+#: First, so ``/onboarding/templates`` is not taken for a checklist id.
+onboarding_pages.include_router(template_router)
+onboarding_pages.include_router(assignment_router)
 Body = Annotated[str, Form(max_length=200_000)]
 #: CommonMark plus tables (playbooks are full of them), raw HTML off so what people type is
 #: shown and never run; markdown-it's own link check drops ``javascript:`` and ``data:``
@@ -212,18 +217,16 @@ def _checklist(session: Session, assignment: Any) -> dict[str, Any]:
 def onboarding_page(request: Request, principal: Viewer, session: SessionDep) -> Response:
     mine = onboarding.assignments_of(session, principal.user.id)
     reports = onboarding.reports_of(session, principal.user.id)
-    everyone = (
-        onboarding.all_assignments(session) if principal.user.role.allows(Role.editor) else []
-    )
-    return render(
-        request,
-        "playbooks/onboarding.html",
-        {
-            "mine": [_checklist(session, a) for a in mine],
-            "reports": [(a, onboarding.progress(a)) for a in reports],
-            "everyone": [(a, onboarding.progress(a)) for a in everyone],
-        },
-    )
+    editor = principal.user.role.allows(Role.editor)
+    everyone = onboarding.all_assignments(session) if editor else []
+    context = {
+        "mine": [_checklist(session, a) for a in mine],
+        "reports": [(a, onboarding.progress(a)) for a in reports],
+        "everyone": [(a, onboarding.progress(a)) for a in everyone],
+    }
+    if editor:  # Product Ops assigns checklists from here too
+        context |= assign_context(session)
+    return render(request, "playbooks/onboarding.html", context)
 
 
 @onboarding_pages.get("/{assignment_id}")

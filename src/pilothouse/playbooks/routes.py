@@ -19,6 +19,7 @@ from pilothouse.playbooks.schemas import (
     OnboardingTemplateCreate,
     OnboardingTemplateList,
     OnboardingTemplateRead,
+    OnboardingTemplateUpdate,
     PlaybookCreate,
     PlaybookDiff,
     PlaybookList,
@@ -202,6 +203,25 @@ def create_template(
     template = onboarding.create_template(
         session, principal.actor, body.role, body.title, steps, body.description
     )
+    return template_read(session, template)
+
+
+@onboarding_router.get(
+    "/templates/{role}", response_model=OnboardingTemplateRead, summary="One role's checklist"
+)
+def get_template(role: str, _principal: Viewer, session: SessionDep) -> OnboardingTemplateRead:
+    return template_read(session, onboarding.find_template(session, role))
+
+
+@onboarding_router.patch(
+    "/templates/{role}", response_model=OnboardingTemplateRead, summary="Change a checklist"
+)
+def update_template(
+    role: str, body: OnboardingTemplateUpdate, principal: EditorWrite, session: SessionDep
+) -> OnboardingTemplateRead:
+    template = onboarding.find_template(session, role)
+    values = body.model_dump(exclude_none=True)
+    onboarding.update_template(session, principal.actor, template, values)
     return template_read(session, template)
 
 

@@ -13,11 +13,13 @@ __all__ = [
     "LinkCreate",
     "LinkedRead",
     "MarkdownApply",
+    "OnboardingStepEdit",
     "OnboardingStepIn",
     "OnboardingStepRead",
     "OnboardingTemplateCreate",
     "OnboardingTemplateList",
     "OnboardingTemplateRead",
+    "OnboardingTemplateUpdate",
     "PersonBrief",
     "PlaybookCreate",
     "PlaybookDiff",
@@ -151,6 +153,21 @@ class OnboardingTemplateCreate(StrictInput):
     title: str = Field(max_length=200)
     description: str = Field(default="", max_length=5_000)
     steps: list[OnboardingStepIn] = Field(max_length=100)
+
+
+class OnboardingStepEdit(OnboardingStepIn):
+    id: int | None = Field(
+        default=None, description="A stored step to edit (its ticks stay); none adds a step."
+    )
+
+
+class OnboardingTemplateUpdate(StrictInput):
+    """Only the fields sent change; ``steps`` replaces the list (stored steps by ``id``)."""
+
+    role: str | None = Field(default=None, max_length=80)
+    title: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=5_000)
+    steps: list[OnboardingStepEdit] | None = Field(default=None, max_length=100)
 
 
 class OnboardingStepRead(BaseModel):
