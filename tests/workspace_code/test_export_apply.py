@@ -29,7 +29,7 @@ from pilothouse.roadmap.models import FieldType, StatusCategory
 from pilothouse.workspace_code import apply, export, plan
 from tests.conftest import DatabaseFactory, clear_all_rows
 from tests.conftest import test_settings as settings_for
-from tests.support.accounts import Accounts
+from tests.support.accounts import Accounts, Person
 
 CLI = Actor.command_line()
 APPROVER = "approver@example.com"
@@ -63,7 +63,7 @@ reviewed_on: 2026-11-02
 """
 
 
-def _fill(runtime: Runtime) -> None:
+def _fill(runtime: Runtime) -> Person:
     """A workspace with one object or more of every kind; a playbook describes a launch
     template and a field, a dashboard shows a saved view. A template and a view made and
     deleted first give the kept ones other ids than in a new workspace."""
@@ -109,6 +109,7 @@ def _fill(runtime: Runtime) -> None:
         dashboards.add_tile(s, CLI, board, tile)
         tile = {"kind": "roadmap_view", "config": {"view": view.id}, "row": 2}
         dashboards.add_tile(s, CLI, board, tile)
+    return person
 
 
 @pytest.fixture
@@ -240,6 +241,16 @@ def test_prune_deletes_only_what_is_not_in_use(runtime: Runtime, tmp_path: Path)
     with runtime.database.session() as s:
         kept = apply(s, CLI, tmp_path)
     assert {c.action for c in kept.changes} == {"kept"}
+    error = _refused(runtime, tmp_path, prune=True)  # a view and a playbook still use them
+    lines = {e.field.split(": ")[-1]: e.field.split(":")[0] for e in error.errors}
+    assert lines == {
+        "formula": f"roadmap-views/{VIEW_KEY}.yaml",
+        "links.0": "playbooks/launch-review.md",
+    }
+    view = tmp_path / "roadmap-views" / f"{VIEW_KEY}.yaml"
+    view.write_text(view.read_text().replace("formula: money", "formula: rice"))
+    book = tmp_path / "playbooks" / "launch-review.md"
+    book.write_text(book.read_text().replace("- launch_template:standard-launch\n", ""))
     error = _refused(runtime, tmp_path, prune=True)
     reasons = {e.field: e.message for e in error.errors}
     assert "launches were made from it" in reasons["launch-templates/standard-launch"]

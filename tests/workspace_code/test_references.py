@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from pilothouse.core.actor import Actor
 from pilothouse.core.errors import Conflict, ValidationFailed
+from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
 from pilothouse.launches import blueprints
 from pilothouse.playbooks import service as playbooks
-from pilothouse.roadmap import scoring
+from pilothouse.roadmap import scoring, sharing
 from pilothouse.roadmap.models import RoadmapView
 from pilothouse.workspace_code import apply
 from tests.workspace_code.test_export_apply import CLI, VIEW_KEY, _export, _fill
@@ -47,7 +49,9 @@ def test_unknown_references_name_file_and_line(runtime: Runtime, tmp_path: Path)
     _edit(book, "roadmap_field:team", "roadmap_field:squad")
     error = _refused(runtime, tmp_path)
     assert error.errors[0].field == f"playbooks/launch-review.md:{_line(book, 'squad')}: links.1"
-    assert "no roadmap_field 'squad'" in error.errors[0].message
+    assert error.errors[0].message == (
+        "'squad' names nothing: no fields/squad.yaml here nor in the workspace"
+    )
     book.write_bytes(before["playbooks/launch-review.md"])
     board = tmp_path / "dashboards" / "review.yaml"
     _edit(board, f"view: {VIEW_KEY}\n", "view: nobody--nothing\n")
@@ -97,8 +101,10 @@ def test_saved_views_keep_their_owner_and_are_not_pruned_in_use(
     runtime: Runtime, tmp_path: Path
 ) -> None:
     tmp_path = tmp_path / "dir"
-    _fill(runtime)
+    person = _fill(runtime)
+    owner = Actor(person.id, person.email, Role.editor)
     before = _export(runtime, tmp_path)
+    tile_line = _line(tmp_path / "dashboards" / "review.yaml", f"view: {VIEW_KEY}")
     path = tmp_path / "roadmap-views" / f"{VIEW_KEY}.yaml"
     _edit(path, "kind: table", "kind: timeline")
     with runtime.database.session() as s:
@@ -115,11 +121,18 @@ def test_saved_views_keep_their_owner_and_are_not_pruned_in_use(
     error = _refused(runtime, tmp_path)
     line = _line(path, "field:colour")
     assert error.errors[0].field == f"roadmap-views/{VIEW_KEY}.yaml:{line}: columns.2"
-    path.unlink()
+    path.unlink()  # pruned, but the dashboard still shows it
+    error = _refused(runtime, tmp_path, prune=True)
+    assert [e.field for e in error.errors] == [f"dashboards/review.yaml:{tile_line}: tiles[1].view"]
+    path.write_bytes(before[f"roadmap-views/{VIEW_KEY}.yaml"])
+    with runtime.database.session() as s:  # a share link to the other one
+        second = s.scalars(select(RoadmapView).order_by(RoadmapView.id.desc())).first()
+        assert second is not None and not second.shared
+        sharing.create_share_link(s, owner, runtime.secrets, second)
     (tmp_path / "roadmap-views" / f"{VIEW_KEY}-2.yaml").unlink()
     error = _refused(runtime, tmp_path, prune=True)
     reasons = {e.field: e.message for e in error.errors}
-    assert reasons == {f"roadmap-views/{VIEW_KEY}": "in use: 1 dashboard tiles"}
+    assert reasons == {f"roadmap-views/{VIEW_KEY}-2": "in use: 1 share links"}
     with runtime.database.session(reading=True) as s:
         kinds = sorted(v.kind.value for v in s.scalars(select(RoadmapView)))
     assert kinds == ["board", "timeline"]  # the first apply stays; nothing else did

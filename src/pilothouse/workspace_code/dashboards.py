@@ -49,4 +49,14 @@ def _remove(session: Session, actor: Actor, key: str) -> None:
     service.delete_dashboard(session, actor, service.get_dashboard(session, actor, key))
 
 
-KIND = Kind("dashboards", _current, _read, _put, _remove)
+def _refers(values: Values) -> list[tuple[str, str, str]]:
+    """The saved roadmap views the tiles show, by their ``roadmap-views/`` key."""
+    tiles = values.get("tiles") or []
+    return [
+        (f"tiles[{index}].view", "roadmap-views", str(tile.get("view")))
+        for index, tile in enumerate(tiles)
+        if isinstance(tile, dict) and tile.get("kind") == "roadmap_view"
+    ]
+
+
+KIND = Kind("dashboards", _current, _read, _put, _remove, refers=_refers)

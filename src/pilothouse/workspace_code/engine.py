@@ -153,11 +153,35 @@ def _differences(before: Values, after: Values) -> dict[str, tuple[Any, Any]]:
     return {k: (before.get(k), after.get(k)) for k in names if before.get(k) != after.get(k)}
 
 
+def _check_references(
+    wanted: dict[str, dict[str, tuple[Values, Parsed]]], kept: dict[str, set[str]]
+) -> None:
+    """Every reference names an object of the directory or one the workspace keeps; all
+    that name nothing are reported at once, each with its file and line."""
+    problems = []
+    suffixes = {kind.directory: kind.suffix for kind in KINDS}
+    for kind in KINDS:
+        for values, parsed in wanted.get(kind.directory, {}).values():
+            for path, target, key in kind.refers(values):
+                if key not in set(wanted.get(target, {})) | kept[target]:
+                    file = f"{target}/{key}{suffixes[target]}"
+                    message = f"{key!r} names nothing: no {file} here nor in the workspace"
+                    problems.append(parsed.error(path, message))
+    if problems:
+        raise ValidationFailed(f"{len(problems)} unknown reference(s)", errors=problems)
+
+
 def plan(session: Session, directory: Path, *, prune: bool = False) -> Plan:
     """What applying ``directory`` would do; reads files and the workspace, writes nothing."""
     result = Plan(wanted=read_directory(directory))
+    current = {kind.directory: kind.current(session) for kind in KINDS}
+    kept = {  # what stays after the apply besides the directory's objects
+        kind.directory: set(current[kind.directory]) if not prune or not kind.remove else set()
+        for kind in KINDS
+    }
+    _check_references(result.wanted, kept)
     for kind in KINDS:
-        stored = kind.current(session)
+        stored = current[kind.directory]
         wanted = result.wanted.get(kind.directory, {})
         for key, (values, _parsed) in sorted(wanted.items(), key=_order):
             if key not in stored:

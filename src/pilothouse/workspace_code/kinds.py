@@ -45,6 +45,9 @@ class Kind:
     #: after every object of every kind is written: set what refers to other objects
     #: (a playbook's links), so a file may name any object of the same directory.
     settle: Callable[[Session, Actor, str, Values], None] | None = None
+    #: the objects a file's values name: ``(field path, kind directory, key)`` each,
+    #: checked before anything is written against the directory and the workspace.
+    refers: Callable[[Values], list[tuple[str, str, str]]] = lambda _values: []
 
 
 def check_fields(

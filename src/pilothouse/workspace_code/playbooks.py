@@ -108,6 +108,16 @@ def _settle(session: Session, actor: Actor, key: str, values: Values) -> None:
         service.link_playbook(session, actor, playbook, target)
 
 
+def _refers(values: Values) -> list[tuple[str, str, str]]:
+    """The links to objects of the export, by directory and key."""
+    out = []
+    for index, link in enumerate(values["links"]):
+        kind, _, key = link.partition(":")
+        if kind in references.DIRECTORIES:
+            out.append((f"links.{index}", references.DIRECTORIES[kind], key.strip()))
+    return out
+
+
 KIND = Kind(
     "playbooks",
     _current,
@@ -117,4 +127,5 @@ KIND = Kind(
     render=lambda v: v["_text"],
     parse=_parse,
     settle=_settle,
+    refers=_refers,
 )

@@ -28,7 +28,7 @@ from pilothouse.playbooks import service as playbooks
 from pilothouse.roadmap import fields
 from pilothouse.roadmap.models import RoadmapView
 
-__all__ = ["PORTABLE_TYPES", "id_of", "key_of", "keys_by_id", "view_keys"]
+__all__ = ["DIRECTORIES", "PORTABLE_TYPES", "id_of", "key_of", "keys_by_id", "view_keys"]
 
 
 def view_keys(session: Session) -> dict[int, str]:
@@ -74,6 +74,17 @@ PORTABLE_TYPES: dict[str, Callable[[Session], dict[str, str]]] = {
     "playbook": _playbooks,
     "dashboard": _dashboards,
 }
+
+
+#: Object type → the export directory of its files (whose names are the keys).
+DIRECTORIES = {
+    "launch_template": "launch-templates",
+    "experiment_template": "experiment-templates",
+    "roadmap_field": "fields",
+    "playbook": "playbooks",
+    "dashboard": "dashboards",
+}
+assert set(DIRECTORIES) == set(PORTABLE_TYPES)
 
 
 def keys_by_id(session: Session, kind: str) -> dict[str, str]:

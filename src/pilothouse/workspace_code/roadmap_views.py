@@ -29,6 +29,7 @@ from pilothouse.core.areas import slugify
 from pilothouse.core.errors import FieldError, ValidationFailed
 from pilothouse.core.models import ProductArea, User
 from pilothouse.ops.dashboards.models import DashboardTile
+from pilothouse.roadmap import scoring, statuses
 from pilothouse.roadmap import views as service
 from pilothouse.roadmap.models import Objective, RoadmapView, ShareLink, ViewKind
 from pilothouse.workspace_code.kinds import Kind, Values, check_fields
@@ -62,13 +63,27 @@ def _portable_filter(session: Session, name: str, value: Any) -> Any:
     return getattr(found, attribute) if found is not None else value
 
 
+def _statuses(session: Session, values: list[str]) -> list[str]:
+    """Statuses by key (a filter may hold a status's id or name)."""
+    out = []
+    for value in values:
+        try:
+            out.append(statuses.find_status(session, value).key)
+        except ValidationFailed:  # gone since: kept as saved, refused where applied
+            out.append(value)
+    return out
+
+
 def _filters(session: Session, stored: dict[str, Any]) -> dict[str, Any]:
     """In the fixed order of the filter keys, so the file does not depend on the database."""
-    return {
+    out = {
         name: _portable_filter(session, name, stored[name])
         for name in service.FILTER_KEYS
         if name in stored
     }
+    if isinstance(out.get("status"), list):
+        out["status"] = _statuses(session, out["status"])
+    return out
 
 
 def _current(session: Session) -> dict[str, Values]:
@@ -155,4 +170,16 @@ def _remove(session: Session, actor: Actor, key: str) -> None:
     service.delete_view(session, actor, _find(session, key))
 
 
-KIND = Kind("roadmap-views", _current, _read, _put, _remove, _in_use)
+def _refers(values: Values) -> list[tuple[str, str, str]]:
+    """The custom formula and the custom-field columns the view uses."""
+    out = []
+    formula = values.get("formula")
+    if isinstance(formula, str) and formula not in scoring.BUILTIN_FORMULAS:
+        out.append(("formula", "formulas", formula))
+    for index, column in enumerate(values.get("columns") or []):
+        if isinstance(column, str) and column.startswith("field:"):
+            out.append((f"columns.{index}", "fields", column.removeprefix("field:")))
+    return out
+
+
+KIND = Kind("roadmap-views", _current, _read, _put, _remove, _in_use, refers=_refers)
