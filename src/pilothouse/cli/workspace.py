@@ -27,7 +27,7 @@ Format = Annotated[OutputFormat, typer.Option("--format", help="Output format.")
 def export_dir(
     directory: Annotated[Path, typer.Argument(help="The directory to write (made if missing).")],
 ) -> None:
-    """Write statuses, fields, formulas, templates, settings, rules, playbooks, dashboards."""
+    """Write the workspace's configuration under DIRECTORY, one file per object."""
     from pilothouse.workspace_code import export
 
     with open_runtime() as runtime, runtime.database.session(reading=True) as session:
