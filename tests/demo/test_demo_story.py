@@ -288,13 +288,13 @@ def test_the_impact_view_measures_what_shipped(demo: Loaded) -> None:
         )
         assert verification.ga_date == today - timedelta(days=120 - 45)
         activation = {m.metric.url: m for m in verification.metrics}["/metrics/activation_rate"]
-        # The simulated lift is about 4 points, near what the interrupted time series can
-        # tell from 55 days either side: on some calendar days its interval includes zero
-        # (seen 2026-12-07; the verdict moves with the day the demo is loaded). The estimate
-        # must still be a rise.
+        # Week-one activation goes from about 49 % to about 79 % at GA (metrics'
+        # demo_simulation: VERIFIED_*, PAYS*). The simulation depends on the calendar only
+        # through the load's weekday; the level change is 0.24 to 0.36 with its interval's
+        # lower end 0.07 to 0.22 over the seven weekdays, so 'rose' on any load day.
         result = activation.result
-        assert result is not None and result.status in (Status.rose, Status.no_clear_change)
-        assert result.level_change is not None and result.level_change > 0, result
+        assert result is not None and result.status == Status.rose, result
+        assert result.level_change is not None and result.level_change > 0.15, result
 
 
 def test_the_periodic_check_announces_the_spike_and_the_late_launch_once(demo: Loaded) -> None:

@@ -36,6 +36,7 @@ from pilothouse.launches.models import (
     GateApproval,
     Launch,
     LaunchGate,
+    LaunchItem,
     LaunchStage,
     LaunchStatus,
 )
@@ -159,6 +160,18 @@ def _launch(session: Session, key: str, area: int | None, target: date, ga: date
     return launch.id
 
 
+def _ticks(session: Session, launch: int, *done: tuple[bool, datetime]) -> None:
+    """Checklist items of the launch's latest stage, ``(required, done at)`` each."""
+    query = select(LaunchStage.id).where(LaunchStage.launch_id == launch)
+    stage = session.scalars(query.order_by(LaunchStage.id.desc())).first()
+    for number, (required, at) in enumerate(done):
+        item = LaunchItem(
+            stage_id=stage, position=number, title=f"Item {number}", required=required
+        )
+        item.due_date, item.done_at = at.date(), at
+        session.add(item)
+
+
 def _gate(
     session: Session, launch: int, entered: datetime, *votes: tuple[int, str, datetime]
 ) -> None:
@@ -203,7 +216,12 @@ def _launches(session: Session, area: int, items: dict[str, int]) -> dict[str, i
     )  # fmt: skip
     for user, day, role in used:
         session.add(ActivityDay(user_id=user, day=date(2026, 1, day), role=role))
-    _gate(session, ids["l1"], d(1, 10), (u1, "approved", d(1, 12)), (u2, "approved", d(1, 14)))
+    # The stage began on 5 Jan, but the gate was ready when its required item was ticked
+    # off on 10 Jan (an optional one and one ticked after the approvals do not count):
+    # it waited 10 → 14 Jan, 4 days (from the stage's start it would be 9).
+    _gate(session, ids["l1"], d(1, 5), (u1, "approved", d(1, 12)), (u2, "approved", d(1, 14)))
+    ticks = ((True, d(1, 7)), (True, d(1, 10)), (False, d(1, 13)), (True, d(1, 15)))
+    _ticks(session, ids["l1"], *ticks)
     _gate(session, ids["l2"], d(3, 1), (u1, "approved", d(3, 2)), (u2, "pending", d(3, 2)))
     _gate(session, ids["l2"], d(3, 20), (u1, "approved", d(3, 21)))
     _gate(session, ids["l4"], d(1, 20), (u1, "rejected", d(1, 21)))

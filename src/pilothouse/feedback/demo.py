@@ -10,6 +10,8 @@ last 30 days and spike in the current week. The intent label of each row becomes
 how the story's links find the themes (``feedback.demo_links``).
 
 Idempotent: items carry stable external ids, so a reload adds nothing twice.
+The new items get the arrival and triage history a team leaves, back-dated
+(``feedback.demo_triage``), before synthesis and the story's links.
 After loading, synthesis runs once so the demo opens with themes, sentiment
 and duplicates (about 10 s for the 1,510 items on two cores, mostly embedding).
 """
@@ -35,6 +37,7 @@ from pilothouse.core.runtime import Runtime
 from pilothouse.demo.registry import DemoResult
 from pilothouse.feedback import service, themes
 from pilothouse.feedback.demo_links import link_story_themes
+from pilothouse.feedback.demo_triage import backdate_and_triage
 from pilothouse.feedback.models import FeedbackItem
 from pilothouse.feedback.synthesis_service import synthesize_feedback
 
@@ -223,8 +226,10 @@ def load_demo_feedback(session: Session, actor: Actor, runtime: Runtime) -> Demo
     rng = np.random.default_rng(SEED)
     authors = _authors(session, _ensure_accounts(session, actor))
     rows = [service.new_item_row(session, actor, v) for v in _rows(rng, authors, known)]
-    service.insert_items(session, actor, rows)
+    ids = service.insert_items(session, actor, rows)
     result = DemoResult(added={"feedback items": len(rows)} if rows else {})
+    if triaged := backdate_and_triage(session, ids, utcnow()):
+        result.added["feedback items triaged"] = triaged
     _synthesize(session, actor, result, len(rows))
     links = link_story_themes(session, actor)
     result.added |= {k: v for k, v in links.added.items() if v}

@@ -283,6 +283,37 @@ def _backdate(launch: Launch) -> None:
             launch.notes_published_at = launch.launched_at
 
 
+#: Hours a ready gate waited for its last approver, picked per gate in turn: most
+#: gates are approved the same or the next working day, a few wait most of a week.
+GATE_WAIT_HOURS = (4, 26, 7, 50, 2, 20, 96, 5, 30, 140)
+
+
+def _backdate_work(launch: Launch) -> None:
+    """Put the checklist ticks and approvals on the story's days too, so process health
+    (docs/ops-health.md) sees a real team's rhythm, not the load's minute: in a passed
+    stage the required items are done one after another until the gate is ready, and
+    the approvers approve within hours to a few days (:data:`GATE_WAIT_HOURS`); in the
+    current stage the done items and approvals fall in the days after it began."""
+    now = utcnow()
+    for stage in launch.stages:
+        if stage.entered_at is None:
+            continue
+        end = stage.passed_at or now - timedelta(hours=3)
+        if end <= stage.entered_at:
+            continue
+        wait = timedelta(hours=GATE_WAIT_HOURS[((launch.id or 0) * 3 + stage.position) % 10])
+        ready = max(stage.entered_at + (end - stage.entered_at) / 2, end - wait)
+        done = [i for i in stage.items if i.done_at is not None]
+        for number, item in enumerate(done, start=1):
+            item.done_at = stage.entered_at + (ready - stage.entered_at) * number / len(done)
+        for gate in stage.gates:
+            decided = [a for a in gate.approvals if a.decided_at is not None]
+            for number, approval in enumerate(decided, start=1):
+                approval.decided_at = ready + (end - ready) * number / (len(decided) + 1)
+                if stage.passed_at is not None and number == len(decided):
+                    approval.decided_at = end - timedelta(minutes=20)
+
+
 def _load_templates(session: Session, actor: Actor, result: DemoResult) -> None:
     names = {t.name for t in session.scalars(select(LaunchTemplate))}
     for spec in (STANDARD, BETA_PROGRAMME):
@@ -312,6 +343,7 @@ def _create(
     else:
         _finish(session, actor, launch)
     _backdate(launch)
+    _backdate_work(launch)
     session.flush()
     return launch
 

@@ -1,8 +1,8 @@
 """Read functions for process health (``ops``): launches, their stages and gates.
 
 ``ops`` reads launches only through this module. Times come from what the launch
-workflow records itself: when each stage was entered and passed, when each approver
-decided, and ``launched_at`` (GA).
+workflow records itself: when each stage was entered and passed, when its checklist
+items were ticked off, when each approver decided, and ``launched_at`` (GA).
 """
 
 from __future__ import annotations
@@ -13,18 +13,19 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pilothouse.launches.models import ApprovalDecision, Launch
+from pilothouse.launches.models import ApprovalDecision, Launch, LaunchStage
 
 __all__ = ["GateWait", "LaunchFacts", "launch_facts"]
 
 
 @dataclass(frozen=True)
 class GateWait:
-    """One gate whose approvers all approved: from its stage's start to the last approval."""
+    """One gate whose approvers all approved: from the moment it was ready (its stage's
+    required items done, or the stage's start) to the last approval."""
 
     gate: str
     stage: str
-    entered_at: datetime
+    ready_at: datetime
     approved_at: datetime
 
 
@@ -39,6 +40,19 @@ class LaunchFacts:
     gates: tuple[GateWait, ...]
 
 
+def _ready_at(stage: LaunchStage, last_approval: datetime) -> datetime:
+    """When the gate began to wait for its approvers: the last tick of a required item
+    of its stage up to the last approval, or the stage's start when there is none. The
+    stage's own work before that is not waiting (stage and cycle times count it)."""
+    assert stage.entered_at is not None
+    ticks = [
+        i.done_at
+        for i in stage.items
+        if i.required and i.done_at is not None and i.done_at <= last_approval
+    ]
+    return max([stage.entered_at, *ticks])
+
+
 def _gate_waits(launch: Launch) -> tuple[GateWait, ...]:
     waits = []
     for stage in launch.stages:
@@ -49,7 +63,7 @@ def _gate_waits(launch: Launch) -> tuple[GateWait, ...]:
             approved = all(a.decision is ApprovalDecision.approved for a in gate.approvals)
             if gate.approvals and approved and all(times):
                 last = max(t for t in times if t is not None)
-                waits.append(GateWait(gate.name, stage.name, stage.entered_at, last))
+                waits.append(GateWait(gate.name, stage.name, _ready_at(stage, last), last))
     return tuple(waits)
 
 

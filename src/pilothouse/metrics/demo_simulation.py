@@ -9,7 +9,8 @@ What is simulated, per day of the 120-day period (day 0 = 120 days before today)
 - **Companies** sign up (more on weekdays, slowly growing); a finance admin verifies
   the company and makes a first card payment. One-step verification (day 45 on, and
   the treatment arm of its experiment on days 20 to 40) verifies more people faster,
-  so ``activation_rate`` lifts from day 45.
+  and from its GA the virtual card is ready at once, so more verified admins pay:
+  ``activation_rate`` lifts from about 49 % to about 79 % at day 45.
 - **Card holders** join live companies and get a physical card; waiting for it some
   contact support (topic ``card_delivery``). Delivery tracking (day 85 on, and the
   treatment arm of "Delivery timeline in the app" on days 62 to 82) cuts those
@@ -56,6 +57,15 @@ DELIVERY_TRACKING_DAY = 85
 TOP_UP_SPIKE_DAY = 90
 TRANSFER_INCIDENT_DAY = 73
 EXPOSURE_EVENT = "Experiment Viewed"
+#: Share of sign-ups who verify with the old document upload and with one-step verification.
+VERIFIED_OLD, VERIFIED_ONE_STEP = 0.72, 0.88
+#: Share of verified sign-ups who make a card payment, before and after the GA: the GA
+#: shipped one-step verification with the virtual card ready at once (the experiment
+#: tested the verification step alone), so week-one activation rises from about 49 % to
+#: about 79 %. With about 14 sign-ups a weekday the daily rate is noisy (±13 points), and
+#: the experiment's treatment arm (days 20–40) lifts the days before GA: a smaller step
+#: read 'no clear change' on 3 of 7 load weekdays; this one reads 'rose' on all 7.
+PAYS, PAYS_AFTER_GA = 0.70, 0.90
 
 
 @dataclass(frozen=True)
@@ -273,10 +283,11 @@ def _verification(
         sim.events, rng, [users[i] for i in idx], [accounts[i] for i in idx], seconds[idx], plan
     )
     one_step = (seconds >= ONE_STEP_VERIFICATION_DAY * DAY) | treated
-    verified = rng.random(count) < np.where(one_step, 0.88, 0.72)
+    verified = rng.random(count) < np.where(one_step, VERIFIED_ONE_STEP, VERIFIED_OLD)
     delay = np.where(one_step, rng.exponential(0.2, count), 0.3 + rng.exponential(2.0, count))
     verified_at = np.where(verified, seconds + delay * DAY, np.inf)
-    pays = verified & (rng.random(count) < 0.8)
+    ga = seconds >= ONE_STEP_VERIFICATION_DAY * DAY
+    pays = verified & (rng.random(count) < np.where(ga, PAYS_AFTER_GA, PAYS))
     paid_at = np.where(pays, verified_at + rng.exponential(1.6, count) * DAY, np.inf)
     _onboarding_events(sim, users, accounts, seconds, one_step, verified_at, paid_at)
     return verified_at, paid_at

@@ -123,17 +123,18 @@ def launch_figures(
     requested: dict[int, datetime],
 ) -> list[Figure]:
     """On-time rate (GA day in the workspace zone ≤ planned date), gate waiting time
-    (stage entered → last approval) and feedback → shipped lead time (the earliest date
-    a piece of the item's evidence was sent, ``requested`` → the earliest GA of a launch
-    that ships the item; evidence sent after that GA is no request for it and is left
-    out). ``shipped`` maps a launch id to the item ids it ships."""
+    (gate ready, i.e. its stage's required items done or else the stage entered → last
+    approval) and feedback → shipped lead time (the earliest date a piece of the item's
+    evidence was sent, ``requested`` → the earliest GA of a launch that ships the item;
+    evidence sent after that GA is no request for it and is left out).
+    ``shipped`` maps a launch id to the item ids it ships."""
     on_time = Figure("launch_on_time", "Launches on time", Kind.rate, "share")
     gates = Figure("gate_wait", "Gate waiting time", Kind.duration, "days")
     lead = Figure("feedback_lead_time", "Feedback to shipped (lead time)", Kind.duration, "days")
     first_ga: dict[int, datetime] = {}
     for launch in launches:
         for gate in launch.gates:
-            wait = days(gate.entered_at, gate.approved_at)
+            wait = days(gate.ready_at, gate.approved_at)
             note = f"{gate.stage}: {gate.gate}"
             gates.samples.append(
                 _s(LAUNCH, launch.id, gate.approved_at, launch.area_id, wait, note)
