@@ -12,6 +12,7 @@ N+1 queries without a profiler.
 
     .venv/bin/python benchmarks/request_cost.py                  # fresh temporary folder
     .venv/bin/python benchmarks/request_cost.py --keep /tmp/cost  # prepare once, reuse
+    .venv/bin/python benchmarks/request_cost.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     .venv/bin/python benchmarks/request_cost.py --keep /tmp/cost --profile "GET /launches/{key}"
 
 The ``GET /healthz`` row is the harness's floor (the test client, routing and the
@@ -97,8 +98,9 @@ class StatementCounter:
 def measure(sender: Sender, kind: Request, calls: int, counter: StatementCounter) -> tuple:
     """(ms CPU per call, ms wall per call, statements per call, statuses) after a warm-up."""
     rng = random.Random(11)
-    for _ in range(3):
+    for _ in range(calls):  # warm-up on the same requests: first-use imports and caches
         sender.send(kind, rng)
+    rng = random.Random(11)
     statuses: set[int] = set()
     before_statements = counter.count
     cpu, wall = time.process_time(), time.perf_counter()
@@ -148,7 +150,9 @@ def profile(sender: Sender, kind: Request, calls: int, top: int) -> None:
                 headers = sender.headers(path, dict(kwargs.pop("headers", {})), rng)
                 await c.request(method, path, headers=headers, **kwargs)
 
-            await one()
+            for _ in range(calls):  # warm-up on the same requests: imports, caches
+                await one()
+            rng.seed(11)
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(calls):
@@ -212,17 +216,27 @@ def run(folder: Path, args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=30, help="calls per endpoint")
-    parser.add_argument("--keep", type=Path, help="prepare this folder once and reuse it")
+    parser.add_argument("--keep", type=Path, help="prepare this folder once and reuse it (SQLite)")
+    parser.add_argument("--database-url", help="PostgreSQL admin URL (default: SQLite)")
     parser.add_argument("--only", help="only endpoints whose label contains this")
     parser.add_argument("--profile", help="cProfile this endpoint label instead")
     parser.add_argument("--top", type=int, default=30, help="rows of profile output")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        folder = args.keep or Path(tmp)
+        folder = Path(tmp) if args.database_url else args.keep or Path(tmp)
+        database = None
         if not (folder / "home").exists():
             folder.mkdir(parents=True, exist_ok=True)
-            prepare(folder, None)
-        run(folder, args)
+            env, database = prepare(folder, args.database_url)
+            if database:  # a throwaway database on that server, as load.py makes
+                os.environ["PILOTHOUSE_DATABASE_URL"] = env["PILOTHOUSE_DATABASE_URL"]
+        try:
+            run(folder, args)
+        finally:
+            if database:
+                from load import drop_database
+
+                drop_database(args.database_url, database)
 
 
 if __name__ == "__main__":

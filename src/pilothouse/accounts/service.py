@@ -24,6 +24,7 @@ from pilothouse.core.pagination import Page, PageRequest, paginate
 
 __all__ = [
     "AccountFilter",
+    "account_choices",
     "arr_of_accounts",
     "contact_for_email",
     "create_account",
@@ -220,6 +221,14 @@ def list_accounts(
                 )
             )
     return paginate(session, query, CustomerAccount.id, page)
+
+
+def account_choices(session: Session, limit: int) -> list[Any]:
+    """The first ``limit`` accounts by id as ``(external_id, name)`` rows, for a form's
+    suggestions: two columns, not whole accounts with their traits (the feedback inbox
+    built 500 accounts per view for a datalist, a third of its time)."""
+    query = select(CustomerAccount.external_id, CustomerAccount.name)
+    return list(session.execute(query.order_by(CustomerAccount.id).limit(limit)))
 
 
 def list_contacts(

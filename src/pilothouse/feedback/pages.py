@@ -66,7 +66,7 @@ def inbox_page(
         "kinds": list(SourceKind),
         "form_kinds": FORM_KINDS,
         "areas": areas.list_areas(session, PageRequest(limit=200)).items,
-        "accounts": accounts_service.list_accounts(session, PageRequest(limit=500)).items,
+        "accounts": accounts_service.account_choices(session, 500),
         "query": request.url.query,
         "more_query": urlencode(
             [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]

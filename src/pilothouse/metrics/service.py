@@ -54,6 +54,8 @@ __all__ = [
 ]
 
 EMBEDDED_SOURCE = "embedded"
+#: Compiled metric queries kept per installation (dropped all at once when full).
+COMPILED_KEPT = 512
 
 
 def _signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
@@ -78,6 +80,8 @@ class MetricsRegistry:
         self._signature: tuple[tuple[str, int, int], ...] | None = None
         self.problems: tuple[DefinitionProblem, ...] = ()
         self.kept: tuple[str, ...] = ()
+        #: Compiled SQL per (query, dialect), each with the catalog it was compiled from.
+        self._compiled: dict[tuple[MetricQuery, str], tuple[Catalog, CompiledQuery]] = {}
 
     def catalog(self) -> Catalog:
         """The current catalog; cheap when nothing changed on disk."""
@@ -88,6 +92,30 @@ class MetricsRegistry:
                 self._catalog, self._signature = result.catalog, signature
                 self.problems, self.kept = result.problems, result.kept
             return self._catalog
+
+    def compiled(self, query: MetricQuery, dialect: str) -> CompiledQuery:
+        """``query`` compiled against the current catalog for the embedded store.
+
+        Compiling builds a tree of the metric's inputs each time (a fifth of an item
+        page with measured metrics, ``benchmarks/request_cost.py``); the SQL depends on
+        the query and the catalog only, so it is kept until the catalog changes.
+        """
+        catalog = self.catalog()
+        key = (query, dialect)
+        try:
+            hash(key)
+        except TypeError:  # a filter holding a list: compile it every time
+            return compile_query(query, catalog, None, dialect)
+        with self._lock:
+            kept = self._compiled.get(key)
+        if kept is not None and kept[0] is catalog:
+            return kept[1]
+        compiled = compile_query(query, catalog, None, dialect)
+        with self._lock:
+            if len(self._compiled) >= COMPILED_KEPT:
+                self._compiled.clear()
+            self._compiled[key] = (catalog, compiled)
+        return compiled
 
     def metric(self, name: str) -> Metric:
         catalog = self.catalog()
@@ -178,7 +206,6 @@ def compile_metric(
     runtime: Runtime, request: SeriesRequest, dialect: str | None = None
 ) -> CompiledQuery:
     """SQL for ``request`` in ``dialect`` (default: the source's)."""
-    catalog = runtime.metrics.catalog()
     runtime.metrics.metric(request.metric)
     if dialect is None:
         dialect = (
@@ -186,9 +213,10 @@ def compile_metric(
             if request.source == EMBEDDED_SOURCE
             else (runtime.connections.dialect(request.source))
         )
-    schema = (
-        None if request.source == EMBEDDED_SOURCE else runtime.connections.schema(request.source)
-    )
+    if request.source == EMBEDDED_SOURCE:
+        return runtime.metrics.compiled(_metric_query(runtime, request), dialect)
+    schema = runtime.connections.schema(request.source)
+    catalog = runtime.metrics.catalog()
     return compile_query(_metric_query(runtime, request), catalog, schema, dialect)
 
 

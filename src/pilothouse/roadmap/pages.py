@@ -84,6 +84,7 @@ def item_page(
     item = items.find_item(session, key)
     aliases = item_aliases(session, item)
     links = {link.id: link for alias in aliases for link in links_of(session, ObjectRef(*alias))}
+    evidence = evidence_for(session, [item])  # shown, and read by the scores: once
     return render(
         request,
         "roadmap/item.html",
@@ -94,8 +95,8 @@ def item_page(
             "names": Names(session),
             "fields": custom_fields.values_of(item),
             "field_names": {f.key: f.name for f in custom_fields.list_fields(session)},
-            "scores": scoring.scores_by_formula(session, item),
-            "evidence": evidence_for(session, [item])[item.id],
+            "scores": scoring.scores_by_formula(session, item, evidence=evidence),
+            "evidence": evidence[item.id],
             "children": items.children_of(session, item),
             "link_groups": group_links(
                 session, sorted(links.values(), key=lambda x: x.id), aliases, runtime

@@ -237,9 +237,14 @@ class ScoredItem:
     rank: int | None = None
 
 
-def _compiled(session: Session, definition: ScoreDefinition) -> Formula:
-    """The formula checked against today's fields; a deleted field is named."""
-    names, other = formula_names(session)
+def _compiled(
+    session: Session,
+    definition: ScoreDefinition,
+    known: tuple[list[str], dict[str, str]] | None = None,
+) -> Formula:
+    """The formula checked against today's fields (``known``: :func:`formula_names`,
+    when the caller already read them); a deleted field is named."""
+    names, other = known or formula_names(session)
     try:
         return parse_formula(definition.expression, fields=names, field_types=other)
     except FormulaError as exc:
@@ -265,15 +270,23 @@ def score_items(
     definition: ScoreDefinition,
     *,
     resolver: FeedbackAccounts | None = None,
+    known: tuple[list[str], dict[str, str]] | None = None,
+    evidence: dict[int, Any] | None = None,
 ) -> list[ScoredItem]:
-    """Score each item (in the given order) under ``definition``."""
-    formula = _compiled(session, definition)
+    """Score each item (in the given order) under ``definition``.
+
+    ``known`` (the fields, :func:`formula_names`) and ``evidence`` (of ``items``,
+    :func:`evidence_for`) save reading them again when one caller scores under
+    several formulas; without them they are read here, when the formula needs them.
+    """
+    formula = _compiled(session, definition, known)
     uses_evidence = any(n in EVIDENCE_NAMES for n in formula.names)
-    evidence = evidence_for(session, items, resolver) if uses_evidence else {}
+    if uses_evidence and evidence is None:
+        evidence = evidence_for(session, items, resolver)
     results = []
     for item in items:
         values = _item_values(item, formula.names)
-        found = evidence[item.id].as_dict() if uses_evidence else {}
+        found = evidence[item.id].as_dict() if uses_evidence and evidence is not None else {}
         values.update({n: v for n, v in found.items() if n in formula.names})
         try:
             score: float | None = round(evaluate(formula, values), 6)
@@ -306,15 +319,30 @@ def rank_items(
 
 
 def scores_by_formula(
-    session: Session, item: RoadmapItem, *, resolver: FeedbackAccounts | None = None
+    session: Session,
+    item: RoadmapItem,
+    *,
+    resolver: FeedbackAccounts | None = None,
+    evidence: dict[int, Any] | None = None,
 ) -> list[tuple[ScoreDefinition, ScoredItem | ValidationFailed]]:
-    """The item's score under every formula; a formula that cannot run gives its error."""
+    """The item's score under every formula; a formula that cannot run gives its error.
+
+    The fields and the item's evidence are read once for all formulas (they were read
+    per formula: a quarter of the item page, ``benchmarks/request_cost.py``);
+    ``evidence`` is the item's from :func:`evidence_for` when the caller has it.
+    """
     results: list[tuple[ScoreDefinition, ScoredItem | ValidationFailed]] = []
+    known = formula_names(session)
     for definition in list_formulas(session):
         try:
-            results.append(
-                (definition, score_items(session, [item], definition, resolver=resolver)[0])
+            if evidence is None and any(
+                n in EVIDENCE_NAMES for n in _compiled(session, definition, known).names
+            ):
+                evidence = evidence_for(session, [item], resolver)
+            scored = score_items(
+                session, [item], definition, resolver=resolver, known=known, evidence=evidence
             )
+            results.append((definition, scored[0]))
         except ValidationFailed as exc:
             results.append((definition, exc))
     return results
