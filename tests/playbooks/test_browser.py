@@ -88,7 +88,7 @@ def test_working_through_an_onboarding_checklist(browser: object, served: Served
         row = page.get_by_test_id("report-row")
         expect(row).to_contain_text("New.Pm")
         expect(row).to_contain_text("1/3 (33%)")
-        row.get_by_role("link").click()
+        row.get_by_role("link", name="New.Pm").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("New.Pm")
         _no_sideways_scroll(page)
     finally:

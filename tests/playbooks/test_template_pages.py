@@ -222,13 +222,21 @@ def test_refused_forms_keep_every_input_and_name_the_field(
 
 
 def test_more_rows_come_from_the_address_and_htmx(client: TestClient, accounts: Accounts) -> None:
-    sign_in(client, accounts.person(Role.editor))
+    csrf = sign_in(client, accounts.person(Role.editor))
     assert client.get("/onboarding/templates?rows=7").text.count('data-testid="step-row"') == 7
     row = client.get(
         "/onboarding/templates/_step_row", params={"index": 3, "page": "/onboarding/templates"}
     ).text
     assert 'name="steps.3.title"' in row and 'aria-label="Step 4 title"' in row
     assert 'hx-swap-oob="true"' in row and "index=4" in row and "?rows=5" in row
+    refused = client.post(
+        "/onboarding/templates?rows=5",
+        data={"csrf_token": csrf, "name": "X", "role": "Not a role", "steps.4.title": "Fifth"},
+        headers={"referer": f"{PAGE}?rows=5"},
+    )
+    assert refused.status_code == 422 and refused.text.count('data-testid="step-row"') == 5
+    assert re.search(r'<input [^>]*name="steps\.4\.title"[^>]*value="Fifth"', refused.text)
+    assert 'action="/onboarding/templates?rows=5"' in refused.text  # a second refusal too
 
 
 def test_viewers_see_no_forms_and_cannot_write(
