@@ -257,3 +257,22 @@ def test_a_filter_on_a_property_never_set_is_an_error_not_zeros(
     assert "colour" in response.json()["detail"]
     empty_range = _series(client, headers, "card_payments", grain="total", to="2026-11-01")
     assert all(not row["value"] for row in empty_range)  # no events at all: zeros, no error
+
+
+def test_a_changed_definition_is_compiled_again(
+    client: TestClient, accounts: Accounts, metrics_runtime: Runtime
+) -> None:
+    """Compiled SQL is kept per query (issue 14.3), but only while the catalog is the same:
+    after the definition changes, the same query counts what the new definition says."""
+    headers = accounts.bearer(accounts.person(Role.viewer))
+    assert _series(client, headers, "signups", grain="total")[0]["value"] == 3
+    assert _series(client, headers, "signups", grain="total")[0]["value"] == 3  # kept SQL
+    path = metrics_runtime.metrics.folder / "demo_onboarding.yaml"
+    text = path.read_text()
+    changed = text.replace(
+        "type: count\n    event: Signed Up", "type: count\n    event: Card Payment"
+    )
+    assert changed != text
+    path.write_text(changed)
+    os.utime(path, ns=(1, 1))  # a different signature even within the same mtime tick
+    assert _series(client, headers, "signups", grain="total")[0]["value"] == 4
