@@ -183,6 +183,7 @@ def test_refused_forms_keep_every_input_and_name_the_field(
     assert 'data-testid="form-errors"' in page
     assert re.search(r'<input [^>]*name="steps\.2\.title"[^>]*aria-invalid="true"', page)
     assert "Step 3 title: must not be empty" in page
+    assert "<strong>Not saved.</strong> Step 3 title: must not be empty" in page
     for kept in ("PM onboarding", 'value="pm"', "Your first month.", "Meet your area owner",
                  "Ask questions in #launches"):  # fmt: skip
         assert kept in page, kept

@@ -11,6 +11,7 @@ so the page rendered again after a refusal has as many rows as the person had.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -119,8 +120,14 @@ def _steps_from(form: Mapping[str, str]) -> tuple[list[dict[str, Any]], list[int
     return steps, [index for _, index, _ in found]
 
 
+#: What the form calls the service's step fields, for the one-line reason at the top.
+_WORDS = {"position": "order", "link": "playbook"}
+_STEP_PATH = re.compile(r"steps\.(\d+)\.(\w+)")
+
+
 def _renumbered(error: PilothouseError, rows: list[int]) -> PilothouseError:
-    """``error`` with the service's ``steps.<n>`` turned into the form's row numbers."""
+    """``error`` with the service's ``steps.<n>`` turned into the form's row numbers,
+    and its reason in the form's words (``Step 3 title: must not be empty``)."""
 
     def fix(text: str) -> str:
         for n, row in enumerate(rows):
@@ -128,12 +135,14 @@ def _renumbered(error: PilothouseError, rows: list[int]) -> PilothouseError:
                 return f"steps.{row}.{text.removeprefix(f'steps.{n}.')}"
         return text
 
+    def words(match: re.Match[str]) -> str:
+        return f"Step {int(match[1]) + 1} {_WORDS.get(match[2], match[2])}"
+
     if not any(e.field.startswith("steps.") for e in error.errors):
         return error
-    fixed = type(error)(
-        fix(error.detail), errors=[FieldError(fix(e.field), e.message) for e in error.errors]
-    )
-    return fixed
+    detail = _STEP_PATH.sub(words, fix(error.detail))
+    fields = [FieldError(fix(e.field), e.message) for e in error.errors]
+    return type(error)(detail, errors=fields)
 
 
 def _values(form: Mapping[str, str]) -> tuple[dict[str, Any], list[int]]:
