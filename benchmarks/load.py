@@ -272,7 +272,10 @@ async def drive(
 
 def report(results: dict[str, list[tuple[float, int, str]]], mix: list[Request]) -> bool:
     """Prints the per-endpoint table; returns whether there were no errors."""
-    print(f"{'endpoint':44} {'n':>6} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    print(
+        f"{'endpoint':44} {'n':>6} {'errors':>6} {'503':>5} "
+        f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+    )
     reads: list[float] = []
     ok = True
     for kind in mix:
@@ -283,7 +286,11 @@ def report(results: dict[str, list[tuple[float, int, str]]], mix: list[Request])
         errors = [r for r in rows if not 200 <= r[1] < 400]
         ok = ok and not errors
         p50, p95, p99 = np.percentile(latency, [50, 95, 99])
-        print(f"{kind.label:44} {len(rows):6d} {len(errors):6d} {p50:8.1f} {p95:8.1f} {p99:8.1f}")
+        shed = sum(1 for r in errors if r[1] == 503)  # load shedding: busy, retry later
+        print(
+            f"{kind.label:44} {len(rows):6d} {len(errors):6d} {shed:5d} "
+            f"{p50:8.1f} {p95:8.1f} {p99:8.1f}"
+        )
         for error in errors[:3]:
             print(f"    {error[1]}: {error[2]}")
         if not kind.write:
@@ -291,7 +298,7 @@ def report(results: dict[str, list[tuple[float, int, str]]], mix: list[Request])
     all_reads = np.array(reads)
     p99 = float(np.percentile(all_reads, 99))
     print(
-        f"{'all reads':44} {len(all_reads):6d} {'':6} "
+        f"{'all reads':44} {len(all_reads):6d} {'':6} {'':5} "
         f"{np.percentile(all_reads, 50):8.1f} {np.percentile(all_reads, 95):8.1f} {p99:8.1f}"
     )
     print(
