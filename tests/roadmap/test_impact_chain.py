@@ -192,3 +192,62 @@ def test_an_editor_removes_a_link_from_the_item_page(
             1
         ]
     )
+
+
+def test_experiments_of_many_refs_match_asking_per_ref(
+    client: TestClient, accounts: Accounts, runtime: Runtime
+) -> None:
+    """The chain asks for the experiments of a launch and every key of its items in two
+    queries (issue 14.3); the answer, order included, is what asking per ref gives."""
+    from pilothouse.core.links import ObjectRef
+    from pilothouse.experiments.experiment_links import (
+        experiments_linked_to,
+        experiments_linked_to_any,
+    )
+
+    loop = build_loop(client, accounts, runtime)
+    made = []
+    for name, links in [
+        ("Zeta on the item", [("roadmap_item", loop.item_key)]),
+        ("Alpha on both", [("launch", loop.launch_key), ("roadmap_item", loop.item_key)]),
+        ("Beta on the launch", [("launch", loop.launch_key)]),
+    ]:
+        made.append(_experiment(client, loop.headers, name, links))
+    with runtime.database.session() as session:
+        item = items.find_item(session, loop.item_key)
+        refs = [
+            ObjectRef("roadmap_item", str(item.id)),
+            ObjectRef("roadmap_item", loop.item_key),
+            ObjectRef("launch", str(session.scalar(_launch_id(loop.launch_key)))),
+            ObjectRef("launch", "no-such-launch"),
+        ]
+        expected: dict[int, str] = {}
+        for ref in refs:
+            for summary in experiments_linked_to(session, ref):
+                expected.setdefault(summary.id, summary.name)
+        got = [(s.id, s.name) for s in experiments_linked_to_any(session, refs)]
+        chain = item_chain(session, runtime, item)
+    assert got == list(expected.items())
+    assert len(got) == 4  # the loop's experiment and the three made here, each once
+    assert [e.reference.label for e in chain.experiments] == [name for _, name in got]
+    assert experiments_linked_to_any(session, []) == []
+
+
+def _experiment(client: TestClient, headers: dict, name: str, links: list) -> str:  # type: ignore[type-arg]
+    made = client.post(f"{API}/experiments", json={"name": name}, headers=headers)
+    assert made.status_code == 201, made.text
+    key = made.json()["key"]
+    for type_, target in links:
+        linked = client.post(
+            f"{API}/experiments/{key}/links", json={"type": type_, "id": target}, headers=headers
+        )
+        assert linked.status_code in (200, 201), linked.text
+    return str(key)
+
+
+def _launch_id(key: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from pilothouse.launches.models import Launch
+
+    return select(Launch.id).where(Launch.key == key)

@@ -11,12 +11,12 @@ does not load them at import time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
@@ -36,6 +36,7 @@ __all__ = [
     "experiment_ref",
     "experiment_summaries",
     "experiments_linked_to",
+    "experiments_linked_to_any",
     "remove_experiment_link",
 ]
 
@@ -296,3 +297,44 @@ def experiments_linked_to(session: Session, ref: ObjectRef) -> list[ExperimentSu
         if (other := _other_end(link, ref)).type == EXPERIMENT_TYPE
     ]
     return experiment_summaries(session, ids)
+
+
+def _touches(link: Link, ref: ObjectRef) -> bool:
+    return (link.from_type, link.from_id) == (ref.type, ref.id) or (
+        link.to_type,
+        link.to_id,
+    ) == (ref.type, ref.id)
+
+
+def experiments_linked_to_any(
+    session: Session, refs: Sequence[ObjectRef]
+) -> list[ExperimentSummary]:
+    """The experiments linked to any of ``refs``, each once: those of the first ref
+    first (in key order), then the new ones of the next, as calling
+    :func:`experiments_linked_to` per ref and keeping the first of each would; but in
+    one query for the links and one for the experiments instead of two per ref (an
+    impact chain asks for a launch and every key of every item it ships)."""
+    if not refs:
+        return []
+    ends = [
+        ((Link.from_type == r.type) & (Link.from_id == r.id))
+        | ((Link.to_type == r.type) & (Link.to_id == r.id))
+        for r in refs
+    ]
+    links = list(session.scalars(select(Link).where(or_(*ends)).order_by(Link.id)))
+    per_ref = [
+        [
+            other.id
+            for link in links
+            if _touches(link, ref) and (other := _other_end(link, ref)).type == EXPERIMENT_TYPE
+        ]
+        for ref in refs
+    ]
+    found = {s.id: s for s in experiment_summaries(session, [i for ids in per_ref for i in ids])}
+    kept: dict[int, ExperimentSummary] = {}
+    for ids in per_ref:
+        wanted = {int(i) for i in ids if str(i).isdigit()}
+        mine = sorted((found[i] for i in wanted if i in found), key=lambda s: (len(s.key), s.key))
+        for summary in mine:
+            kept.setdefault(summary.id, summary)
+    return list(kept.values())

@@ -214,12 +214,9 @@ def evidence_view(session: Session, found: EvidenceSources) -> EvidenceView:
 
 
 def _experiments(session: Session, refs: Sequence[ObjectRef], runtime: Any) -> list[Any]:
-    from pilothouse.experiments.experiment_links import experiments_linked_to
+    from pilothouse.experiments.experiment_links import experiments_linked_to_any
 
-    seen: dict[int, Any] = {}
-    for ref in refs:
-        for summary in experiments_linked_to(session, ref):
-            seen.setdefault(summary.id, summary)
+    seen = {summary.id: summary for summary in experiments_linked_to_any(session, refs)}
     metrics = resolve(
         session,
         [ObjectRef("metric", s.primary_metric) for s in seen.values() if s.primary_metric],
