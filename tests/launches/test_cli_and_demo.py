@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def test_demo_launches_cli_and_idempotency(runtime: Runtime, tmp_path: Path) -> 
         load_demo_roadmap(session, CLI, runtime)
     with runtime.database.session() as session:
         first = load_demo_launches(session, CLI, runtime)
-    assert first.added == {"launch templates": 2, "launches": 5, "metric links": 5}
+    assert first.added == {"launch templates": 2, "launches": 6, "metric links": 6}
     assert sum("no experiment" in n for n in first.notices) == 3  # tolerated, said
     assert _load(runtime) == {}
     today = workspace_today(runtime.settings.timezone)
@@ -73,12 +74,16 @@ def test_demo_launches_cli_and_idempotency(runtime: Runtime, tmp_path: Path) -> 
             "Instant top-ups": ("Beta", LaunchStatus.in_progress),
             "Spending limits per card": ("Beta", LaunchStatus.in_progress),
             "Receipt capture in the mobile app": ("Recruit", LaunchStatus.planned),
+            "Biometric sign-in": ("GA", LaunchStatus.launched),
         }
         # The story's days: today is day 120.
         days = {n: (x.target_date - today).days + 120 for n, x in launches.items()}
         assert days["Card delivery tracking"] == 85 and days["Instant top-ups"] == 141
         assert days["One-step identity verification"] == 45
         assert days["Spending limits per card"] == 115  # overdue: not launched, date passed
+        late = launches["Biometric sign-in"]  # planned for day 30, GA four days later
+        assert days["Biometric sign-in"] == 30 and late.launched_at is not None
+        assert late.launched_at.date() == late.target_date + timedelta(days=4)
         launched = launches["Card delivery tracking"]
         assert launched.notes_published_at is not None
         # The walk through the gates is put on the story's days: GA on the target date.
@@ -105,7 +110,7 @@ def test_demo_launches_cli_and_idempotency(runtime: Runtime, tmp_path: Path) -> 
             session.scalar(
                 select(func.count()).select_from(Event).where(Event.name == "launch.stage_changed")
             )
-            == 3 + 3 + 2 + 2
+            == 3 + 3 + 2 + 2 + 3
         )
         reports = launches["Instant top-ups"]
         key = reports.key

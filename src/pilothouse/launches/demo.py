@@ -1,7 +1,8 @@
-"""Demo launches of Ledgerly: two templates and five launches in different stages.
+"""Demo launches of Ledgerly: two templates and six launches in different stages.
 
 "Card delivery tracking" went GA on day 85 and "One-step identity verification" on
-day 45 of the story (all gates passed, release notes published); "Instant top-ups"
+day 45 of the story (all gates passed, release notes published), "Biometric sign-in"
+on day 34, four days after its planned date; "Instant top-ups"
 is in its beta stage (GA planned day 141); "Spending limits per card" was planned
 for day 115 and waits for the head of product's approval (overdue). Each launch
 ships its roadmap item and links to its experiment and metrics (docs/demo.md).
@@ -144,6 +145,7 @@ class DemoLaunch:
     experiment: str | None = None
     metrics: tuple[str, ...] = ()
     waiting_for: str | None = None
+    late_days: int = 0  # GA came this many days after the planned ``ga_day``
 
 
 STORY_DAYS = 120  # the demo's today is day 120 (metrics.demo.DEMO_DAYS)
@@ -200,6 +202,17 @@ LAUNCHES: list[DemoLaunch] = [
         "lucas.moreau",
         170,
         0,
+    ),
+    DemoLaunch(
+        "Biometric sign-in",
+        "Standard feature launch",
+        ("Biometric sign-in",),
+        "Mobile Apps",
+        "lucas.moreau",
+        30,
+        3,
+        metrics=("weekly_active_accounts",),
+        late_days=4,  # app-store review held the release: GA on day 34
     ),
 ]
 
@@ -262,11 +275,12 @@ def _on_day(day: date, now: datetime) -> datetime:
     return min(datetime.combine(day, time(10), tzinfo=UTC), now)
 
 
-def _backdate(launch: Launch) -> None:
+def _backdate(launch: Launch, late_days: int = 0) -> None:
     """Put the walk through the gates on the story's days instead of the load's minute:
     each passed stage passed on its due date, the next entered then, GA on the target
-    date. The demo's launches happened before the demo existed; the impact view measures
-    around ``launched_at``, and the calendar and history should agree with it."""
+    date (``late_days`` after it for a late launch). The demo's launches happened before
+    the demo existed; the impact view measures around ``launched_at``, and the calendar
+    and history should agree with it."""
     now = utcnow()
     first = launch.stages[0]
     first.entered_at = _on_day(first.due_date - timedelta(days=21), now)
@@ -277,7 +291,7 @@ def _backdate(launch: Launch) -> None:
         stage.passed_at = _on_day(stage.due_date, now)
         following.entered_at = stage.passed_at
     if launch.launched_at is not None:
-        launch.launched_at = _on_day(launch.target_date, now)
+        launch.launched_at = _on_day(launch.target_date + timedelta(days=late_days), now)
         launch.stages[-2].passed_at = launch.stages[-1].entered_at = launch.launched_at
         if launch.notes_published_at is not None:
             launch.notes_published_at = launch.launched_at
@@ -342,7 +356,7 @@ def _create(
         _partial_progress(session, actor, launch, spec.waiting_for)
     else:
         _finish(session, actor, launch)
-    _backdate(launch)
+    _backdate(launch, spec.late_days)
     _backdate_work(launch)
     session.flush()
     return launch
