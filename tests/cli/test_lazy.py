@@ -132,12 +132,13 @@ def test_every_command_answers_help(entry: object) -> None:
 
 def test_the_web_app_leaves_slow_optional_imports_for_later() -> None:
     """The server's imports: no scipy.stats (the engines call scipy.special), no Alembic
-    (``serve`` migrates only when the schema is behind), no scikit-learn, no CLI."""
+    (``serve`` migrates only when the schema is behind), no scikit-learn, no CLI, and no
+    httpx or Authlib (only sending a webhook and signing in through SSO need them)."""
     code = "import json, sys; import pilothouse.web.app; print(json.dumps(sorted(sys.modules)))"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
     )
     modules = json.loads(done.stdout)
-    assert imported(modules, "alembic", "sklearn", "pandas") == []
+    assert imported(modules, "alembic", "sklearn", "pandas", "httpx", "authlib") == []
     assert "scipy.stats" not in modules
     assert not [m for m in modules if m.startswith("pilothouse.cli")]

@@ -26,10 +26,11 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+if TYPE_CHECKING:  # httpx loads on the first send: less to import when the server starts
+    import httpx
 
 __all__ = [
     "CONNECT_TIMEOUT_SECONDS",
@@ -227,6 +228,8 @@ def _pinned(url: str, address: str) -> str:
 
 def send(url: str, headers: dict[str, str], body: bytes, *, allow_private: bool) -> SendResult:
     """POST ``body`` to ``url`` once, re-checking the target now (not only at save time)."""
+    import httpx
+
     if len(body) > MAX_REQUEST_BYTES:
         return SendResult(None, 0, error=f"body of {len(body)} bytes over {MAX_REQUEST_BYTES}")
     started = time.monotonic()

@@ -33,13 +33,13 @@ from pilothouse.playbooks.pages import router as playbooks_pages
 from pilothouse.reports.routes import pages_router as reports_pages
 from pilothouse.roadmap.pages import router as roadmap_pages
 from pilothouse.tools.pages import router as tools_pages
-from pilothouse.web.api import api_router
+from pilothouse.web.api import API_PREFIX, api_routers
 from pilothouse.web.api.docs import router as docs_router
 from pilothouse.web.api.health import router as health_router
 from pilothouse.web.bounds import integers_in_range
 from pilothouse.web.middleware import BodySizeLimit, SecurityHeaders, route_body_caps
 from pilothouse.web.openapi import install_openapi
-from pilothouse.web.pages import pages_router
+from pilothouse.web.pages import page_routers
 from pilothouse.web.problems import install_error_handlers
 from pilothouse.web.shedding import LoadShedding
 from pilothouse.web.templating import make_templates
@@ -112,9 +112,11 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app)  # every operation's error responses, declared
     app.include_router(health_router)
-    app.include_router(api_router)
+    for router in api_routers:  # each once, with a prefix: see web/api/__init__.py
+        app.include_router(router, prefix=API_PREFIX)
     app.include_router(docs_router)
-    app.include_router(pages_router)
+    for router in page_routers:
+        app.include_router(router, include_in_schema=False)
     app.include_router(metrics_pages)
     app.include_router(experiments_pages)
     app.include_router(feedback_pages)

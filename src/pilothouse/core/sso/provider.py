@@ -14,16 +14,17 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import httpx
-from authlib.integrations.httpx_client import OAuth2Client
 from joserfc import jws, jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
 
 from pilothouse.core.config import Settings
+
+if TYPE_CHECKING:  # httpx and Authlib load on first use: a tenth of a second of start-up
+    from authlib.integrations.httpx_client import OAuth2Client
 
 __all__ = [
     "ProviderError",
@@ -53,6 +54,8 @@ class ProviderError(Exception):
 
 
 def _get_json(settings: Settings, url: str, what: str) -> dict[str, Any]:
+    import httpx
+
     try:
         response = httpx.get(url, timeout=settings.oidc_timeout_seconds, follow_redirects=False)
         response.raise_for_status()
@@ -89,6 +92,8 @@ def metadata(settings: Settings) -> dict[str, Any]:
 
 
 def _client(settings: Settings, redirect_uri: str) -> OAuth2Client:
+    from authlib.integrations.httpx_client import OAuth2Client
+
     secret = settings.oidc_client_secret
     return OAuth2Client(
         client_id=settings.oidc_client_id,
@@ -136,6 +141,8 @@ def exchange_code(
     settings: Settings, *, code: str, redirect_uri: str, code_verifier: str
 ) -> dict[str, Any]:
     """Trade the one-time code (and the PKCE verifier) for tokens at the token endpoint."""
+    import httpx
+
     endpoint = metadata(settings)["token_endpoint"]
     try:
         with _client(settings, redirect_uri) as client:

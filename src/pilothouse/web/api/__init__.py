@@ -1,4 +1,15 @@
-"""The JSON API under ``/api/v1``: one router per object family."""
+"""The JSON API under ``/api/v1``: one router per object family.
+
+The app includes each router of ``api_routers`` itself, in order, with the prefix
+``API_PREFIX`` (``web/app.py``), rather than through one ``/api/v1`` router that
+includes them all. FastAPI, to include a router without a prefix, first checks
+that no path comes out empty, and so analyses every route of the routers nested
+in it (signatures, dependencies, body and response models); those analyses are
+thrown away, since each inclusion analyses its routes again for itself when they
+are first used. Through one intermediate router the API's ~240 routes were
+analysed twice more at start-up, about 0.7 s of CPU (docs/benchmarks.md,
+"Start-up"); included once with a prefix, they are analysed when first used.
+"""
 
 from fastapi import APIRouter
 
@@ -29,34 +40,36 @@ from pilothouse.web.api import notifications as notifications_api
 from pilothouse.web.api import schedules as schedules_api
 from pilothouse.web.api import workspace as workspace_api
 
-__all__ = ["api_router"]
+__all__ = ["API_PREFIX", "api_routers"]
 
-api_router = APIRouter(prefix="/api/v1")
-for module in (me, users, areas, tokens, audit, signins):
-    api_router.include_router(module.router)
-api_router.include_router(accounts_router)
-api_router.include_router(sources_router)
-api_router.include_router(metrics_router)
-api_router.include_router(experiments_router)
-api_router.include_router(experiment_analysis_router)
-api_router.include_router(experiment_templates_router)
-api_router.include_router(roadmap_router)
-api_router.include_router(roadmap_views_router)
-api_router.include_router(feedback_theme_router)  # before feedback_router: /feedback/themes
-api_router.include_router(feedback_router)
-api_router.include_router(launches_router)
-api_router.include_router(decisions_router)
-api_router.include_router(playbooks_api)
-api_router.include_router(onboarding_api)
-api_router.include_router(tools_router)
-api_router.include_router(feedback_reports_router)
-api_router.include_router(ingest_router)
-api_router.include_router(jobs_api.router)
-api_router.include_router(schedules_api.router)
-api_router.include_router(notifications_api.router)
-api_router.include_router(workspace_api.router)
-api_router.include_router(automations_router)
-api_router.include_router(reports_router)
-api_router.include_router(dashboards_router)
-api_router.include_router(ops_health_router)
-api_router.include_router(backup_api.router)
+API_PREFIX = "/api/v1"
+#: In matching order: the first route that matches a request answers it.
+api_routers: tuple[APIRouter, ...] = (
+    *(module.router for module in (me, users, areas, tokens, audit, signins)),
+    accounts_router,
+    sources_router,
+    metrics_router,
+    experiments_router,
+    experiment_analysis_router,
+    experiment_templates_router,
+    roadmap_router,
+    roadmap_views_router,
+    feedback_theme_router,  # before feedback_router: /feedback/themes
+    feedback_router,
+    launches_router,
+    decisions_router,
+    playbooks_api,
+    onboarding_api,
+    tools_router,
+    feedback_reports_router,
+    ingest_router,
+    jobs_api.router,
+    schedules_api.router,
+    notifications_api.router,
+    workspace_api.router,
+    automations_router,
+    reports_router,
+    dashboards_router,
+    ops_health_router,
+    backup_api.router,
+)

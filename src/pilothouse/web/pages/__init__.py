@@ -8,14 +8,17 @@ from pilothouse.web.pages import schedules as schedules_pages
 from pilothouse.web.pages import sso as sso_pages
 from pilothouse.web.pages import workspace as workspace_pages
 
-__all__ = ["pages_router"]
+__all__ = ["page_routers"]
 
-pages_router = APIRouter(include_in_schema=False)
-for module in (auth, home, areas, admin, account):
-    pages_router.include_router(module.router)
-pages_router.include_router(jobs_pages.router)
-pages_router.include_router(schedules_pages.router)
-pages_router.include_router(workspace_pages.router)
-pages_router.include_router(notifications.router)
-pages_router.include_router(discussion.router)
-pages_router.include_router(sso_pages.router)
+#: The app includes each of these itself, in this order, out of the schema. Not one
+#: router including them: included without a prefix, a router that nests others has
+#: all their routes analysed by FastAPI once more while the app is built.
+page_routers: tuple[APIRouter, ...] = (
+    *(module.router for module in (auth, home, areas, admin, account)),
+    jobs_pages.router,
+    schedules_pages.router,
+    workspace_pages.router,
+    notifications.router,
+    discussion.router,
+    sso_pages.router,
+)
