@@ -263,3 +263,19 @@ def test_viewers_see_no_forms_and_cannot_write(
     with runtime.database.session() as session:
         assert [t.title for t in onboarding.list_templates(session)] == ["PM onboarding"]
         assert onboarding.all_assignments(session) == []
+
+
+def test_audit_entries_link_to_the_checklists(
+    client: TestClient, accounts: Accounts, runtime: Runtime
+) -> None:
+    person = accounts.person(Role.viewer, email="new.pm@example.com")
+    with runtime.database.session() as session:
+        template = onboarding.create_template(
+            session, CLI, "pm", "PM onboarding", [{"title": "Hi"}]
+        )
+        assignment_id = onboarding.assign(session, CLI, template, person.email).id
+    sign_in(client, accounts.person(Role.admin))
+    audit = client.get("/admin/audit").text
+    assert '<a href="/onboarding/templates/pm">PM onboarding</a>' in audit
+    # the entry keeps the label it was written with (the e-mail), now as a link
+    assert f'<a href="/onboarding/{assignment_id}">PM onboarding: new.pm@example.com</a>' in audit
