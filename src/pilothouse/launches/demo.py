@@ -307,7 +307,8 @@ def _backdate_work(launch: Launch) -> None:
     (docs/ops-health.md) sees a real team's rhythm, not the load's minute: in a passed
     stage the required items are done one after another until the gate is ready, and
     the approvers approve within hours to a few days (:data:`GATE_WAIT_HOURS`); in the
-    current stage the done items and approvals fall in the days after it began."""
+    current stage the done items and approvals fall in the days after it began; the GA
+    stage's items are ticked on their due days."""
     now = utcnow()
     for stage in launch.stages:
         if stage.entered_at is None:
@@ -320,6 +321,8 @@ def _backdate_work(launch: Launch) -> None:
         done = [i for i in stage.items if i.done_at is not None]
         for number, item in enumerate(done, start=1):
             item.done_at = stage.entered_at + (ready - stage.entered_at) * number / len(done)
+            if not stage.gates:  # GA: the announcement on GA day, the review a month on
+                item.done_at = min(max(_on_day(item.due_date, now), stage.entered_at), end)
         for gate in stage.gates:
             decided = [a for a in gate.approvals if a.decided_at is not None]
             for number, approval in enumerate(decided, start=1):
