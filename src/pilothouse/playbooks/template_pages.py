@@ -187,7 +187,7 @@ def create_template_form(principal: EditorWrite, session: SessionDep, form: Post
 
 @router.get("/_step_row")
 def step_row(
-    request: Request, _principal: EditorWrite, session: SessionDep, index: int, page: str = ""
+    request: Request, _principal: EditorWrite, session: SessionDep, index: int = 0, page: str = ""
 ) -> Response:
     """One more empty row (htmx), and the *Add a step* link moved on by one."""
     index = min(max(index, 0), onboarding.MAX_STEPS - 1)
