@@ -103,7 +103,7 @@ def test_demo_decisions_link_to_roadmap_and_experiments_and_are_idempotent(
         load_demo_launches(session, CLI, runtime)
     with runtime.database.session() as session:
         result = load_demo_decisions(session, CLI, runtime)
-    assert result.added["decisions"] == len(DECISIONS) == 8
+    assert result.added["decisions"] == len(DECISIONS) == 10  # two about flat experiments
     assert result.added["decision links"] >= 12
     with runtime.database.session() as session:
         keys = {i.title: i.key for i in filtered_items(session, ItemFilter())}
@@ -118,8 +118,9 @@ def test_demo_decisions_link_to_roadmap_and_experiments_and_are_idempotent(
         assert [d.title for d in launch] == ["Ship card delivery tracking to every account"]
         transfer_key = keys["Transfer status and arrival time"]
         sequencing = decisions_about(session, ObjectRef("roadmap_item", transfer_key))
-        assert [d.title for d in sequencing] == [
-            "Build transfer tracking before multi-currency accounts"
+        assert [d.title for d in sequencing] == [  # newest first
+            "Iterate on the transfer arrival estimate: show the status after sending",
+            "Build transfer tracking before multi-currency accounts",
         ]
         old, new = (session.scalar(select(Decision).where(Decision.title == t)) for t in SUPERSEDED)
         assert old is not None and new is not None
@@ -150,5 +151,5 @@ def test_demo_decisions_link_to_roadmap_and_experiments_and_are_idempotent(
     revisions = _count(runtime, DecisionRevision)
     with runtime.database.session() as session:
         again = load_demo_decisions(session, CLI, runtime)
-    assert again.added == {} and _count(runtime, Decision) == 8
+    assert again.added == {} and _count(runtime, Decision) == 10
     assert _count(runtime, DecisionRevision) == revisions

@@ -185,8 +185,9 @@ def test_each_chain_theme_is_named_and_linked_to_its_item(demo: Loaded) -> None:
         assert "Top-ups failing" in spiking
         sequencing = _item(session, "Transfer status and arrival time")
         about = decisions_about(session, roadmap_items.item_ref(sequencing))
-        assert [d.title for d in about] == [
-            "Build transfer tracking before multi-currency accounts"
+        assert [d.title for d in about] == [  # the flat experiment's "iterate" led to it
+            "Iterate on the transfer arrival estimate: show the status after sending",
+            "Build transfer tracking before multi-currency accounts",
         ]
 
 

@@ -34,12 +34,15 @@ RANGES = {
     "decisions_per_launch": (0.5, 5),
     "triage_time": (1, 5),  # a PM looks at most new feedback within a working week
     "experiment_velocity": (0.2, 5),
-    "stop_to_decision": (0, 14),
+    "stop_to_decision": (1, 14),  # a day to a couple of weeks, never the same minute
     "wau": (3, 20),
     "wau_editor": (1, 15),
 }
 #: figure → (lowest, highest) believable p85: the tail, not years and not zero.
-TAILS = {"gate_wait": (0.2, 7), "triage_time": (2, 12)}
+TAILS = {"gate_wait": (0.2, 7), "triage_time": (2, 12), "stop_to_decision": (1, 21)}
+#: figure → (above, below) exclusive: real teams win about a third of their experiments,
+#: not all of them and not none.
+STRICT = {"win_rate": (0.2, 0.8)}
 
 
 def test_every_figure_is_believable_on_the_demo(demo: Loaded) -> None:  # noqa: F811
@@ -53,6 +56,12 @@ def test_every_figure_is_believable_on_the_demo(demo: Loaded) -> None:  # noqa: 
     for key, (low, high) in TAILS.items():
         p85 = values[key].p85
         assert p85 is not None and low <= p85 <= high, (key, p85)
+    for key, (above, below) in STRICT.items():
+        value = values[key].value
+        assert value is not None and above < value < below, (key, value)
+    decisions = values["stop_to_decision"]  # some decided the next day, some took longer
+    assert decisions.p85 is not None and decisions.value is not None
+    assert decisions.p85 > decisions.value, decisions
     assert values["cycle_time"].n >= 3 and values["gate_wait"].n >= 5
     assert len(report.quarters) >= 2
     with runtime.database.session() as session:

@@ -1,11 +1,12 @@
 """Demo decision log: what Ledgerly's product team decided (docs/demo.md).
 
 The story's two decisions ("Ship card delivery tracking to every account", "Build
-transfer tracking before multi-currency accounts") and believable others, one of
-them superseded. Idempotent: decisions are found again by title, so a reload adds
-nothing twice and leaves edits made in the demo workspace alone. Links go to the
-demo roadmap items and themes (by title), launches and experiments (by name) that
-the earlier steps loaded; ones missing then are added on a later reload.
+transfer tracking before multi-currency accounts") and believable others, one of them
+superseded and two about experiments that did not work (iterate, do not ship).
+Idempotent: decisions are found again by title, so a reload adds nothing twice and
+leaves edits made in the demo workspace alone. Links go to the demo roadmap items and
+themes (by title), launches and experiments (by name) that the earlier steps loaded;
+ones missing then are added on a later reload.
 """
 
 from __future__ import annotations
@@ -198,6 +199,56 @@ DECISIONS: list[dict[str, Any]] = [
         "tags": ["spend-controls", "scope"],
         "items": ["Spending limits per card"],
         "launches": ["Spending limits per card"],
+    },
+    {
+        "title": "Iterate on the transfer arrival estimate: show the status after sending",
+        "context": "We showed half of the finance admins when a transfer would arrive, before "
+        "they sent it, from day 30 to day 51, expecting them to send more transfers from "
+        "Ledgerly. The test stopped on day 51; the team took a week to agree what to try next.",
+        "options": [
+            {"name": "Ship the estimate", "pros": "Built already", "cons": "No measured effect"},
+            {
+                "name": "Track the transfer after sending",
+                "pros": "Answers the question",
+                "cons": "Bank status feeds",
+            },
+            {"name": "Drop the idea", "pros": "Saves time", "cons": "Contacts keep coming"},
+        ],
+        "chosen_option": "Track the transfer after sending",
+        "rationale": "Transfers sent per admin were the same in both groups and completion "
+        "stayed within a point: customers ask where a transfer is after they send it, not "
+        "before. We keep the estimate behind its flag and build transfer status and arrival "
+        "time after sending.",
+        "status": "decided",
+        "decided_by": "amara.mensah",
+        "consulted": ["priya.natarajan", "kenji.watanabe"],
+        "day": 60,
+        "product_area": "Payments & Transfers",
+        "tags": ["experiment", "transfers", "iterate"],
+        "items": ["Transfer status and arrival time"],
+        "experiments": ["Transfer arrival estimate"],
+        "themes": ["Transfers not arriving"],
+    },
+    {
+        "title": "Do not ship the verification reminder e-mail",
+        "context": "The reminder e-mail to companies not verified a day after sign-up was "
+        "tested on half of the sign-ups from day 100 to day 114, with verification within "
+        "three days as the primary metric.",
+        "options": [
+            {"name": "Ship the reminder", "pros": "Cheap to send", "cons": "No measured effect"},
+            {"name": "Switch it off", "pros": "Fewer e-mails", "cons": "-"},
+        ],
+        "chosen_option": "Switch it off",
+        "rationale": "Verification within three days was the same with and without the "
+        "reminder: since one-step verification most companies verify within hours, and the "
+        "few who do not are not waiting for an e-mail.",
+        "status": "decided",
+        "decided_by": "daniel.okafor",
+        "consulted": ["fatima.zahra"],
+        "day": 118,
+        "product_area": "Onboarding & Verification",
+        "tags": ["experiment", "activation", "declined"],
+        "experiments": ["Verification reminder e-mail"],
     },
 ]
 

@@ -1,14 +1,17 @@
-"""The three experiments of the Ledgerly demo, through the pipeline a user would use.
+"""The five experiments of the Ledgerly demo, through the pipeline a user would use.
 
-"Verification in one step" (days 20 → 40, shipped), "Delivery timeline in the app"
-(days 62 → 82, shipped) and "Top-up retry prompt" (running since day 100): their
-designs live in ``demo_definitions/experiments.yaml`` inside the package, and their
-exposures and effects are part of the simulated product events of the ``events``
-step (:mod:`pilothouse.metrics.demo_simulation`), so nothing outside the installed
-package is read. Each one is created through the registry with its owner, area,
-hypothesis and metrics, started and stopped on its story days, analysed by the real
-analysis pipeline (the snapshot is stored) and, when finished, decided through the
-registry. Loading twice adds nothing twice (experiments are found by name).
+"Verification in one step" (days 20 → 40, shipped), "Delivery timeline in the app" (days
+62 → 82, shipped), "Top-up retry prompt" (running since day 100) and two that did not
+work, as most experiments do: "Transfer arrival estimate" (days 30 → 51, flat, decided
+"iterate" nine days after the stop) and "Verification reminder e-mail" (days 100 → 114,
+flat, rolled back four days after the stop). Their designs live in
+``demo_definitions/experiments.yaml`` inside the package, and their exposures and
+effects are part of the simulated product events of the ``events`` step
+(:mod:`pilothouse.metrics.demo_simulation`), so nothing outside the installed package is
+read. Each one is created through the registry with its owner, area, hypothesis and
+metrics, started and stopped on its story days, analysed by the real analysis pipeline
+(the snapshot is stored) and, when finished, decided through the registry. Loading twice
+adds nothing twice (experiments are found by name).
 """
 
 from __future__ import annotations
@@ -141,7 +144,7 @@ def _analyse(
 
 
 def load_demo_experiments(session: Session, actor: Actor, runtime: Runtime) -> DemoResult:
-    """Create the three Ledgerly experiments, analyse them and decide the finished ones."""
+    """Create the Ledgerly experiments, analyse them and decide the finished ones."""
     del actor  # each experiment is created and decided by its owner
     result = DemoResult()
     existing = set(session.scalars(select(Experiment.name)))

@@ -20,6 +20,9 @@ What is simulated, per day of the 120-day period (day 0 = 120 days before today)
   (day 100 on) halves failures in its treatment arm.
 - Card payments, app sessions and support contacts of other topics, with weekday
   seasonality and day-to-day noise shared by every event type.
+- Two experiments that did not work, as most do: "Transfer arrival estimate" (days 30
+  to 51, admins at their first transfer) and "Verification reminder e-mail" (days 100
+  to 114, at sign-up) have exposures and no effect, so their analyses read flat.
 
 Everything is drawn with numpy in whole arrays (people × days), so 120 days of a
 few thousand companies take about a second.
@@ -77,11 +80,16 @@ class DemoExperimentPlan:
     end_day: int | None  # None: still running
 
 
-#: The three experiments whose exposures are part of the simulation.
+#: The experiments whose exposures are part of the simulation. The first three change
+#: what their treatment arm does; "transfer_estimate" and "verification_reminder" are
+#: the ideas that did not work: exposures only, so both arms behave alike (a flat
+#: result, as most real experiments have).
 DEMO_EXPERIMENTS = {
     "verification": DemoExperimentPlan("verification-one-step", 20, 40),
     "delivery": DemoExperimentPlan("delivery-timeline", 62, 82),
     "top_up": DemoExperimentPlan("top-up-retry-prompt", 100, None),
+    "transfer_estimate": DemoExperimentPlan("transfer-arrival-estimate", 30, 51),
+    "verification_reminder": DemoExperimentPlan("verification-reminder-email", 100, 114),
 }
 
 #: plan → (share of new sign-ups, share of established companies, card holders (low, high),
@@ -244,6 +252,31 @@ def _expose(
     return treated
 
 
+def _expose_first(
+    sim: _Sim,
+    users: list[str],
+    accounts: list[str],
+    rows: np.ndarray,
+    seconds: np.ndarray,
+    plan: DemoExperimentPlan,
+) -> np.ndarray:
+    """Expose each person (``rows`` index ``users``) at their first event in the plan's
+    window; their variation, in the order of first exposure. Draws nothing from the
+    random generator, so adding an experiment leaves every other simulated event alone."""
+    inside = np.flatnonzero(_in_window(seconds, plan))
+    inside = inside[np.lexsort((seconds[inside], rows[inside]))]
+    first = inside[np.unique(rows[inside], return_index=True)[1]]
+    first = first[np.argsort(seconds[first], kind="stable")]
+    return _expose(
+        sim.events,
+        sim.rng,
+        [users[rows[i]] for i in first],
+        [accounts[rows[i]] for i in first],
+        seconds[first],
+        plan,
+    )
+
+
 @dataclass
 class _Sim:
     """The shared state of one simulation run."""
@@ -282,6 +315,8 @@ def _verification(
     treated[idx] = _expose(
         sim.events, rng, [users[i] for i in idx], [accounts[i] for i in idx], seconds[idx], plan
     )
+    reminder = DEMO_EXPERIMENTS["verification_reminder"]
+    _expose_first(sim, users, accounts, np.arange(count), seconds, reminder)  # no effect
     one_step = (seconds >= ONE_STEP_VERIFICATION_DAY * DAY) | treated
     verified = rng.random(count) < np.where(one_step, VERIFIED_ONE_STEP, VERIFIED_OLD)
     delay = np.where(one_step, rng.exponential(0.2, count), 0.3 + rng.exponential(2.0, count))
@@ -558,6 +593,8 @@ def _transfers(
     kind = np.where(rng.random(count) < 0.2, "international", "domestic")
     amount = np.round(rng.lognormal(np.log(120_000), 1.1, count)).astype(np.int64)
     events.add("Transfer Sent", users, accts, sent, amount_cents=amount, kind=kind)
+    # The arrival estimate changed nothing: its exposures alone (a flat experiment).
+    _expose_first(sim, admins, accounts, company, sent, DEMO_EXPERIMENTS["transfer_estimate"])
     fails = rng.random(count) < np.where(day == TRANSFER_INCIDENT_DAY, 0.09, 0.006)
     delay = np.where(
         kind == "domestic", rng.uniform(30, 3600, count), rng.uniform(1, 6, count) * 3600
