@@ -120,15 +120,31 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 def clear_all_rows(database: Database) -> None:
+    """Delete every row a test left, and restart PostgreSQL's id sequences.
+
+    Only tables that hold rows are touched (one probe query finds them): a ``TRUNCATE``
+    of all 80-odd tables cost PostgreSQL 0.3-1 s per test, most of the suite's time,
+    while a test writes to a handful. Rows go by ``DELETE``, children first; the
+    sequences that were used restart at 1, as ``TRUNCATE ... RESTART IDENTITY`` did.
+    """
     import_all_models()
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    probe = " UNION ALL ".join(
+        f'SELECT {i} WHERE EXISTS (SELECT 1 FROM "{name}")' for i, name in enumerate(tables)
+    )
     with database.engine.begin() as connection:
-        if database.is_sqlite:
-            for name in tables:
-                connection.execute(text(f'DELETE FROM "{name}"'))
-        else:
-            names = ", ".join(f'"{n}"' for n in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        filled = [tables[i] for i in sorted(connection.execute(text(probe)).scalars())]
+        for name in filled:
+            connection.execute(text(f'DELETE FROM "{name}"'))
+        if not database.is_sqlite:
+            connection.execute(text(RESTART_USED_SEQUENCES))
+
+
+#: Every sequence that has handed out a value starts again at its first value.
+RESTART_USED_SEQUENCES = """
+SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false)
+FROM pg_sequences WHERE last_value IS NOT NULL
+"""
 
 
 def test_settings(home: Path, database_url: str, **overrides: object) -> Settings:
