@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +40,13 @@ BACKENDS = ["sqlite", "postgresql"]
 # inherit it from this process's environment.
 os.environ.setdefault("PILOTHOUSE_TEST_STRICT_READS", "1")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The int8 embedder is derived once for the whole run (both workers, every served app
+# and command), not once per throwaway home: files there are checked by hash and
+# replaced atomically (PILOTHOUSE_MODELS_DIR in docs/configuration.md).
+os.environ.setdefault(
+    "PILOTHOUSE_MODELS_DIR",
+    str(Path(tempfile.gettempdir()) / f"pilothouse-test-models-{os.getuid()}"),
+)
 
 
 #: Test files that start the process-wide embedded ClickHouse (chdb) or Spark session.
@@ -51,7 +59,17 @@ EMBEDDED_ENGINE_TESTS = (
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+#: The databases a test that drives Chromium runs on. A page looks and behaves the same
+#: on either database, and every route under those pages is tested over HTTP on both;
+#: a Chromium test costs seconds, so it runs on SQLite only unless this says otherwise.
+BROWSER_BACKENDS = os.environ.get("PILOTHOUSE_TEST_BROWSER_BACKENDS", "sqlite").split(",")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skipped = [item for item in items if _browser_test_off_its_backends(item)]
+    if skipped:
+        config.hook.pytest_deselected(items=skipped)
+        items[:] = [item for item in items if item not in set(skipped)]
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and callspec.params.get("backend") == "postgresql":
@@ -61,6 +79,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         path = item.nodeid.split("::", 1)[0]
         engines = any(path.startswith(prefix) for prefix in EMBEDDED_ENGINE_TESTS)
         item.add_marker(pytest.mark.xdist_group("embedded-engines" if engines else path))
+
+
+def _browser_test_off_its_backends(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    backend = callspec.params.get("backend") if callspec is not None else None
+    uses_browser = "browser" in getattr(item, "fixturenames", ())
+    return uses_browser and backend is not None and backend not in BROWSER_BACKENDS
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -107,7 +107,7 @@ def test_a_worker_killed_on_a_postgresql_queue_fails_the_job_and_the_retry_runs_
     processes.env["PILOTHOUSE_JOBS_BROKER_URL"] = broker
     try:
         crashing = processes.worker()
-        payload = json.dumps({"seconds": 20, "steps": 200})
+        payload = json.dumps({"seconds": 5, "steps": 100})
         submitted = processes.cli("jobs", "submit", "core.sleep", "--payload", payload, "--queue")
         job_id = int(submitted.split()[0])
         wait_until(lambda: mid_run(runtime, job_id, processes), "the job to start", processes)
@@ -124,7 +124,7 @@ def test_a_worker_killed_on_a_postgresql_queue_fails_the_job_and_the_retry_runs_
         processes.stop()
     done = jobs.get_job(runtime, job_id)
     assert done.status is JobStatus.succeeded, (done.error, processes.output())
-    assert done.attempts == 2 and done.result == {"slept_seconds": 20, "steps": 200}
+    assert done.attempts == 2 and done.result == {"slept_seconds": 5, "steps": 100}
     with runtime.database.session() as session:
         outcomes = session.scalars(
             select(Event.name).where(Event.object_type == "job", Event.object_id == str(job_id))

@@ -114,7 +114,11 @@ def test_double_opt_in_notes_mail_and_one_click_unsubscribe(
 
     with runtime.database.session() as session:
         names = list(
-            session.scalars(select(Event.name).where(Event.object_type == "changelog_subscriber"))
+            session.scalars(
+                select(Event.name)
+                .where(Event.object_type == "changelog_subscriber")
+                .order_by(Event.id)
+            )
         )
         payloads = " ".join(
             str(e.changes) + e.object_label + e.object_id

