@@ -55,6 +55,14 @@ def test_sign_in_create_area_audit_sign_out(
     assert watched.foreign == [], watched.foreign
 
 
+#: The elements whose right edge passes the window's, widest first (for the message).
+WIDEST_ELEMENTS = """() => [...document.querySelectorAll('body *')]
+  .map(e => [e.getBoundingClientRect().right, e.tagName.toLowerCase() + (e.className ?
+    '.' + String(e.className).split(' ').join('.') : ''), (e.textContent || '').slice(0, 40)])
+  .filter(([right]) => right > document.documentElement.clientWidth)
+  .sort((a, b) => b[0] - a[0]).slice(0, 5)"""
+
+
 def test_phone_width_has_no_sideways_scroll(browser: object, served: ServedApp) -> None:
     admin = Accounts(served.runtime).person(Role.admin)
     watched = Watched(browser, served, viewport={"width": 375, "height": 740})
@@ -66,7 +74,10 @@ def test_phone_width_has_no_sideways_scroll(browser: object, served: ServedApp) 
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
-            assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at phone width"
+            assert overflow <= 1, (
+                f"{path} scrolls sideways by {overflow}px at phone width; widest: "
+                f"{page.evaluate(WIDEST_ELEMENTS)}"
+            )
             assert page.get_by_role("link", name="Metrics").is_visible()
             assert page.get_by_test_id("account-menu").is_visible()
     finally:
