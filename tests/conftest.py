@@ -65,6 +65,32 @@ EMBEDDED_ENGINE_TESTS = (
 BROWSER_BACKENDS = os.environ.get("PILOTHOUSE_TEST_BROWSER_BACKENDS", "sqlite").split(",")
 
 
+def worker_group(nodeid: str) -> str:
+    """The unit a worker takes whole: the test's file, or the embedded engines' group."""
+    path = nodeid.split("::", 1)[0]
+    engines = any(path.startswith(prefix) for prefix in EMBEDDED_ENGINE_TESTS)
+    return "embedded-engines" if engines else path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadgroup`` (scripts/test.sh) with our groups: a file stays in one worker.
+
+    pytest-xdist 3.8 marks an ``xdist_group`` on ``item._nodeid``, which pytest 9 no
+    longer reads, so its own loadgroup splits files across workers and every module
+    fixture (a loaded demo, a served app) is built twice. This scheduler groups by
+    :func:`worker_group` instead, from the node ids alone.
+    """
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    return FileGroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skipped = [item for item in items if _browser_test_off_its_backends(item)]
     if skipped:
@@ -74,11 +100,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         callspec = getattr(item, "callspec", None)
         if callspec is not None and callspec.params.get("backend") == "postgresql":
             item.add_marker(pytest.mark.postgresql)
-        # `--dist loadgroup` (scripts/test.sh): a file's tests stay in one worker, so
-        # module fixtures are built once; the embedded-engine files share one group.
-        path = item.nodeid.split("::", 1)[0]
-        engines = any(path.startswith(prefix) for prefix in EMBEDDED_ENGINE_TESTS)
-        item.add_marker(pytest.mark.xdist_group("embedded-engines" if engines else path))
 
 
 def _browser_test_off_its_backends(item: pytest.Item) -> bool:
