@@ -10,7 +10,14 @@ from sqlalchemy import or_, select
 from pilothouse.core.models import ProductArea, User
 from pilothouse.core.references import Found, ResolveContext, register_type
 
-__all__ = ["keyed_resolver", "named_resolver", "numeric_ids", "resolve_areas", "resolve_users"]
+__all__ = [
+    "keyed_resolver",
+    "named_resolver",
+    "numeric_ids",
+    "resolve_areas",
+    "resolve_users",
+    "slugged_resolver",
+]
 
 
 def numeric_ids(ids: Sequence[str]) -> list[int]:
@@ -40,6 +47,31 @@ def keyed_resolver(model: Any, title: str, url: str, detail: str = "key") -> Any
         return out
 
     return resolve_keyed
+
+
+def slugged_resolver(model: Any, title: str, url: str, detail: str = "slug") -> Any:
+    """A resolver for a table with ``id`` and a unique lower-case ``slug`` (playbooks,
+    tools, dashboards): both spellings resolve, one query per batch.
+
+    Args:
+        title: the attribute that names the object (``name`` or ``title``).
+        url: the page address with ``{slug}`` in it, such as ``/tools/{slug}``.
+        detail: the attribute shown beside the name.
+    """
+
+    def resolve_slugged(context: ResolveContext, ids: Sequence[str]) -> Mapping[str, Found]:
+        slugs = [i.lower() for i in ids if not i.isdigit()]
+        columns = (model.id, model.slug, getattr(model, title), getattr(model, detail))
+        query = select(*columns).where(or_(model.id.in_(numeric_ids(ids)), model.slug.in_(slugs)))
+        out: dict[str, Found] = {}
+        for row_id, slug, name, extra in context.session.execute(query):
+            found = Found(name, url.format(slug=slug), str(getattr(extra, "value", extra)))
+            for ident in ids:
+                if ident == str(row_id) or ident.lower() == slug:
+                    out[ident] = found
+        return out
+
+    return resolve_slugged
 
 
 def named_resolver(model: Any, url: str | None, title: str = "name") -> Any:

@@ -5,28 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from pilothouse.core.reference_types import numeric_ids
+from pilothouse.core.reference_types import numeric_ids, slugged_resolver
 from pilothouse.core.references import Found, ResolveContext, register_type
 from pilothouse.playbooks.models import OnboardingAssignment, OnboardingTemplate, Playbook
 
 __all__ = ["resolve_assignments", "resolve_playbooks", "resolve_templates"]
 
 
-def resolve_playbooks(context: ResolveContext, ids: Sequence[str]) -> Mapping[str, Found]:
-    """Playbooks by id or slug: title, page, slug as detail."""
-    slugs = [i.lower() for i in ids if not i.isdigit()]
-    query = select(Playbook.id, Playbook.slug, Playbook.title).where(
-        or_(Playbook.id.in_(numeric_ids(ids)), Playbook.slug.in_(slugs))
-    )
-    out: dict[str, Found] = {}
-    for playbook_id, slug, title in context.session.execute(query):
-        found = Found(title, f"/playbooks/{slug}", slug)
-        for ident in ids:
-            if ident == str(playbook_id) or ident.lower() == slug:
-                out[ident] = found
-    return out
+#: Playbooks by id or slug: title, page, slug as detail.
+resolve_playbooks = slugged_resolver(Playbook, "title", "/playbooks/{slug}")
 
 
 def resolve_templates(context: ResolveContext, ids: Sequence[str]) -> Mapping[str, Found]:
@@ -38,7 +28,11 @@ def resolve_templates(context: ResolveContext, ids: Sequence[str]) -> Mapping[st
 
 def resolve_assignments(context: ResolveContext, ids: Sequence[str]) -> Mapping[str, Found]:
     """One person's checklist by id: ``PM onboarding: Mateo Alvarez``, linked to it."""
-    query = select(OnboardingAssignment).where(OnboardingAssignment.id.in_(numeric_ids(ids)))
+    query = (
+        select(OnboardingAssignment)
+        .where(OnboardingAssignment.id.in_(numeric_ids(ids)))
+        .options(joinedload(OnboardingAssignment.person), joinedload(OnboardingAssignment.template))
+    )
     out: dict[str, Found] = {}
     for a in context.session.scalars(query):
         who = a.person.name or a.person.email
