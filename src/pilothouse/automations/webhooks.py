@@ -161,17 +161,38 @@ def slack_body(data: dict[str, Any], rule_name: str, link: str | None = None) ->
     return json.dumps({"text": text, "blocks": blocks}, separators=(",", ":")).encode()
 
 
+#: NAT64's well-known prefix: its addresses carry an IPv4 address in their last 32 bits.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[Any]:
+    """The address and any IPv4 address it carries (IPv4-mapped, 6to4, NAT64), since a
+    gateway on the way may turn ``64:ff9b::a9fe:a9fe`` into ``169.254.169.254``."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return [ip]
+    found: list[Any] = [ip]
+    for inner in (ip.ipv4_mapped, ip.sixtofour):
+        if inner is not None:
+            found.append(inner)
+    if ip in _NAT64:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 def _refused_address(address: str) -> bool:
+    """Anything but a public unicast address: ``is_global`` leaves out private, loopback,
+    link-local, reserved and unspecified addresses and also shared address space
+    (``100.64.0.0/10``, where some clouds keep their metadata service)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return bool(
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
+    return any(
+        not candidate.is_global
+        or candidate.is_private
+        or candidate.is_loopback
+        or candidate.is_link_local
+        or candidate.is_multicast
+        or candidate.is_reserved
+        or candidate.is_unspecified
+        for candidate in _embedded(ip)
     )
 
 
@@ -231,7 +252,8 @@ def send(url: str, headers: dict[str, str], body: bytes, *, allow_private: bool)
     import httpx
 
     if len(body) > MAX_REQUEST_BYTES:
-        return SendResult(None, 0, error=f"body of {len(body)} bytes over {MAX_REQUEST_BYTES}")
+        too_big = f"refused: a body of {len(body)} bytes is over the {MAX_REQUEST_BYTES}-byte cap"
+        return SendResult(None, 0, error=too_big)
     started = time.monotonic()
     try:
         host, port, address = check_target(url, allow_private=allow_private)
