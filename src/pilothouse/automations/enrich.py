@@ -44,17 +44,69 @@ def _feedback_item(session: Session, fields: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _launch(session: Session, object_id: str) -> dict[str, Any]:
+    from pilothouse.launches.common import find_launch
+
+    launch = find_launch(session, object_id)
+    area = launch.product_area
+    return {
+        "launch": launch.key,
+        "name": launch.name,
+        "area": area.slug if area is not None else None,
+        "status": launch.status.value,
+        "stage": launch.stage.name if launch.stage else None,
+        "target_date": str(launch.target_date) if launch.target_date else None,
+    }
+
+
+def _experiment(session: Session, object_id: str) -> dict[str, Any]:
+    from pilothouse.experiments.registry import find_experiment
+
+    experiment = find_experiment(session, object_id)
+    area = experiment.product_area
+    return {
+        "experiment": experiment.key,
+        "name": experiment.name,
+        "area": area.slug if area is not None else None,
+        "status": experiment.status.value,
+    }
+
+
+def _decision(session: Session, object_id: str) -> dict[str, Any]:
+    from pilothouse.decisions.history import decision_snapshot
+    from pilothouse.decisions.service import find_decision
+
+    snapshot = decision_snapshot(session, find_decision(session, int(object_id)))
+    keys = ("key", "title", "status", "chosen_option", "superseded_by", "tags")
+    return {"area": snapshot["product_area"], **{k: snapshot[k] for k in keys}}
+
+
+#: Readers of the objects whose current values fill in what an event did not carry.
+_FILL_IN = {"launch": _launch, "experiment": _experiment, "decision": _decision}
+
+
 def enrich(
-    session: Session, object_type: str, object_id: str, fields: dict[str, Any]
+    session: Session, object_type: str, object_id: str, fields: dict[str, Any], label: str = ""
 ) -> dict[str, Any]:
-    """Current values of the object an event is about (empty when it is gone)."""
+    """Current values of the object an event is about (empty when it is gone).
+
+    Roadmap and feedback items give their whole current state; launches, experiments
+    and decisions their key, name, ``area`` (a slug) and status; a metric event names
+    its ``metric``, a theme event its ``theme``. The caller keeps the event's own
+    values where it has them."""
     from pilothouse.core.errors import NotFound
 
+    if object_type == "metric":
+        return {"metric": object_id}
+    if object_type == "feedback_theme":
+        return {"theme": fields.get("label") or fields.get("name") or label}
     try:
         if object_type == "roadmap_item":
             return _roadmap_item(session, object_id)
         if object_type == "feedback_item":
             return _feedback_item(session, fields)
-    except NotFound:
+        if object_type in _FILL_IN:
+            return _FILL_IN[object_type](session, object_id)
+    except (NotFound, ValueError):
         return {}
     return {}

@@ -31,6 +31,7 @@ __all__ = [
     "CATALOGUE",
     "COMMON_FIELDS",
     "NOT_YET_EMITTED",
+    "OBJECT_FIELDS",
     "DomainEvent",
     "EventType",
     "event_type",
@@ -40,6 +41,16 @@ __all__ = [
 
 #: Fields every domain event has, whatever its type.
 COMMON_FIELDS = ("object_type", "object_id", "object_label", "actor", "actor_id")
+#: Fields every event about such an object has, read from the object when the event
+#: does not carry them (``automations.enrich``): conditions on ``area`` work for every
+#: launch, experiment and decision event, ``metric`` and ``theme`` name their object.
+OBJECT_FIELDS: dict[str, tuple[str, ...]] = {
+    "launch": ("launch", "name", "area", "status", "stage", "target_date"),
+    "experiment": ("experiment", "name", "area", "status"),
+    "decision": ("key", "title", "status", "chosen_option", "superseded_by", "area", "tags"),
+    "metric": ("metric",),
+    "feedback_theme": ("theme",),
+}
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,8 @@ class EventType:
 
     @property
     def all_fields(self) -> tuple[str, ...]:
-        return COMMON_FIELDS + self.fields
+        extra = OBJECT_FIELDS.get(self.object_type, ())
+        return tuple(dict.fromkeys(COMMON_FIELDS + extra + self.fields))
 
 
 @dataclass(frozen=True)
@@ -429,7 +441,10 @@ def map_event(session: Session, event: Event) -> DomainEvent | None:
     if kind.name == "feedback.linked":
         target = str(fields.get("to") or "")
         fields["target_type"] = target.split(":", 1)[0]
-    fields.update(enrich(session, event.object_type, event.object_id, fields))
+    current = enrich(session, event.object_type, event.object_id, fields, event.object_label)
+    # The event's own values win: they are the values at the time of the change (a board
+    # move's ``position`` is the card's place, not the item's stored rank).
+    fields.update({k: v for k, v in current.items() if fields.get(k) is None})
     fields.update(
         object_type=event.object_type,
         object_id=event.object_id,
@@ -457,7 +472,7 @@ def map_event(session: Session, event: Event) -> DomainEvent | None:
 def sample_event(type_name: str) -> DomainEvent:
     """A made-up event of ``type_name`` for test fires when no real one happened yet."""
     kind = CATALOGUE[type_name]
-    fields: dict[str, Any] = dict.fromkeys(kind.fields)
+    fields: dict[str, Any] = dict.fromkeys(kind.all_fields)
     fields.update(
         object_type=kind.object_type,
         object_id="0",
