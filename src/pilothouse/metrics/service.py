@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,8 @@ __all__ = [
 EMBEDDED_SOURCE = "embedded"
 #: Compiled metric queries kept per installation (dropped all at once when full).
 COMPILED_KEPT = 512
+#: Embedded series longer than this many rows are not kept by the store's read cache.
+SERIES_KEPT_ROWS = 5_000
 
 
 def _signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
@@ -235,6 +237,10 @@ def _metric_query(runtime: Runtime, request: SeriesRequest) -> MetricQuery:
 def run_series(runtime: Runtime, request: SeriesRequest) -> SeriesResult:
     """Compile and run one series on its source; raises errors naming metric or source.
 
+    A series of the embedded store is kept (``metrics/store_cache.py``) and served again
+    while no write since stored an event that could move it (before its horizon); its SQL
+    is part of the key, so a changed definition is read afresh.
+
     A series with no non-zero value is checked once more: when a property or trait the
     metric filters or breaks down on is never set on its events, that is almost always
     a typo or a tracking gap, and it is reported as an error naming the metric and field
@@ -242,6 +248,25 @@ def run_series(runtime: Runtime, request: SeriesRequest) -> SeriesResult:
     """
     adapter = _adapter(runtime, request.source)
     compiled = compile_metric(runtime, request, adapter.dialect)
+    reads = (
+        getattr(runtime.event_store, "reads", None) if request.source == EMBEDDED_SOURCE else None
+    )
+    if reads is None:  # a warehouse, or a store another process owns (no change log here)
+        return _read_series(runtime, request, adapter, compiled)
+    key = ("series", request.metric, request.source, compiled.sql)
+    kept = reads.get(key)
+    if kept is not None:
+        return replace(kept, elapsed_s=0.0)  # no query ran
+    version = reads.changes.version()  # before the read: a write during it is seen later
+    series = _read_series(runtime, request, adapter, compiled)
+    if len(series.rows) <= SERIES_KEPT_ROWS:
+        reads.put(key, version, _series_horizon(runtime, request), series)
+    return series
+
+
+def _read_series(
+    runtime: Runtime, request: SeriesRequest, adapter: WarehouseAdapter, compiled: CompiledQuery
+) -> SeriesResult:
     timeout = runtime.settings.query_timeout_seconds
     result = adapter.execute(compiled.sql, timeout_s=timeout)
     if not any(row[result.columns.index("value")] for row in result.rows):
@@ -249,6 +274,19 @@ def run_series(runtime: Runtime, request: SeriesRequest) -> SeriesResult:
     return SeriesResult(
         request.metric, request.source, result.columns, result.rows, compiled.sql, result.elapsed_s
     )
+
+
+def _series_horizon(runtime: Runtime, request: SeriesRequest) -> dt.datetime:
+    """The earliest event time (naive UTC) that cannot move ``request``'s series.
+
+    A series ending on ``end`` (exclusive, a local day) reads events up to the end of
+    its last day plus the days its cohorts take to settle (:func:`settling_days`: a
+    conversion window, a retention day); two more days cover any workspace time zone's
+    offset from UTC. Events before the series' start can move it too (cumulative and
+    rolling metrics, a user's first event), so there is no lower bound.
+    """
+    days = settling_days(runtime, request.metric) + 2
+    return dt.datetime.combine(request.end + dt.timedelta(days=days), dt.time())
 
 
 def _check_fields(

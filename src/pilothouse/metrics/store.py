@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from pilothouse.core.errors import Conflict
 from pilothouse.metrics.segment import Group, Identify, TrackedEvent
+from pilothouse.metrics.store_cache import ChangeLog, ReadCache
 
 __all__ = ["EventStore", "StoreWrite"]
 
@@ -117,6 +118,10 @@ class EventStore:
             ) from None
         for statement in SCHEMA:
             self._db.execute(statement)
+        #: Every commit of this store, and read results kept until a commit touches them
+        #: (``metrics/store_cache.py``).
+        self.changes = ChangeLog()
+        self.reads = ReadCache(self.changes)
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._writer = threading.Thread(
             target=self._write_loop, name="event-store-writer", daemon=True
@@ -188,10 +193,24 @@ class EventStore:
             for pending in group:
                 self._commit_group(cursor, [pending])
             return
+        self._note_change(group)
         share = [len(p.events) for p in group]
         for pending, count in zip(group, _apportion(stored, share), strict=True):
             pending.result = StoreWrite(stored=count)
             pending.done.set()
+
+    def _note_change(self, group: list[_Pending]) -> None:
+        """Record a commit in the change log before its callers are answered.
+
+        Traits (identify, group) may move any day of a metric that filters or breaks
+        down on them; events move the days from their earliest timestamp on.
+        """
+        if any(p.identifies or p.groups for p in group):
+            self.changes.record(None)
+            return
+        times = [_naive_utc(e.timestamp) for p in group for e in p.events]
+        if times:
+            self.changes.record(min(times))
 
     def _transaction(self, cursor: duckdb.DuckDBPyConnection, group: list[_Pending]) -> int:
         cursor.begin()
