@@ -13,8 +13,9 @@ a *subject* in its ``email`` column:
   transaction (:func:`take_slot`), such as the public changelog's subscribe form.
 - ``ingest:<digest>``: one tracking call made with a write key (a prefix of the key's
   keyed hash, never the key). Past ``ingest_max_requests_per_minute`` in the last
-  60 seconds the key's calls get 429; rows older than the window are deleted as
-  new ones come.
+  60 seconds the key's calls get 429. The hit is inserted by one conditional
+  statement (:func:`admit_ingest_call`); rows older than the window are deleted now
+  and then, and never counted.
 
 Subjects are not e-mail addresses (no ``@``), so they never collide with sign-ins;
 the sign-in lock per address counts only sign-in failures. Each check runs in its
@@ -25,15 +26,16 @@ edge) and costs one indexed insert and count per call.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, delete, func, insert, literal, select, true
 from sqlalchemy.orm import Session
 
 from pilothouse.core.config import Settings
-from pilothouse.core.db import utcnow
+from pilothouse.core.db import UTCDateTime, utcnow
 from pilothouse.core.errors import TooManyRequests
 from pilothouse.core.models import LoginAttempt
 
@@ -130,25 +132,80 @@ def admit_ingest_call(runtime: Runtime, key_digest: str, address: str) -> None:
     holds whatever the call's outcome. The address's bad-key limit is checked first.
     A refused call is not counted, so a client that keeps retrying gets through again
     as soon as the window allows.
+
+    An admitted call costs one statement: the hit is inserted only if both windows
+    (the key's calls in the last minute, the address's bad keys) are under their
+    limits, counted with the ``(email, attempted_at)`` index; the details are read
+    only for a refusal. Rows that left the window are deleted at most once a minute
+    per key and process (:func:`_purge_due`); they are never counted meanwhile.
     """
+    settings = runtime.settings
     subject = INGEST_PREFIX + key_digest[:32]
-    limit = runtime.settings.ingest_max_requests_per_minute
+    limit = settings.ingest_max_requests_per_minute
     now = utcnow()
     with runtime.database.session() as session:
-        check_token_failures(session, runtime.settings, address)
-        session.execute(
-            delete(LoginAttempt).where(
-                LoginAttempt.email == subject, LoginAttempt.attempted_at < now - INGEST_WINDOW
-            )
-        )
-        count = session.scalar(
-            select(func.count()).select_from(LoginAttempt).where(LoginAttempt.email == subject)
-        )
-        if (count or 0) >= limit:
+        if not _insert_if_admitted(session, settings, subject, address, now):
+            check_token_failures(session, settings, address)
             oldest = _hits(session, subject, now - INGEST_WINDOW)[-limit]
             raise TooManyRequests(
                 f"this write key made more than {limit} tracking calls in the last minute "
                 "(PILOTHOUSE_INGEST_MAX_REQUESTS_PER_MINUTE); retry after the Retry-After delay",
                 retry_after_seconds=_retry_after(oldest, INGEST_WINDOW, now),
             )
-        session.add(LoginAttempt(email=subject, client_address=address[:64], succeeded=True))
+        if _purge_due(subject):
+            session.execute(
+                delete(LoginAttempt).where(
+                    LoginAttempt.email == subject, LoginAttempt.attempted_at < now - INGEST_WINDOW
+                )
+            )
+
+
+def _window_count(subject: str, since: datetime, address: str | None = None) -> Any:
+    query = select(func.count()).where(
+        LoginAttempt.email == subject, LoginAttempt.attempted_at >= since
+    )
+    if address is not None:
+        query = query.where(LoginAttempt.client_address == address)
+    return query.scalar_subquery()
+
+
+def _insert_if_admitted(
+    session: Session, settings: Settings, subject: str, address: str, now: datetime
+) -> bool:
+    """Insert the call's hit when the key and the address are under their limits.
+
+    One ``INSERT ... SELECT ... WHERE``: on SQLite the write transaction makes count and
+    insert atomic; on PostgreSQL concurrent calls can overshoot by the calls in flight,
+    as a separate count and insert could.
+    """
+    bad_since = now - timedelta(minutes=settings.login_failure_window_minutes)
+    admitted = select(
+        literal(subject, String), literal(address[:64], String), true(), literal(now, UTCDateTime)
+    ).where(
+        _window_count(subject, now - INGEST_WINDOW) < settings.ingest_max_requests_per_minute,
+        _window_count(TOKEN_SUBJECT, bad_since, address) < settings.api_token_max_failures_per_ip,
+    )
+    columns = ["email", "client_address", "succeeded", "attempted_at"]
+    statement = insert(LoginAttempt).from_select(columns, admitted).returning(LoginAttempt.id)
+    return session.execute(statement).first() is not None  # rowcount is -1 on psycopg
+
+
+#: When this process last deleted a key's old hits (time.monotonic()), per subject.
+_PURGED_AT: dict[str, float] = {}
+
+
+def _purge_due(subject: str) -> bool:
+    """Whether this process should delete ``subject``'s hits older than the window now.
+
+    Kept per process on purpose: it only decides when to tidy up (rows outside the
+    window are never counted), so workers that disagree cost at most one extra delete
+    each per minute and key.
+    """
+    now = time.monotonic()
+    last = _PURGED_AT.get(subject)
+    if last is not None and now - last < INGEST_WINDOW.total_seconds():
+        return False
+    if len(_PURGED_AT) >= 10_000:
+        _PURGED_AT.clear()
+    _PURGED_AT[subject] = now
+    return True
