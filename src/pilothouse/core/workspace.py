@@ -38,6 +38,8 @@ class SettingSpec:
     kind: type
     help: str
     label: str = ""
+    #: The values a text setting may take (empty: any text).
+    choices: tuple[str, ...] = ()
 
 
 #: Every workspace setting with its default; domains add theirs here.
@@ -78,6 +80,16 @@ WORKSPACE_SETTINGS: dict[str, SettingSpec] = {
             "The name of the product or workspace shown on the public changelog and its feed.",
             "Public changelog title",
         ),
+        SettingSpec(
+            "metrics.anomaly_sensitivity",
+            "medium",
+            str,
+            "How readily the daily anomaly check flags a certified metric's day as outside "
+            "normal variation (metric.anomaly_detected for automation rules): low, medium "
+            "or high (most alarms).",
+            "Anomaly alert sensitivity",
+            ("low", "medium", "high"),
+        ),
     )
 }
 
@@ -93,6 +105,7 @@ class SettingValue:
     kind: str
     updated_at: datetime | None
     updated_by_id: int | None
+    choices: tuple[str, ...] = ()
 
 
 def _spec(key: str) -> SettingSpec:
@@ -118,6 +131,11 @@ def set_setting(session: Session, actor: Actor, key: str, value: Any) -> None:
         raise ValidationFailed(
             f"{key} must be a {spec.kind.__name__}",
             errors=[FieldError("value", f"{spec.kind.__name__} expected")],
+        )
+    if spec.choices and value not in spec.choices:
+        raise ValidationFailed(
+            f"{key} must be one of {', '.join(spec.choices)}",
+            errors=[FieldError("value", f"one of {', '.join(spec.choices)} expected")],
         )
     row = session.scalar(select(WorkspaceSetting).where(WorkspaceSetting.key == key))
     before = spec.default if row is None else row.value
@@ -154,6 +172,7 @@ def list_settings(session: Session) -> list[SettingValue]:
                 kind=spec.kind.__name__,
                 updated_at=None if row is None else row.updated_at,
                 updated_by_id=None if row is None else row.updated_by_id,
+                choices=spec.choices,
             )
         )
     return out
@@ -166,6 +185,8 @@ def _check(key: str, value: Any) -> FieldError | None:
     # bool is a subclass of int: a number where a flag is expected (or the reverse) is refused.
     if not isinstance(value, spec.kind) or (spec.kind is not bool and isinstance(value, bool)):
         return FieldError(key, f"{spec.kind.__name__} expected")
+    if spec.choices and value not in spec.choices:
+        return FieldError(key, f"one of {', '.join(spec.choices)} expected, got {value!r}")
     return None
 
 

@@ -20,13 +20,23 @@ from pilothouse.core.jobs import JobContext, job_handler
 from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
 from pilothouse.core.schedules import builtin_schedule
+from pilothouse.core.workspace import get_setting
 from pilothouse.metrics.anomaly import AnomalyConfig, DayCheck
 from pilothouse.metrics.anomaly_service import check_metric
 
-__all__ = ["ANOMALY_EVENT", "CHECK_JOB", "anomaly_check_job", "check_certified_metrics"]
+__all__ = [
+    "ANOMALY_EVENT",
+    "CHECK_JOB",
+    "SENSITIVITY_SETTING",
+    "alert_sensitivity",
+    "anomaly_check_job",
+    "check_certified_metrics",
+]
 
 CHECK_JOB = "metrics.check_anomalies"
 ANOMALY_EVENT = "metric.anomaly_detected"
+#: The workspace setting that says how sensitive the daily check is.
+SENSITIVITY_SETTING = "metrics.anomaly_sensitivity"
 logger = logging.getLogger(__name__)
 _CHECKER = Actor(None, "anomaly check", Role.admin)
 
@@ -78,11 +88,21 @@ def _record(runtime: Runtime, metric: str, label: str, check: DayCheck) -> None:
         )
 
 
+def alert_sensitivity(runtime: Runtime) -> str:
+    """The workspace's ``metrics.anomaly_sensitivity`` (admins set it on /admin/settings)."""
+    with runtime.database.session(reading=True) as session:
+        return str(get_setting(session, SENSITIVITY_SETTING))
+
+
 def check_certified_metrics(
-    runtime: Runtime, *, today: dt.date | None = None, sensitivity: str = "medium"
+    runtime: Runtime, *, today: dt.date | None = None, sensitivity: str | None = None
 ) -> dict[str, Any]:
-    """Check the last complete day of every certified metric; returns what was found."""
-    config = AnomalyConfig(sensitivity=sensitivity)  # type: ignore[arg-type]
+    """Check the last complete day of every certified metric; returns what was found.
+
+    ``sensitivity`` defaults to the workspace setting, so the alerts that reach
+    automation rules are as sensitive as the workspace chose."""
+    chosen = sensitivity or alert_sensitivity(runtime)
+    config = AnomalyConfig(sensitivity=chosen)  # type: ignore[arg-type]
     found, checked, failed = [], 0, []
     for metric in runtime.metrics.catalog():
         if not metric.certified:
@@ -101,11 +121,11 @@ def check_certified_metrics(
         found.append(
             {"metric": metric.name, "day": last.day.isoformat(), "direction": last.direction}
         )
-    return {"checked": checked, "anomalies": found, "failed": failed}
+    return {"checked": checked, "sensitivity": chosen, "anomalies": found, "failed": failed}
 
 
 @job_handler(CHECK_JOB, title="Check certified metrics for anomalies")
 def anomaly_check_job(ctx: JobContext) -> dict[str, Any]:
     """Check certified metrics for anomalies"""
-    sensitivity = str(ctx.payload.get("sensitivity", "medium"))
-    return check_certified_metrics(ctx.runtime, sensitivity=sensitivity)
+    sensitivity = ctx.payload.get("sensitivity")
+    return check_certified_metrics(ctx.runtime, sensitivity=str(sensitivity or "") or None)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from pilothouse.core import workspace
 from pilothouse.web.deps import AdminWrite, SessionDep, Viewer
@@ -28,6 +28,9 @@ class WorkspaceSettingRead(BaseModel):
     help: str
     updated_at: datetime | None
     updated_by_id: int | None
+    choices: list[str] = Field(
+        default_factory=list, description="The values a text setting may take (empty: any)."
+    )
 
 
 class WorkspaceSettings(BaseModel):
