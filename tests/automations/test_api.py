@@ -50,6 +50,7 @@ def test_bad_rules_are_refused_naming_the_field_and_nothing_changes(
             "conditions[0].op",
         ),
         (rule_body("ftp://example.com/h"), "actions[0].url"),
+        (rule_body("https://no-such-host.invalid/hook"), "actions[0].url"),  # unreachable
         (rule_body(HOOK, actions=[{"kind": "fax"}]), "actions[0].kind"),
         (
             rule_body(HOOK, actions=[{"kind": "link", "to": "decision:1", "link_kind": "Big!"}]),
@@ -61,6 +62,9 @@ def test_bad_rules_are_refused_naming_the_field_and_nothing_changes(
         response = client.post(f"{BASE}/rules", json=body, headers=editor)
         assert response.status_code == 422, response.text
         assert any(field in f for f in fields_of(response)), (field, response.json())
+        if "invalid/hook" in str(body):
+            [problem] = response.json()["errors"]
+            assert "'no-such-host.invalid' does not resolve" in problem["message"]
     listed = client.get(f"{BASE}/rules", headers=editor).json()
     assert listed["count"] == 0
     with runtime.database.session() as session:

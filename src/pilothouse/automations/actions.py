@@ -166,11 +166,40 @@ def _recipients(session: Session, action: Mapping[str, Any]) -> list[int]:
     return sorted(ids)
 
 
+def _email_summary(session: Session, recipients: list[int]) -> str:
+    """What an ``email`` action did with each person's choice for automation messages.
+
+    Raises:
+        BadRequest: e-mail is not configured (no SMTP host), so the action cannot do
+            what it says; the delivery fails with this reason and nothing is stored.
+    """
+    from pilothouse.core.errors import BadRequest
+    from pilothouse.core.notifications import Delivery
+    from pilothouse.core.notifications.outbox import runtime_of
+    from pilothouse.core.notifications.preferences import delivery_for
+
+    runtime = runtime_of(session)
+    if runtime is None or not runtime.settings.smtp_host:
+        raise BadRequest(
+            "e-mail is not configured: set PILOTHOUSE_SMTP_HOST (docs/notifications.md)",
+            errors=[FieldError("kind", "e-mail is not configured")],
+        )
+    chosen = list(delivery_for(session, recipients, "automation").values())
+    now, digest = chosen.count(Delivery.immediately), chosen.count(Delivery.digest)
+    parts = [f"e-mail queued for {now} of {len(recipients)} people"]
+    if digest:
+        parts.append(f"{digest} in their daily digest")
+    if len(chosen) - now - digest:
+        parts.append(f"{len(chosen) - now - digest} turned automation e-mail off")
+    return "; ".join(parts)
+
+
 def _notify(session: Session, kind: str, action: Mapping[str, Any], event: DomainEvent) -> str:
     from pilothouse.core.links import ObjectRef
     from pilothouse.core.notifications import notify
 
     recipients = _recipients(session, action)
+    summary = _email_summary(session, recipients) if kind == "email" else ""
     title = render_text(action.get("title") or "{{ type }}: {{ object_label }}", event)
     body = render_text(action.get("body") or "", event)
     ref = ObjectRef(event.object_type, event.object_id) if event.object_id != "0" else None
@@ -183,7 +212,7 @@ def _notify(session: Session, kind: str, action: Mapping[str, Any], event: Domai
         ref=ref,
         actor_id=None,
     )
-    return f"{kind} sent to {len(recipients)} people"
+    return summary or f"notified {len(recipients)} people"
 
 
 def _set_field(
