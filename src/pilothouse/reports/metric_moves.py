@@ -45,11 +45,15 @@ class MetricMove:
     days: list[date] = field(default_factory=list)
     values: list[float | None] = field(default_factory=list)
     reference: Reference | None = None
+    #: Some of the week's days are still settling (a conversion's young cohorts), so
+    #: ``this_week`` is not its final value yet.
+    settling: bool = False
 
     @property
     def change(self) -> float | None:
-        """This week over last week minus one (``0.05`` is +5 %); None without a base."""
-        if self.this_week is None or not self.last_week:
+        """This week over last week minus one (``0.05`` is +5 %); None without a base or
+        while the week is still settling (a young cohort's low rate is not a fall)."""
+        if self.this_week is None or not self.last_week or self.settling:
             return None
         return self.this_week / self.last_week - 1
 
@@ -67,25 +71,39 @@ def _week_value(runtime: Runtime, metric: str, kind: str, week: Week) -> float |
     return None if value is None else float(value)
 
 
-def _verdict(runtime: Runtime, metric: str, week: Week) -> tuple[str, str, list[tuple[date, str]]]:
-    # A conversion's recent days are still settling and are not judged (see
-    # metrics.service.settling_days): the check "runs" that many days after the week, so
-    # a past week is judged whole and the current one as far as it has settled.
+def _young_days(week: Week, settled_until: date, today: date) -> int:
+    """How many of the week's days have passed but are not settled yet."""
+    last = min(week.end, today - timedelta(days=1))
+    first = max(week.start, settled_until + timedelta(days=1))
+    return max(0, (last - first).days + 1)
+
+
+def _verdict(
+    runtime: Runtime, metric: str, week: Week, today: date
+) -> tuple[str, str, list[tuple[date, str]], bool]:
+    """The week's verdict, judging only settled days: a conversion's days younger than
+    its window (``metrics.service.settling_days``) would look like a fall. A past week
+    is judged whole; a recent one as far as it has settled. The last item says whether
+    any of the week's days are still settling."""
     settling = service.settling_days(runtime, metric)
-    checks = anomaly_service.check_metric(
-        runtime, metric, days=HISTORY_DAYS, today=week.end + timedelta(days=1 + settling)
-    )
-    judged = [c for c in checks if week.start <= c.day <= week.end]
-    if not judged and week.end + timedelta(days=settling) >= date.today():
-        text = f"still settling (its cohorts convert over {settling} days)"
-        return "too_little_history", text, []
+    settled_until = today - timedelta(days=1 + settling)
+    check_today = min(week.end + timedelta(days=1 + settling), today)
+    checks = anomaly_service.check_metric(runtime, metric, days=HISTORY_DAYS, today=check_today)
+    judged = [c for c in checks if week.start <= c.day <= min(week.end, settled_until)]
+    young = _young_days(week, settled_until, today) if settling else 0
+    still = f"still settling (its cohorts convert over {settling} days)"
+    if not judged and young:
+        return "too_little_history", still, [], True
     if not judged:
-        return "too_little_history", "too little history to judge (needs 4 weeks of days)", []
+        text = "too little history to judge (needs 4 weeks of days)"
+        return "too_little_history", text, [], False
     outside = [(c.day, c.direction or "") for c in judged if c.anomalous]
+    note = f"; {young} of 7 days {still}" if young else ""
     if not outside:
-        return "normal", f"within normal variation ({len(judged)} of 7 days judged)", []
+        text = f"within normal variation ({len(judged)} of 7 days judged){note}"
+        return "normal", text, [], bool(young)
     days = ", ".join(f"{d.strftime('%a %d %b')} ({direction})" for d, direction in outside)
-    return "outside", f"outside normal variation on {days}", outside
+    return "outside", f"outside normal variation on {days}{note}", outside, bool(young)
 
 
 def _daily(runtime: Runtime, metric: str, week: Week) -> tuple[list[date], list[float | None]]:
@@ -95,20 +113,25 @@ def _daily(runtime: Runtime, metric: str, week: Week) -> tuple[list[date], list[
     return days, [None if math.isnan(v) else v for v in values]
 
 
-def _move(runtime: Runtime, metric: object, week: Week) -> MetricMove:
+def _move(runtime: Runtime, metric: object, week: Week, today: date) -> MetricMove:
     name, kind = metric.name, metric.type.value  # type: ignore[attr-defined]
     label, fmt = metric.label or name, metric.format.value  # type: ignore[attr-defined]
     try:
         this_week = _week_value(runtime, name, kind, week)
         last_week = _week_value(runtime, name, kind, week.shifted(-1))
-        verdict, text, outside = _verdict(runtime, name, week)
+        verdict, text, outside, settling = _verdict(runtime, name, week, today)
         days, values = _daily(runtime, name, week)
     except (PilothouseError, ValueError) as exc:  # one broken metric must not hide the rest
         logger.warning("weekly review: %s failed: %s", name, exc)
         return MetricMove(name, label, fmt, None, None, "failed", f"could not be computed: {exc}")
-    return MetricMove(name, label, fmt, this_week, last_week, verdict, text, outside, days, values)
+    return MetricMove(
+        name, label, fmt, this_week, last_week, verdict, text, outside, days, values,
+        settling=settling,
+    )  # fmt: skip
 
 
-def metric_moves(runtime: Runtime, week: Week) -> list[MetricMove]:
-    """Every certified metric's movement in ``week``, in catalog order."""
-    return [_move(runtime, m, week) for m in runtime.metrics.catalog() if m.certified]
+def metric_moves(runtime: Runtime, week: Week, today: date | None = None) -> list[MetricMove]:
+    """Every certified metric's movement in ``week``, in catalog order, as of ``today``
+    (default: the date now, which decides which days have settled)."""
+    day = today or date.today()
+    return [_move(runtime, m, week, day) for m in runtime.metrics.catalog() if m.certified]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 __all__ = [
     "DecisionOut",
@@ -53,6 +53,11 @@ class MetricMoveOut(BaseModel):
     days: list[str]
     values: list[float | None]
     reference: RefOut | None
+    settling: bool = Field(
+        False,
+        description="Some of the week's days are still settling (a conversion's young "
+        "cohorts): this_week is not final and change is null.",
+    )
 
 
 class ExperimentOut(BaseModel):
