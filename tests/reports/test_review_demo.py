@@ -83,7 +83,9 @@ def test_metric_movements_agree_with_the_daily_series(demo: Loaded) -> None:
     assert [m.metric for m in review.metrics] == certified and len(certified) >= 5
     kinds = {m.name: m.type.value for m in runtime.metrics.catalog()}
     for move in review.metrics:
-        assert move.verdict in ("normal", "outside"), (move.metric, move.verdict_text)
+        # A conversion whose whole week is younger than its window is not judged yet.
+        settling = move.settling and move.verdict_text.startswith("still settling")
+        assert move.verdict in ("normal", "outside") or settling, (move.metric, move.verdict_text)
         assert move.reference is not None and move.reference.url == f"/metrics/{move.metric}"
         if kinds[move.metric] not in ("count", "sum"):
             continue
