@@ -20,6 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
+from pilothouse.core.db import is_reading
 from pilothouse.core.errors import FieldError, NotFound, ValidationFailed
 from pilothouse.core.links import ObjectRef, add_link, links_of, remove_link
 from pilothouse.core.models import Link
@@ -284,8 +285,23 @@ def experiment_summaries(session: Session, ids: Iterable[int | str]) -> list[Exp
     wanted = {int(i) for i in ids if str(i).isdigit()}
     if not wanted:
         return []
-    found = session.scalars(select(Experiment).where(Experiment.id.in_(wanted)))
-    return [_summary(session, e) for e in sorted(found, key=lambda e: (len(e.key), e.key))]
+    kept = _kept_summaries(session)
+    missing = wanted - kept.keys()
+    if missing:
+        for experiment in session.scalars(select(Experiment).where(Experiment.id.in_(missing))):
+            kept[experiment.id] = _summary(session, experiment)
+    found = [kept[i] for i in wanted if i in kept]
+    return sorted(found, key=lambda s: (len(s.key), s.key))
+
+
+def _kept_summaries(session: Session) -> dict[int, ExperimentSummary]:
+    """Summaries already built in this reading session (a launch page asks for its own
+    experiments and then for its impact chain's, which include them). A session that may
+    write keeps nothing: a summary must show the experiment as the writes left it."""
+    if not is_reading(session):
+        return {}
+    kept: dict[int, ExperimentSummary] = session.info.setdefault("experiment_summaries", {})
+    return kept
 
 
 def experiments_linked_to(session: Session, ref: ObjectRef) -> list[ExperimentSummary]:

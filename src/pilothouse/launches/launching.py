@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change, snapshot
-from pilothouse.core.db import utcnow
+from pilothouse.core.db import is_reading, utcnow
 from pilothouse.core.errors import Conflict, FieldError, NotFound
 from pilothouse.core.links import ObjectRef, add_link, links_of, remove_link
 from pilothouse.core.models import Role
@@ -85,7 +85,20 @@ def launch_snapshot(session: Session, launch: Launch) -> dict[str, Any]:
 
 
 def features_of(session: Session, launch: Launch) -> list[RoadmapItem]:
-    """The roadmap items this launch ships, through the roadmap's service (oldest link first)."""
+    """The roadmap items this launch ships, through the roadmap's service (oldest link first).
+
+    A reading session keeps the answer per launch: the launch page asks twice (its
+    features, then its impact chain), and nothing can change them within a GET.
+    """
+    if not is_reading(session):
+        return _features_of(session, launch)
+    kept: dict[int, list[RoadmapItem]] = session.info.setdefault("launch_features", {})
+    if launch.id not in kept:
+        kept[launch.id] = _features_of(session, launch)
+    return list(kept[launch.id])
+
+
+def _features_of(session: Session, launch: Launch) -> list[RoadmapItem]:
     found: list[RoadmapItem] = []
     for link in links_of(session, launch_ref(launch), kind=FEATURE_LINK_KIND):
         if link.to_type != roadmap_items.ITEM_OBJECT_TYPE:

@@ -1,0 +1,96 @@
+"""A reading session (a GET) asks for a launch's features and experiments once (issue 14.3).
+
+The launch page reads them for the launch itself and again for its impact chain; within
+one reading session the second read is answered from the first. A writing session keeps
+nothing, and the next request's session sees every change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from pilothouse.core.runtime import Runtime
+from pilothouse.experiments.experiment_links import experiments_linked_to
+from pilothouse.launches.common import find_launch, launch_ref
+from pilothouse.launches.launching import features_of
+from tests.launches.helpers import API, Crew
+from tests.support.accounts import Accounts
+
+
+@pytest.fixture
+def crew(client: TestClient, accounts: Accounts) -> Crew:
+    return Crew(client, accounts)
+
+
+@contextmanager
+def _statements(runtime: Runtime) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    engine = runtime.database.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def _link_experiment(crew: Crew, launch_key: str, name: str) -> str:
+    made = crew.client.post(f"{API}/experiments", json={"name": name}, headers=crew.editor)
+    assert made.status_code == 201, made.text
+    key = str(made.json()["key"])
+    linked = crew.client.post(
+        f"{API}/launches/{launch_key}/experiments", json={"experiment": key}, headers=crew.editor
+    )
+    assert linked.status_code == 201, linked.text
+    return key
+
+
+def test_features_and_experiments_are_read_once_per_reading_session(
+    crew: Crew, runtime: Runtime
+) -> None:
+    crew.template()
+    feature = crew.feature("Scheduled exports")
+    launch = crew.launch(features=[feature["key"]])
+    first = _link_experiment(crew, launch["key"], "Exports test")
+    with runtime.database.session(reading=True) as session:
+        found = find_launch(session, launch["key"])
+        with _statements(runtime) as seen:
+            items = features_of(session, found)
+            experiments = experiments_linked_to(session, launch_ref(found))
+        asked = len(seen)
+        with _statements(runtime) as again:
+            assert [i.key for i in features_of(session, found)] == [feature["key"]]
+            assert experiments_linked_to(session, launch_ref(found)) == experiments
+        assert len(again) == 1  # only the links, to see which experiments are linked
+        assert asked > 3
+    assert [i.key for i in items] == [feature["key"]]
+    assert [e.key for e in experiments] == [first]
+
+    second = _link_experiment(crew, launch["key"], "Digest test")
+    with runtime.database.session(reading=True) as session:  # the next request sees it
+        found = find_launch(session, launch["key"])
+        keys = [e.key for e in experiments_linked_to(session, launch_ref(found))]
+    assert sorted(keys) == sorted([first, second])
+    page = crew.client.get(f"/launches/{launch['key']}", headers=crew.viewer)
+    assert page.status_code == 200
+    assert first in page.text and second in page.text and feature["key"] in page.text
+
+
+def test_a_writing_session_keeps_nothing(crew: Crew, runtime: Runtime) -> None:
+    crew.template()
+    launch = crew.launch()
+    with runtime.database.session() as session:
+        found = find_launch(session, launch["key"])
+        assert features_of(session, found) == []
+        with _statements(runtime) as seen:
+            features_of(session, found)
+            experiments_linked_to(session, launch_ref(found))
+        assert len(seen) == 2  # both asked again: the links of each
