@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -130,6 +132,7 @@ class DatabaseFactory:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self._pg_created: list[str] = []
+        self._templates: dict[str, str] = {}
 
     def new_url(self, backend: str) -> str:
         if backend == "sqlite":
@@ -139,6 +142,38 @@ class DatabaseFactory:
         engine = create_engine(admin, isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        self._pg_created.append(name)
+        return admin.set(database=name).render_as_string(hide_password=False)
+
+    def migrated_url(self, backend: str) -> str:
+        """A new database at the head revision: a copy of one migrated once per run.
+
+        For tests whose subject is not the migrations (they have their own tests): a
+        copy costs a file copy on SQLite and ``CREATE DATABASE ... TEMPLATE`` on
+        PostgreSQL, where migrating costs one to several seconds.
+        """
+        if backend not in self._templates:
+            template = self.new_url(backend)
+            database = Database(template)
+            upgrade(database)
+            database.dispose()
+            self._templates[backend] = template
+        template = self._templates[backend]
+        if backend == "sqlite":
+            url = self.new_url(backend)
+            source = sqlite3.connect(str(make_url(template).database))
+            target = sqlite3.connect(str(make_url(url).database))
+            with closing(source), closing(target):
+                source.backup(target)  # consistent, whatever the WAL holds
+            return url
+        admin = make_url(_admin_url())
+        name = f"pilothouse_test_{uuid.uuid4().hex[:10]}"
+        engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(
+                text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"')
+            )
         engine.dispose()
         self._pg_created.append(name)
         return admin.set(database=name).render_as_string(hide_password=False)

@@ -1,8 +1,8 @@
 """Backup and restore (docs/backup.md): the demo, restored, is the same row for row.
 
-The demo is loaded once for the module on SQLite (about a minute), backed up,
-and restored into fresh data folders and databases: SQLite, PostgreSQL, and
-from that PostgreSQL copy back into SQLite. Every table of the models is then
+A copy of the demo loaded on SQLite once per test run (tests/support/demo_workspace.py)
+is backed up and restored into fresh data folders and databases: SQLite, PostgreSQL,
+and from that PostgreSQL copy back into SQLite. Every table of the models is then
 compared row by row through the models' own column types, the event store
 table by table, and the state files byte for byte. Refusals (a damaged archive,
 a backup from a newer version, a target that is not empty, an event store held
@@ -35,10 +35,10 @@ from pilothouse.core.models import Event
 from pilothouse.core.registry import import_all_models
 from pilothouse.core.restore import restore_backup
 from pilothouse.core.runtime import Runtime
-from pilothouse.demo import load_demo
 from pilothouse.feedback.models import FeedbackItem
 from pilothouse.feedback.service import FEEDBACK_OBJECT_TYPE, create_feedback
 from tests.conftest import test_settings as settings_for_tests
+from tests.support.demo_workspace import demo_copy
 
 pytestmark = pytest.mark.slow
 
@@ -52,15 +52,10 @@ def _fresh(database_factory: Any, tmp: Path, backend: str = "sqlite") -> Runtime
 
 @pytest.fixture(scope="module")
 def demo(database_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    database = Database(database_factory.new_url("sqlite"))
-    upgrade(database)
-    home = tmp_path_factory.mktemp("demo-home")
-    settings = settings_for_tests(home, database.url, jobs_mode="immediate")
-    settings.ensure_home()
-    runtime = Runtime(settings=settings, database=database)
-    load_demo(runtime, Actor.command_line())
-    yield runtime
-    runtime.close()
+    """A copy of the whole demo loaded on SQLite (tests/support/demo_workspace.py)."""
+    loaded = demo_copy(database_factory, tmp_path_factory, "demo-home")
+    yield loaded.runtime
+    loaded.close()
 
 
 @pytest.fixture(scope="module")

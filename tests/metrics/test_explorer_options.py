@@ -8,27 +8,33 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from pilothouse.core.actor import Actor
 from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
-from pilothouse.metrics.demo import load_demo_events
 from pilothouse.metrics.explorer import NOT_SET, build_explorer
+from pilothouse.web.app import create_app
 from tests.support.accounts import Accounts, sign_in
+from tests.support.demo_workspace import demo_copy
 
-# The event store is DuckDB on both app backends: once is enough.
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+@pytest.fixture(scope="module")
+def demo(database_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    """A copy of the loaded demo workspace (tests/support/demo_workspace.py), on SQLite:
+    the event store is DuckDB on both app backends, and the tests only read it."""
+    loaded = demo_copy(database_factory, tmp_path_factory, "explorer-demo")
+    yield loaded.runtime
+    loaded.close()
 
 
 @pytest.fixture
-def demo_client(client: TestClient, accounts: Accounts, runtime: Runtime) -> Iterator[TestClient]:
-    with runtime.database.session() as session:
-        load_demo_events(session, Actor.command_line(), runtime)
-    sign_in(client, accounts.person(Role.viewer))
-    yield client
+def demo_client(demo: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime=demo, migrate=False)) as client:
+        sign_in(client, Accounts(demo).person(Role.viewer))
+        yield client
 
 
 def _options(page: str, name: str) -> tuple[list[str], list[str]]:
@@ -56,10 +62,10 @@ def _ok(client: TestClient, path: str) -> str:
 
 
 def test_every_offered_option_works_for_every_metric_type(
-    demo_client: TestClient, runtime: Runtime
+    demo_client: TestClient, demo: Runtime
 ) -> None:
     by_type: dict[str, str] = {}
-    for metric in runtime.metrics.catalog():
+    for metric in demo.metrics.catalog():
         by_type.setdefault(metric.type.value, metric.name)
     assert {"count", "rolling", "conversion", "ratio"} <= set(by_type)
     for name in by_type.values():
@@ -74,9 +80,9 @@ def test_every_offered_option_works_for_every_metric_type(
 
 
 def test_rolling_metrics_offer_days_only_and_say_why(
-    demo_client: TestClient, runtime: Runtime
+    demo_client: TestClient, demo: Runtime
 ) -> None:
-    rolling = next(m.name for m in runtime.metrics.catalog() if m.type.value == "rolling")
+    rolling = next(m.name for m in demo.metrics.catalog() if m.type.value == "rolling")
     page = _ok(demo_client, f"/metrics/{rolling}")
     offered, refused = _options(page, "grain")
     assert offered == ["day"] and set(refused) == {"week", "month", "total"}
@@ -89,11 +95,11 @@ def test_rolling_metrics_offer_days_only_and_say_why(
 
 
 def test_a_breakdown_never_set_on_the_events_is_not_offered(
-    demo_client: TestClient, runtime: Runtime
+    demo_client: TestClient, demo: Runtime
 ) -> None:
-    del demo_client  # loads the demo events
+    del demo_client  # signs in
     view = build_explorer(
-        runtime, "signups", start=None, end=None, grain=None, by="", where=[], compare=False
+        demo, "signups", start=None, end=None, grain=None, by="", where=[], compare=False
     )
     refused = {o.value: o.reason for o in view.breakdown_options if not o.available}
     offered = [o.value for o in view.breakdown_options if o.available]
@@ -101,7 +107,7 @@ def test_a_breakdown_never_set_on_the_events_is_not_offered(
     assert all("never set" in r or "does not allow" in r for r in refused.values() if r)
     for by in offered:
         rows = build_explorer(
-            runtime, "signups", start=None, end=None, grain=None, by=by, where=[], compare=False
+            demo, "signups", start=None, end=None, grain=None, by=by, where=[], compare=False
         ).rows
         assert all(row[by] is not None for row in rows)
         assert all(row[by] != "None" or row[by] == NOT_SET for row in rows)

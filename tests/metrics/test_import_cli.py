@@ -18,13 +18,12 @@ from tests.conftest import DatabaseFactory
 
 @pytest.fixture
 def cli_env(tmp_path: Path, backend: str, database_factory: DatabaseFactory) -> dict[str, str]:
-    env = {
+    """A data folder and a migrated database (a copy: the migrations are not under test)."""
+    return {
         **os.environ,
         "PILOTHOUSE_HOME": str(tmp_path / "home"),
-        "PILOTHOUSE_DATABASE_URL": database_factory.new_url(backend),
+        "PILOTHOUSE_DATABASE_URL": database_factory.migrated_url(backend),
     }
-    run(env, "db", "upgrade")
-    return env
 
 
 def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -120,14 +119,15 @@ def test_import_is_idempotent_and_reads_jsonl_and_parquet(
 
 
 @pytest.mark.slow
-def test_killed_import_leaves_nothing_and_can_be_rerun(tmp_path: Path) -> None:
+def test_killed_import_leaves_nothing_and_can_be_rerun(
+    tmp_path: Path, database_factory: DatabaseFactory
+) -> None:
     # The event store is DuckDB whatever the app database is: one backend is enough.
     cli_env = {
         **os.environ,
         "PILOTHOUSE_HOME": str(tmp_path / "home"),
-        "PILOTHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "PILOTHOUSE_DATABASE_URL": database_factory.migrated_url("sqlite"),
     }
-    run(cli_env, "db", "upgrade")
     path = tmp_path / "big.csv"
     rows = 150_000
     write_csv(path, rows)

@@ -1,18 +1,18 @@
 """The leadership digest of the demo workspace (Ledgerly) has real numbers and links.
 
-The demo is loaded once for the module on SQLite (about a minute, like
-test_review_demo.py). The digest of the week it was loaded in must show the three
-objectives of docs/demo.md with each key result's current value from the metric it is
-bound to, the items that serve them, the 22 items as new and the overdue launch; the
-page is opened in Chromium at 1280 px (a screenshot goes to /work/helpers/screens when
-that folder exists); the e-mail carries the progress chart as an inline PNG.
+The module reads a copy of the demo loaded on SQLite once per test run
+(tests/support/demo_workspace.py). The digest of the week it was loaded in must show
+the three objectives of docs/demo.md with each key result's current value from the
+metric it is bound to, the items that serve them, the 22 items as new and the overdue
+launch; the page is opened in Chromium at 1280 px (a screenshot goes to
+/work/helpers/screens when that folder exists); the e-mail carries the progress chart
+as an inline PNG.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -23,22 +23,18 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
-from pilothouse.core.actor import Actor
-from pilothouse.core.db import Database
-from pilothouse.core.migrate import upgrade
 from pilothouse.core.models import Role, User
 from pilothouse.core.notifications.models import Delivery
 from pilothouse.core.notifications.preferences import set_delivery
 from pilothouse.core.runtime import Runtime
-from pilothouse.demo import load_demo
 from pilothouse.reports.leadership import assemble_digest
 from pilothouse.reports.leadership_mail import send_leadership_digest
 from pilothouse.reports.subscription import LEADERSHIP_KIND
 from pilothouse.reports.weeks import Week, week_of
 from pilothouse.web.app import create_app
-from tests.conftest import test_settings as settings_for_tests
 from tests.reports.test_review_demo import _serve
 from tests.support.accounts import Person, sign_in
+from tests.support.demo_workspace import demo_copy
 from tests.support.smtp import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
@@ -53,21 +49,12 @@ Loaded = tuple[Runtime, str, Week]
 
 @pytest.fixture(scope="module")
 def demo(database_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
-    database = Database(database_factory.new_url("sqlite"))
-    upgrade(database)
-    home = tmp_path_factory.mktemp("leadership-demo")
-    settings = settings_for_tests(home, database.url, jobs_mode="immediate")
-    settings.ensure_home()
-    runtime = Runtime(settings=settings, database=database)
-    week = week_of(datetime.now(ZoneInfo(settings.timezone)).date())
-    results = load_demo(runtime, Actor.command_line())
-    notice = next(n for _, result in results for n in result.notices)
-    password = re.fullmatch(r"Sign in as \S+ with password (\S+) .*", notice)
-    assert password is not None
-    yield runtime, password.group(1), week
-    if "event_store" in runtime.__dict__:
-        runtime.event_store.close()
-    database.dispose()
+    """A copy of the whole demo loaded on SQLite (tests/support/demo_workspace.py); the
+    week is the one the demo was loaded in."""
+    loaded = demo_copy(database_factory, tmp_path_factory, "leadership-demo")
+    timezone = ZoneInfo(loaded.runtime.settings.timezone)
+    yield loaded.runtime, loaded.password, week_of(loaded.loaded_at.astimezone(timezone).date())
+    loaded.close()
 
 
 def _admin(password: str) -> Person:

@@ -1,11 +1,12 @@
 """The weekly review of the demo workspace (Ledgerly) has real numbers, page and e-mail.
 
-The demo is loaded once for the module on SQLite (about a minute, like
-tests/demo/test_demo_story.py). The review of the week the card delivery tracking
-launch shipped must list it; the last complete week must show every certified metric
-with numbers that agree with the daily series; the page is looked at in Chromium (a
-screenshot is saved under /work/helpers/screens when that folder exists); the e-mail
-arrives at a real SMTP server with its charts inline.
+The module reads a copy of the demo loaded on SQLite once per test run
+(tests/support/demo_workspace.py; the load itself is tested in tests/demo/). The review
+of the week the card delivery tracking launch shipped must list it; the last complete
+week must show every certified metric with numbers that agree with the daily series;
+the page is looked at in Chromium (a screenshot is saved under /work/helpers/screens
+when that folder exists); the e-mail arrives at a real SMTP server with its charts
+inline.
 """
 
 from __future__ import annotations
@@ -24,15 +25,11 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from pilothouse.core.actor import Actor
-from pilothouse.core.db import Database
-from pilothouse.core.migrate import upgrade
 from pilothouse.core.models import Role, User
 from pilothouse.core.notifications.models import Delivery
 from pilothouse.core.notifications.preferences import set_delivery
 from pilothouse.core.pagination import PageRequest
 from pilothouse.core.runtime import Runtime
-from pilothouse.demo import load_demo
 from pilothouse.launches.launching import list_launches
 from pilothouse.metrics.anomaly_service import daily_values
 from pilothouse.metrics.demo import demo_start
@@ -42,8 +39,8 @@ from pilothouse.reports.review import assemble
 from pilothouse.reports.subscription import REVIEW_KIND
 from pilothouse.reports.weeks import last_complete_week, week_of
 from pilothouse.web.app import create_app
-from tests.conftest import test_settings as settings_for_tests
 from tests.support.accounts import Person, sign_in
+from tests.support.demo_workspace import demo_copy
 from tests.support.served_app import free_port
 from tests.support.smtp import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
 
@@ -54,20 +51,10 @@ Loaded = tuple[Runtime, str]
 
 @pytest.fixture(scope="module")
 def demo(database_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
-    database = Database(database_factory.new_url("sqlite"))
-    upgrade(database)
-    home = tmp_path_factory.mktemp("review-demo")
-    settings = settings_for_tests(home, database.url, jobs_mode="immediate")
-    settings.ensure_home()
-    runtime = Runtime(settings=settings, database=database)
-    results = load_demo(runtime, Actor.command_line())
-    notice = next(n for _, result in results for n in result.notices)
-    password = re.fullmatch(r"Sign in as \S+ with password (\S+) .*", notice)
-    assert password is not None
-    yield runtime, password.group(1)
-    if "event_store" in runtime.__dict__:
-        runtime.event_store.close()
-    database.dispose()
+    """A copy of the whole demo loaded on SQLite (tests/support/demo_workspace.py)."""
+    loaded = demo_copy(database_factory, tmp_path_factory, "review-demo")
+    yield loaded.runtime, loaded.password
+    loaded.close()
 
 
 def _admin(password: str) -> Person:

@@ -1,10 +1,11 @@
 """The closed loop on the demo, walked in Chromium by clicking only (issue 12).
 
-The demo is loaded once (SQLite, about a minute), then ``pilothouse serve`` runs on it.
-Signed in as the demo admin, a product manager starts at the themes and follows links:
-theme "Where is my card?" → item "Card delivery tracking" → its launch → experiment
-"Delivery timeline in the app" → metric card_delivery_contacts → back to the item, whose
-impact view estimates the metric's change at GA.
+``pilothouse serve`` runs on a copy of the demo loaded on SQLite once per test run
+(tests/support/demo_workspace.py). Signed in as the demo admin, a product manager
+starts at the themes and follows links: theme "Where is my card?" → item "Card delivery
+tracking" → its launch → experiment "Delivery timeline in the app" → metric
+card_delivery_contacts → back to the item, whose impact view estimates the metric's
+change at GA.
 """
 
 from __future__ import annotations
@@ -15,16 +16,11 @@ from typing import Any
 
 import pytest
 
-from pilothouse.core.actor import Actor
-from pilothouse.core.db import Database
-from pilothouse.core.migrate import upgrade
 from pilothouse.core.models import Role
-from pilothouse.core.runtime import Runtime
-from pilothouse.demo import load_demo
-from tests.conftest import test_settings as settings_for_tests
 from tests.support import served_app
 from tests.support.accounts import Person
 from tests.support.browser import Watched, sign_in
+from tests.support.demo_workspace import demo_copy
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -33,19 +29,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def demo_server(
     database_factory: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[served_app.ServedApp, Person]]:
-    url = database_factory.new_url("sqlite")
-    home = tmp_path_factory.mktemp("closed-loop")
-    database = Database(url)
-    upgrade(database)
-    runtime = Runtime(settings_for_tests(home, url, jobs_mode="immediate"), database)
-    runtime.settings.ensure_home()
-    results = load_demo(runtime, Actor.command_line())
-    notice = next(n for _, result in results for n in result.notices)
-    password = re.fullmatch(r"Sign in as \S+ with password (\S+) .*", notice)
-    assert password is not None, notice
-    runtime.close()  # the server opens the event store itself
-    admin = Person(0, "admin@pilothouse.example", Role.admin, password.group(1))
-    with served_app.serve(home, url) as server:
+    loaded = demo_copy(database_factory, tmp_path_factory, "closed-loop")
+    loaded.close()  # the server opens the event store itself
+    admin = Person(0, "admin@pilothouse.example", Role.admin, loaded.password)
+    with served_app.serve(loaded.home, loaded.url) as server:
         yield server, admin
 
 

@@ -1,12 +1,12 @@
 """The demo's "Product review" dashboard (Ledgerly) shows real data in every tile.
 
-The demo is loaded once for the module on SQLite (about a minute, like
-tests/reports/test_review_demo.py). Every tile is rendered through the tile fragment
-(HTTP) and must hold data: charts with points, scorecards with variations, roadmap
-rows, theme rows, figures. In Chromium at 1280 px every tile loads with data, the page
-does not scroll sideways, and changing the date range and the area reloads the tiles
-with the new filters (the theme ranking narrows). A screenshot goes to
-/work/helpers/screens when that folder exists.
+The module reads a copy of the demo loaded on SQLite once per test run
+(tests/support/demo_workspace.py), whose load added the dashboard and its tiles.
+Every tile is rendered through the tile fragment (HTTP) and must hold data: charts
+with points, scorecards with variations, roadmap rows, theme rows, figures. In
+Chromium at 1280 px every tile loads with data, the page does not scroll sideways, and
+changing the date range and the area reloads the tiles with the new filters (the theme
+ranking narrows). A screenshot goes to /work/helpers/screens when that folder exists.
 """
 
 from __future__ import annotations
@@ -21,50 +21,28 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import expect
 
 from pilothouse.core.actor import Actor
-from pilothouse.core.db import Database
-from pilothouse.core.migrate import upgrade
 from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
-from pilothouse.demo.registry import demo_steps
 from pilothouse.ops.dashboards import service
 from pilothouse.ops.dashboards.demo import SLUG, TILES
 from pilothouse.ops.dashboards.tiles import KINDS
 from pilothouse.web.app import create_app
-from tests.conftest import test_settings as settings_for_tests
 from tests.reports.test_review_demo import _serve
 from tests.support.accounts import Person, sign_in
+from tests.support.demo_workspace import demo_copy
 
 pytestmark = pytest.mark.slow
 SCREENS = Path("/work/helpers/screens")
 Loaded = tuple[Runtime, str]
-NEEDED = {"core", "events", "experiments", "roadmap", "launches", "feedback", "dashboards"}
 
 
 @pytest.fixture(scope="module")
 def demo(database_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
-    database = Database(database_factory.new_url("sqlite"))
-    upgrade(database)
-    home = tmp_path_factory.mktemp("dashboards-demo")
-    settings = settings_for_tests(home, database.url, jobs_mode="immediate")
-    settings.ensure_home()
-    runtime = Runtime(settings=settings, database=database)
-    results = []
-    for step in demo_steps():  # the steps a dashboard reads from, then the dashboard
-        if step.name in NEEDED:
-            with runtime.database.session() as session:
-                results.append((step, step.load(session, Actor.command_line(), runtime)))
-    notice = next(n for _, result in results for n in result.notices)
-    password = re.fullmatch(r"Sign in as \S+ with password (\S+) .*", notice)
-    assert password is not None
-    steps = {step.name: result for step, result in results}
-    assert steps["dashboards"].added == {
-        "dashboards": 1,
-        "dashboard tiles": len(TILES),
-    }
-    yield runtime, password.group(1)
-    if "event_store" in runtime.__dict__:
-        runtime.event_store.close()
-    database.dispose()
+    """A copy of the whole demo loaded on SQLite (tests/support/demo_workspace.py)."""
+    loaded = demo_copy(database_factory, tmp_path_factory, "dashboards-demo")
+    assert loaded.added["dashboards"] == {"dashboards": 1, "dashboard tiles": len(TILES)}
+    yield loaded.runtime, loaded.password
+    loaded.close()
 
 
 def _admin(password: str) -> Person:
