@@ -314,6 +314,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--database-url", help="PostgreSQL admin URL (default: SQLite)")
     parser.add_argument("--keep", type=Path, help="prepare this folder once and reuse it (SQLite)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (pilothouse serve --workers)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
@@ -333,7 +336,8 @@ def main() -> None:
         port = free_port()
         log = (folder / "server.log").open("w")
         server = subprocess.Popen(
-            [sys.executable, "-m", "pilothouse", "serve", "--port", str(port)],
+            [sys.executable, "-m", "pilothouse", "serve", "--port", str(port)]
+            + ["--workers", str(args.workers)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -366,9 +370,8 @@ def main() -> None:
             if database:
                 drop_database(args.database_url, database)
         backend = "PostgreSQL" if args.database_url else "SQLite"
-        print(
-            f"{backend}: {args.rate:.0f} requests/s for {args.seconds:.0f} s, one uvicorn process"
-        )
+        processes = "one uvicorn process" if args.workers == 1 else f"{args.workers} processes"
+        print(f"{backend}: {args.rate:.0f} requests/s for {args.seconds:.0f} s, {processes}")
         ok = report(results, mix)
         server_log = (folder / "server.log").read_text(errors="replace")
         locked = server_log.count("database is locked")

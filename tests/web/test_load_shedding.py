@@ -9,6 +9,7 @@ timeout that clients saw under ``benchmarks/load.py`` before.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -140,3 +141,38 @@ def test_an_exhausted_database_pool_answers_503_not_a_30_second_hang(
         assert client.get("/api/v1/roadmap/items", headers=headers).status_code == 200
     finally:
         tiny.dispose()
+
+
+def test_a_sqlite_write_that_waits_past_the_busy_timeout_answers_503_and_writes_nothing(
+    runtime: Runtime, accounts: Accounts
+) -> None:
+    """Several server processes share one SQLite file: a writer that cannot get the
+    write lock within the busy timeout is refused with 503 (retry), not a 500, and its
+    transaction leaves nothing behind."""
+    if not runtime.database.is_sqlite:
+        return  # PostgreSQL has row locks, not one write lock per file
+    headers = accounts.bearer(accounts.person(Role.editor))
+    impatient = Database(runtime.database.url, sqlite_busy_timeout_s=0.3)
+    app = create_app(runtime=Runtime(settings=runtime.settings, database=impatient), migrate=False)
+    client = TestClient(app)
+    body = {"title": "Written while another process held the lock"}
+    try:
+        other_process = sqlite3.connect(runtime.database.engine.url.database, isolation_level=None)
+        try:
+            other_process.execute("BEGIN IMMEDIATE")  # holds SQLite's write lock
+            started = time.monotonic()
+            refused = client.post("/api/v1/roadmap/items", json=body, headers=headers)
+            assert time.monotonic() - started < WELL_UNDER_POOL_TIMEOUT
+            other_process.execute("ROLLBACK")
+        finally:
+            other_process.close()
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["retry-after"] == "2"
+        assert refused.json()["type"] == "urn:pilothouse:problem:overloaded"
+        titles = [
+            i["title"] for i in client.get("/api/v1/roadmap/items", headers=headers).json()["items"]
+        ]
+        assert body["title"] not in titles
+        assert client.post("/api/v1/roadmap/items", json=body, headers=headers).status_code == 201
+    finally:
+        impatient.dispose()

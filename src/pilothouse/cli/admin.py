@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -27,30 +31,66 @@ def serve(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: PILOTHOUSE_PORT).")] = None,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes (default: PILOTHOUSE_WORKERS, 1). With more than one, "
+            "this process owns the embedded event store and serves it to them.",
+        ),
+    ] = None,
 ) -> None:
     """Run the web app and API. Applies pending migrations first."""
-    import uvicorn
-
     from pilothouse.core.schema_version import is_current
 
     settings = Settings()
     bind_host, bind_port = host or settings.host, port or settings.port
+    processes = workers or settings.workers
+    if processes > 1 and reload:
+        raise typer.BadParameter(
+            "--reload runs one process; leave out --workers", param_hint="--workers"
+        )
     with open_runtime(require_schema=False) as runtime:
         if not is_current(runtime.database):  # Alembic costs a second of imports
             from pilothouse.core.migrate import upgrade
 
             upgrade(runtime.database)
     typer.echo(f"Pilothouse on http://{bind_host}:{bind_port}/  (Ctrl+C to stop)", err=True)
+    options = {"host": bind_host, "port": bind_port, "log_level": settings.log_level.lower()}
+    if processes == 1:
+        _run_uvicorn(reload=reload, **options)
+        return
+    with _serving_event_store(settings) as socket_path:
+        os.environ["PILOTHOUSE_EVENT_STORE_SOCKET"] = str(socket_path)
+        typer.echo(f"{processes} server processes; the event store is served by this one", err=True)
+        _run_uvicorn(workers=processes, **options)
+
+
+def _run_uvicorn(**options: Any) -> None:
+    import uvicorn
+
     uvicorn.run(
         "pilothouse.web.app:create_app_from_env",
         factory=True,
-        host=bind_host,
-        port=bind_port,
-        reload=reload,
-        log_level=settings.log_level.lower(),
         proxy_headers=True,
         server_header=False,
+        **options,
     )
+
+
+@contextmanager
+def _serving_event_store(settings: Settings) -> Iterator[Path]:
+    """Own the event store in this process and serve it to the workers on a socket."""
+    from pilothouse.metrics.store import EventStore
+    from pilothouse.metrics.store_service import StoreService, socket_folder
+
+    store = EventStore(settings.effective_events_path)
+    service = StoreService(store, socket_folder() / "store.sock").start()
+    try:
+        yield service.socket_path
+    finally:
+        service.stop()
 
 
 @db_app.command("upgrade")

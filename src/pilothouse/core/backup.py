@@ -168,7 +168,8 @@ def prepare_backup(
     staging = scratch / "archive"
     staging.mkdir()
     database = _dump_database(runtime, staging, scratch)
-    store = runtime.__dict__.get("event_store")
+    remote = runtime.settings.event_store_socket is not None
+    store = runtime.event_store if remote else runtime.__dict__.get("event_store")
     events = export_store(runtime.settings.effective_events_path, staging / "events", store)
     members = {
         p.relative_to(staging).as_posix(): p for p in sorted(staging.rglob("*")) if p.is_file()

@@ -48,8 +48,12 @@ def store_counts(cursor: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def export_store(path: Path, target: Path, open_store: Any | None) -> dict[str, int] | None:
     """Export the store into folder ``target``; returns its row counts (None: no store yet).
 
-    ``open_store`` is this process's :class:`EventStore` when it has one open.
+    ``open_store`` is this process's :class:`EventStore` when it has one open, or the
+    store another process owns (a worker of ``pilothouse serve --workers N``), which
+    then writes the export itself.
     """
+    if open_store is not None and hasattr(open_store, "export"):
+        return open_store.export(target)
     if open_store is None and not path.exists():
         return None
     connection = open_store.cursor() if open_store is not None else _open_read_only(path)

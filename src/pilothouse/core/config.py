@@ -144,6 +144,18 @@ class Settings(BaseSettings):
         ge=0,
         description="Longest a request waits for a slot before it is answered 503.",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server processes `pilothouse serve` starts; with more than one, the "
+        "serve process itself owns the embedded event store and serves it to them.",
+    )
+    event_store_socket: Path | None = Field(
+        default=None,
+        description="Unix socket of the process that owns the embedded event store; set "
+        "by `pilothouse serve --workers N` for its workers, not by hand.",
+    )
     database_pool_size: int = Field(
         default=5, ge=1, description="Database connections each process keeps open."
     )

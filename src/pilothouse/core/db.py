@@ -84,14 +84,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -129,7 +129,16 @@ def _in_memory(url: str) -> bool:
 class Database:
     """An engine and its session factory for one app database URL."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool: PoolLimits | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool: PoolLimits | None = None,
+        sqlite_busy_timeout_s: float = 10.0,
+    ) -> None:
+        """``sqlite_busy_timeout_s``: how long a SQLite writer waits for the write lock
+        before "database is locked" (which the web app answers with 503)."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
@@ -149,7 +158,7 @@ class Database:
                 raise
             raise error from exc
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, sqlite_busy_timeout_s)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         reader = self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
         self.reading_sessionmaker = sessionmaker(

@@ -17,6 +17,7 @@ from pilothouse.core.security import PasswordPolicy, SecretHasher
 if TYPE_CHECKING:
     from pilothouse.metrics.service import ConnectionsRegistry, MetricsRegistry
     from pilothouse.metrics.store import EventStore
+    from pilothouse.metrics.store_client import RemoteEventStore
 
 __all__ = ["Runtime"]
 
@@ -54,8 +55,17 @@ class Runtime:
         return SecretHasher(self.settings.resolved_secret_key())
 
     @cached_property
-    def event_store(self) -> EventStore:
-        """The embedded DuckDB event store, opened on first use."""
+    def event_store(self) -> EventStore | RemoteEventStore:
+        """The embedded DuckDB event store, opened on first use.
+
+        A worker of ``pilothouse serve --workers N`` reaches the store through the
+        serving process, which owns the file (DuckDB admits one writing process).
+        """
+        if self.settings.event_store_socket is not None:
+            from pilothouse.metrics.store_client import RemoteEventStore
+
+            socket = self.settings.event_store_socket
+            return RemoteEventStore(socket, self.settings.effective_events_path)
         from pilothouse.metrics.store import EventStore
 
         return EventStore(self.settings.effective_events_path)

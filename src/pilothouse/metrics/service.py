@@ -35,7 +35,7 @@ from pilothouse.metrics.definitions.model import (
     Metric,
     RetentionSpec,
 )
-from pilothouse.metrics.warehouses import DuckDBAdapter, WarehouseAdapter
+from pilothouse.metrics.warehouses import WarehouseAdapter
 
 __all__ = [
     "CURRENT_WINDOW_DAYS",
@@ -199,8 +199,7 @@ class SeriesResult:
 
 def _adapter(runtime: Runtime, source: str) -> WarehouseAdapter:
     if source == EMBEDDED_SOURCE:
-        store = runtime.event_store
-        return DuckDBAdapter(EMBEDDED_SOURCE, str(store.path), connection=store.connection)
+        return runtime.event_store.reader(EMBEDDED_SOURCE)
     return runtime.connections.adapter(source)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import orjson
@@ -25,6 +25,9 @@ import pyarrow as pa
 from pilothouse.core.errors import Conflict
 from pilothouse.metrics.segment import Group, Identify, TrackedEvent
 from pilothouse.metrics.store_cache import ChangeLog, ReadCache
+
+if TYPE_CHECKING:
+    from pilothouse.metrics.warehouses.duckdb import DuckDBAdapter
 
 __all__ = ["EventStore", "StoreWrite"]
 
@@ -137,6 +140,12 @@ class EventStore:
         """A cursor for the calling thread (DuckDB connections are not shared across threads)."""
         return self._db.cursor()
 
+    def reader(self, name: str) -> DuckDBAdapter:
+        """A read-only warehouse adapter over this process's connection (metric queries)."""
+        from pilothouse.metrics.warehouses.duckdb import DuckDBAdapter
+
+        return DuckDBAdapter(name, str(self.path), connection=self._db)
+
     def close(self) -> None:
         """Finish the writes already queued, then close the file."""
         if self._writer.is_alive():
@@ -154,6 +163,8 @@ class EventStore:
         received_at: datetime,
     ) -> StoreWrite:
         """Store messages durably; returns after the commit that holds them."""
+        if not self._writer.is_alive():  # closed: nobody would ever answer
+            raise RuntimeError(f"the event store {self.path} is closed")
         pending = _Pending(events, identifies, groups, source_id, received_at)
         self._queue.put(pending)
         pending.done.wait()

@@ -11,7 +11,10 @@ clients got an error only after the pool's 30-second timeout (``benchmarks/load.
   waits up to ``queue_seconds`` for a slot, then gets 503 without touching the
   database, so a client (or a proxy in front of several processes) can retry later;
 - a request that waited for a database connection longer than the pool timeout
-  (``sqlalchemy.exc.TimeoutError``) gets the same 503 instead of a 500.
+  (``sqlalchemy.exc.TimeoutError``) gets the same 503 instead of a 500;
+- so does a request whose SQLite transaction waited past the busy timeout for the
+  write lock ("database is locked": several server processes writing one file
+  faster than it takes), since its transaction was rolled back whole.
 
 Static assets bypass the limit: they cost no database work and pages need them.
 """
@@ -24,6 +27,7 @@ import logging
 import math
 import time
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -56,6 +60,12 @@ def overloaded_response(path: str, detail: str, retry_after: int) -> tuple[int, 
         (b"cache-control", b"no-store"),
     ]
     return 503, headers, body
+
+
+def _sqlite_busy(exc: OperationalError) -> bool:
+    """SQLite's write lock stayed taken past its busy timeout (several server processes
+    writing one file): the transaction was rolled back, so the request may be retried."""
+    return "database is locked" in str(exc.orig)
 
 
 class LoadShedding:
@@ -124,6 +134,10 @@ class LoadShedding:
             if started:
                 raise
             await self._refuse(scope, send, "no database connection was free in time; retry")
+        except OperationalError as exc:
+            if started or not _sqlite_busy(exc):
+                raise
+            await self._refuse(scope, send, "the database was busy with other writes; retry")
 
     async def _refuse(self, scope: Scope, send: Send, detail: str) -> None:
         self._note_shed()
