@@ -84,6 +84,11 @@ def test_apply_shows_the_diff_then_applies_in_one_go(
     assert "= Launched items to chat (unchanged)" in again.stdout
 
     path.write_text(RULES.format(url=receiver.url).replace("format: slack", "format: standard"))
+    diff = run("automations", "apply", str(path), "--dry-run").stdout
+    assert "~ Launched items to chat (changed: actions)" in diff
+    assert '    actions[0].format: "slack" → "standard"\n' in diff  # the value, not only the field
+    shown = json.loads(run("automations", "show", "Launched items to chat").stdout)
+    assert shown["actions"][0]["format"] == "slack"  # a dry run writes nothing
     changed = run("automations", "apply", str(path))
     assert "~ Launched items to chat (changed: actions)" in changed.stdout
 

@@ -10,6 +10,7 @@ Rules that exist but are not in the file are left alone (listed as ``not_in_file
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ class ApplyResult:
 
     created: list[str] = field(default_factory=list)
     changed: dict[str, list[str]] = field(default_factory=dict)
+    #: For each changed rule, one line per changed value: ``path: before → after``.
+    differences: dict[str, list[str]] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)
     not_in_file: list[str] = field(default_factory=list)
     dry_run: bool = False
@@ -114,9 +117,36 @@ def _check_all(
     return problems
 
 
-def _compare(stored: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+def _compare(stored: dict[str, Any], wanted: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The fields that differ, and each differing value as ``path: before → after``."""
     full = {"description": "", "conditions": [], "enabled": True, **wanted}
-    return [k for k in rules.RULE_FIELDS if k in full and stored.get(k) != full[k]]
+    fields = [k for k in rules.RULE_FIELDS if k in full and stored.get(k) != full[k]]
+    lines: list[str] = []
+    for name in fields:
+        _diff(name, stored.get(name, _ABSENT), full[name], lines)
+    return fields, lines
+
+
+_ABSENT = object()
+
+
+def _show(value: Any) -> str:
+    if value is _ABSENT:
+        return "(none)"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def _diff(path: str, before: Any, after: Any, out: list[str]) -> None:
+    """Walk two values side by side; a list of another length differs as a whole."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in list(dict.fromkeys([*before, *after])):
+            _diff(f"{path}.{key}", before.get(key, _ABSENT), after.get(key, _ABSENT), out)
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
+            _diff(f"{path}[{index}]", old, new, out)
+    elif before != after:
+        out.append(f"{path}: {_show(before)} → {_show(after)}")
 
 
 def apply_text(
@@ -137,11 +167,11 @@ def apply_text(
             if not dry_run:
                 rules.create_rule(session, actor, raw)
             continue
-        fields = _compare(rules.rule_snapshot(rule), raw)
+        fields, lines = _compare(rules.rule_snapshot(rule), raw)
         if not fields:
             result.unchanged.append(name)
             continue
-        result.changed[name] = fields
+        result.changed[name], result.differences[name] = fields, lines
         if not dry_run:
             rules.update_rule(session, actor, rule, raw)
     result.not_in_file = sorted(existing)

@@ -77,6 +77,8 @@ def _print_result(result: Any) -> None:
         typer.echo(f"+ {name} (created)")
     for name, fields in result.changed.items():
         typer.echo(f"~ {name} (changed: {', '.join(fields)})")
+        for line in result.differences.get(name, []):
+            typer.echo(f"    {line}")
     for name in result.unchanged:
         typer.echo(f"= {name} (unchanged)")
     for name in result.not_in_file:
