@@ -147,13 +147,19 @@ def test_test_fire_and_the_delivery_log(
     path.write_text(RULES.format(url=receiver.url))
     run("automations", "apply", str(path))
 
-    fired = json.loads(run("automations", "test", "Launched items to chat").stdout)
+    text = run("automations", "test", "Launched items to chat").stdout
+    assert text.startswith("Test fire of rule #1 'Launched items to chat' on a sample ")
+    assert "(no roadmap_item.status_changed event has matched the rule yet)" in text
+    assert f"  1. webhook: POST a slack webhook to {receiver.url}\n" in text
+    assert "     → delivery #1 succeeded: HTTP 200 after " in text
+    fired = json.loads(run("automations", "test", "1", "--format", "json").stdout)
     assert fired["sample"] is True  # nothing has launched yet: a sample event is used
     assert fired["actions"][0]["delivery"]["status"] == "succeeded"
-    assert len(receiver.received) == 1
+    assert len(receiver.received) == 2
+    assert "--format" in run("automations", "test", "1", "--format", "yaml", code=1).stderr
 
     as_json = json.loads(run("webhooks", "deliveries", "--format", "json").stdout)
-    assert [(d["status"], d["response_code"]) for d in as_json] == [("succeeded", 200)]
+    assert [(d["status"], d["response_code"]) for d in as_json] == [("succeeded", 200)] * 2
     as_csv = list(
         csv.DictReader(io.StringIO(run("webhooks", "deliveries", "--format", "csv").stdout))
     )

@@ -119,21 +119,60 @@ def apply_file(
     _print_result(result)
 
 
+def _delivery_text(delivery: dict[str, Any]) -> str:
+    """``delivery #4 succeeded: HTTP 200 after 35 ms`` (or the error, and the next try)."""
+    outcome = delivery.get("error") or (
+        f"HTTP {delivery['response_code']}" if delivery.get("response_code") else ""
+    )
+    if delivery.get("latency_ms") is not None:
+        outcome += f" after {delivery['latency_ms']} ms"
+    line = f"delivery #{delivery['id']} {delivery['status']}" + (f": {outcome}" if outcome else "")
+    if delivery["status"] == "retrying" and delivery.get("next_attempt_at"):
+        line += f" (next try {delivery['next_attempt_at']})"
+    return line
+
+
+def _fire_text(name: str, data: dict[str, Any]) -> list[str]:
+    """A test fire for people: the event used, then each action and what it did."""
+    event = data["event"]
+    what = f"{event['type']}: {event['object']['label']}"
+    if data["sample"]:
+        used = f"a sample {what} (no {event['type']} event has matched the rule yet)"
+    else:
+        used = f"event #{event['event_id']} {what} ({event['occurred_at']}, {event['actor']})"
+    lines = [f"Test fire of rule #{data['rule_id']} {name!r} on {used}"]
+    for action in data["actions"]:
+        lines.append(f"  {action['index'] + 1}. {action['kind']}: {action['description']}")
+        delivery = action.get("delivery")
+        detail = _delivery_text(delivery) if delivery else "described only; nothing was changed"
+        lines.append(f"     → {detail}")
+    return lines
+
+
 @app.command("test")
 @cli_errors
-def test_rule(ref: Annotated[str, typer.Argument(help="Rule id or name.")]) -> None:
+def test_rule(
+    ref: Annotated[str, typer.Argument(help="Rule id or name.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="text (for people) or json (every field).")
+    ] = "text",
+) -> None:
     """Test-fire a rule on its latest matching event; webhooks are really sent."""
+    if fmt not in ("text", "json"):
+        raise fail(f"--format: text or json, not {fmt!r}")
     from pilothouse.automations import rules
     from pilothouse.automations.presenters import fire_plan_read
     from pilothouse.automations.service import test_fire
 
     with open_runtime() as runtime:
         with runtime.database.session() as session:
-            rule_id = rules.find_rule(session, ref).id
+            rule = rules.find_rule(session, ref)
+            rule_id, name = rule.id, rule.name
         plan = test_fire(runtime, Actor.command_line(), rule_id)
         with runtime.database.session() as session:
             data = fire_plan_read(session, plan).model_dump(mode="json")
-    typer.echo(json.dumps(data, indent=2, default=str))
+    text = _fire_text(name, data) if fmt == "text" else [json.dumps(data, indent=2, default=str)]
+    typer.echo("\n".join(text))
 
 
 @app.command("dispatch")
