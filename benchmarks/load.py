@@ -43,6 +43,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from load_client import LeanClient
 
 READ_GOAL_MS = 50.0
 EMAIL = "load-benchmark@example.com"
@@ -225,49 +226,81 @@ def find_targets(base_url: str, token: str, write_keys: list[str]) -> Targets:
 
 
 async def drive(
-    base_url: str, mix: list[Request], rate: float, seconds: float, auth: dict, seed: int = 7
+    base_url: str,
+    mix: list[Request],
+    rate: float,
+    seconds: float,
+    auth: dict,
+    seed: int = 7,
+    client: str = "lean",
 ) -> dict[str, list[tuple[float, int, str]]]:
     """Sends ``rate`` requests per second for ``seconds``; latencies from each due time."""
     rng = random.Random(seed)
     weights = [r.weight for r in mix]
     results: dict[str, list[tuple[float, int, str]]] = defaultdict(list)
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with (
-        httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as pages,
-        httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as api,
-    ):
-        pages.headers["Cookie"] = auth["cookies"]
-        api.headers["Authorization"] = f"Bearer {auth['token']}"
+    send = await (_lean_sender if client == "lean" else _httpx_sender)(base_url, auth)
 
-        async def one(kind: Request, due: float) -> None:
-            method, path, kwargs = kind.build(rng)
-            client = api if path.startswith("/api/") else pages
-            headers = dict(kwargs.pop("headers", {}))
-            if headers.pop("X-Load-Write-Key", None):
-                client = api
-                key = rng.choice(auth["write_keys"])
-                headers["Authorization"] = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-            try:
-                response = await client.request(method, path, headers=headers, **kwargs)
-                status, error = response.status_code, ""
-                if status >= 400:
-                    error = response.text[:200]
-            except httpx.HTTPError as exc:
-                status, error = 0, repr(exc)
-            results[kind.label].append(((time.perf_counter() - due) * 1000, status, error))
+    async def one(kind: Request, due: float) -> None:
+        method, path, kwargs = kind.build(rng)
+        headers = dict(kwargs.pop("headers", {}))
+        use_api = path.startswith("/api/")
+        if headers.pop("X-Load-Write-Key", None):
+            key = rng.choice(auth["write_keys"])
+            headers["Authorization"] = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
+        elif use_api:
+            headers["Authorization"] = f"Bearer {auth['token']}"
+        else:
+            headers["Cookie"] = auth["cookies"]
+        body = kwargs.get("content", b"")
+        if "json" in kwargs:
+            body = json.dumps(kwargs["json"]).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            status, text = await send(method, path, headers, body)
+            error = text[:200] if status >= 400 else ""
+        except Exception as exc:  # a transport failure counts as an error, status 0
+            status, error = 0, repr(exc)
+        results[kind.label].append(((time.perf_counter() - due) * 1000, status, error))
 
-        start = time.perf_counter() + 0.2
-        tasks = []
-        total = int(rate * seconds)
-        for n in range(total):
-            due = start + n / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            kind = rng.choices(mix, weights)[0]
-            tasks.append(asyncio.create_task(one(kind, due)))
-        await asyncio.gather(*tasks)
+    start = time.perf_counter() + 0.2
+    tasks = []
+    total = int(rate * seconds)
+    for n in range(total):
+        due = start + n / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        kind = rng.choices(mix, weights)[0]
+        tasks.append(asyncio.create_task(one(kind, due)))
+    await asyncio.gather(*tasks)
+    await send.close()  # type: ignore[attr-defined]
     return results
+
+
+async def _lean_sender(base_url: str, _auth: dict) -> Callable:
+    """The lean client (``load_client.py``): little CPU per request, keep-alive."""
+    host, port = base_url.removeprefix("http://").split(":")
+    lean = LeanClient(host, int(port))
+
+    async def send(method: str, path: str, headers: dict, body: bytes) -> tuple[int, str]:
+        status, payload = await lean.request(method, path, headers, body)
+        return status, payload.decode("utf-8", "replace")
+
+    send.close = lean.close  # type: ignore[attr-defined]
+    return send
+
+
+async def _httpx_sender(base_url: str, _auth: dict) -> Callable:
+    """httpx's async client, as earlier runs used (3-4 ms of client CPU per request)."""
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    client = httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits)
+
+    async def send(method: str, path: str, headers: dict, body: bytes) -> tuple[int, str]:
+        response = await client.request(method, path, headers=headers, content=body or None)
+        return response.status_code, response.text
+
+    send.close = client.aclose  # type: ignore[attr-defined]
+    return send
 
 
 def report(results: dict[str, list[tuple[float, int, str]]], mix: list[Request]) -> bool:
@@ -317,6 +350,12 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes (pilothouse serve --workers)"
     )
+    parser.add_argument(
+        "--client",
+        choices=("lean", "httpx"),
+        default="lean",
+        help="HTTP client of the load (lean: benchmarks/load_client.py, little CPU)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
@@ -356,8 +395,12 @@ def main() -> None:
                 "write_keys": write_keys,
             }
             mix = request_mix(find_targets(base_url, token, write_keys))
-            asyncio.run(drive(base_url, mix, args.rate, 3, auth, seed=1))  # warm-up
-            results = asyncio.run(drive(base_url, mix, args.rate, args.seconds, auth))
+            warm_up = drive(base_url, mix, args.rate, 3, auth, seed=1, client=args.client)
+            asyncio.run(warm_up)
+            run = drive(base_url, mix, args.rate, args.seconds, auth, client=args.client)
+            cpu_before = time.process_time()
+            results = asyncio.run(run)
+            client_cpu = time.process_time() - cpu_before
         finally:
             server.terminate()
             try:
@@ -372,6 +415,10 @@ def main() -> None:
         backend = "PostgreSQL" if args.database_url else "SQLite"
         processes = "one uvicorn process" if args.workers == 1 else f"{args.workers} processes"
         print(f"{backend}: {args.rate:.0f} requests/s for {args.seconds:.0f} s, {processes}")
+        print(
+            f"load client ({args.client}): {client_cpu:.1f} s of CPU "
+            f"({client_cpu / args.seconds * 100:.0f}% of a core)"
+        )
         ok = report(results, mix)
         server_log = (folder / "server.log").read_text(errors="replace")
         locked = server_log.count("database is locked")
