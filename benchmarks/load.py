@@ -159,14 +159,19 @@ def request_mix(targets: Targets) -> list[Request]:
     ]
 
 
-def prepare(folder: Path, admin_url: str | None) -> tuple[dict[str, str], str | None]:
-    """A migrated data folder with the demo loaded; returns the environment and the db name."""
-    env = {
+def server_env() -> dict[str, str]:
+    """The environment of the server and commands: no access log line per request (the
+    log is read for "database is locked" and tracebacks), no ingestion limit."""
+    return {
         **os.environ,
-        "PILOTHOUSE_HOME": str(folder / "home"),
         "PILOTHOUSE_LOG_LEVEL": "WARNING",
         "PILOTHOUSE_INGEST_MAX_REQUESTS_PER_MINUTE": "1000000",  # measure, not limit
     }
+
+
+def prepare(folder: Path, admin_url: str | None) -> tuple[dict[str, str], str | None]:
+    """A migrated data folder with the demo loaded; returns the environment and the db name."""
+    env = {**server_env(), "PILOTHOUSE_HOME": str(folder / "home")}
     database = None
     if admin_url:
         import sqlalchemy as sa
@@ -346,7 +351,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--database-url", help="PostgreSQL admin URL (default: SQLite)")
-    parser.add_argument("--keep", type=Path, help="prepare this folder once and reuse it (SQLite)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="prepare this folder (and PostgreSQL database) once and reuse it",
+    )
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes (pilothouse serve --workers)"
     )
@@ -359,12 +368,18 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
+        kept_url = folder / "database-url"  # a kept PostgreSQL database, reused
         if args.keep and (folder / "home").exists():
-            env = {**os.environ, "PILOTHOUSE_HOME": str(folder / "home")}
+            env = {**server_env(), "PILOTHOUSE_HOME": str(folder / "home")}
+            if kept_url.exists():
+                env["PILOTHOUSE_DATABASE_URL"] = kept_url.read_text().strip()
             database = None
         else:
             folder.mkdir(parents=True, exist_ok=True)
             env, database = prepare(folder, args.database_url)
+            if args.keep and database:
+                kept_url.write_text(env["PILOTHOUSE_DATABASE_URL"])
+                database = None  # kept for the next run: drop it by hand
         token = pilothouse(env, "token", "create", "--user", EMAIL, "--scope", "write")
         # Several sources, as a product with web, iOS, Android and backend has: one key
         # may make PILOTHOUSE_INGEST_MAX_REQUESTS_PER_MINUTE calls (20 a second).
