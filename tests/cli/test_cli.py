@@ -1,17 +1,19 @@
-"""The ``pilothouse`` command, run as a real subprocess on SQLite and PostgreSQL.
+"""The ``pilothouse`` command on SQLite and PostgreSQL, driven as an operator drives it.
 
-Every test starts ``python -m pilothouse ...`` with ``PILOTHOUSE_HOME`` and
-``PILOTHOUSE_DATABASE_URL`` pointing at a fresh data folder and database, exactly
-as an operator would, and checks what lands on stdout (data, for scripts), on
-stderr (messages; failures as one ``error:`` line) and in the database (through
+Every test points ``PILOTHOUSE_HOME`` and ``PILOTHOUSE_DATABASE_URL`` at a fresh data
+folder and database and checks what lands on stdout (data, for scripts), on stderr
+(messages; failures as one ``error:`` line), the exit code, and the database (through
 the services, with a runtime built from the same settings and secret key).
 
-A command start costs a couple of seconds (the CLI imports the whole app,
-SciPy included), so each test runs a short sequence of commands instead of one
-per test, set-up that is not under test (migrations, people) is done in-process,
-and only the main ``--help`` runs as a subprocess: the help of every group and
-command is checked in-process with Typer's runner. Tests that exercise a file or
-a setting rather than the database run on SQLite only.
+A process start costs about a second (the CLI imports the whole app, SciPy included),
+so most commands run in-process through Typer's runner with exactly the environment,
+standard input and working folder the process would get (every other ``PILOTHOUSE_*``
+variable removed), and an uncaught exception counts as the traceback it would print.
+What only a real process shows runs as ``python -m pilothouse``: the entry point and
+its ``--help``, exit codes of the process on both databases, the default data folder
+under the working folder, and the whole demo load. Each test runs a short sequence of
+commands, set-up that is not under test (migrations, people) is done in-process, and
+tests that exercise a file or a setting rather than the database run on SQLite only.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import traceback
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import chdir, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,11 +127,16 @@ def error_line(result: Result) -> str:
 
 
 class Pilothouse:
-    """One installation: a data folder and a database, driven through the real command."""
+    """One installation: a data folder and a database, driven through the real command.
 
-    def __init__(self, home: Path, database_url: str | None) -> None:
+    ``process=True`` runs each command as ``python -m pilothouse``; otherwise in this
+    process through Typer's runner (see the module's docstring).
+    """
+
+    def __init__(self, home: Path, database_url: str | None, *, process: bool = False) -> None:
         self.home = home
         self.database_url = database_url
+        self.process = process
 
     def env(self, overrides: Mapping[str, str | None] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTHOUSE_")}
@@ -152,21 +160,38 @@ class Pilothouse:
         env: Mapping[str, str | None] | None = None,
         check: bool = True,
     ) -> Result:
-        completed = subprocess.run(
-            [sys.executable, "-m", "pilothouse", *args],
-            input=stdin if stdin is not None else "",
-            capture_output=True,
-            text=True,
-            env=self.env(env),
-            cwd=self.home.parent,
-            timeout=120,
-            check=False,
-        )
-        result = Result(args, completed.returncode, completed.stdout, completed.stderr)
+        run = self._subprocess if self.process else self._in_process
+        result = run(args, stdin if stdin is not None else "", self.env(env))
         if check:
             assert result.returncode == 0, result
             assert "Traceback" not in result.stderr, result
         return result
+
+    def _subprocess(self, args: tuple[str, ...], stdin: str, env: dict[str, str]) -> Result:
+        completed = subprocess.run(
+            [sys.executable, "-m", "pilothouse", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=self.home.parent,
+            timeout=120,
+            check=False,
+        )
+        return Result(args, completed.returncode, completed.stdout, completed.stderr)
+
+    def _in_process(self, args: tuple[str, ...], stdin: str, env: dict[str, str]) -> Result:
+        """The command in this process, with the process's environment (``None`` unsets a
+        variable for the call) and working folder; an uncaught exception is the traceback
+        the process would print, with exit code 1."""
+        every = {name: env.get(name) for name in {*os.environ, *env}}
+        with chdir(self.home.parent):
+            done = CliRunner().invoke(cli_app, list(args), input=stdin, env=every)
+        stderr = done.stderr
+        if done.exception is not None and not isinstance(done.exception, SystemExit):
+            stderr += "Traceback (most recent call last):\n"
+            stderr += "".join(traceback.format_exception(done.exception))
+        return Result(args, done.exit_code, done.stdout, stderr)
 
     def fail(self, *args: str, **kwargs: object) -> str:
         """Run a command that must fail cleanly; returns its one error line."""
@@ -203,6 +228,13 @@ def cli(backend: str, database_factory: Any, tmp_path: Path) -> Pilothouse:
 
 
 @pytest.fixture
+def migrated_cli(backend: str, database_factory: Any, tmp_path: Path) -> Pilothouse:
+    """A fresh installation whose database is at the head revision (a copy of one migrated
+    once per run: the migrations are not under test here)."""
+    return Pilothouse(tmp_path / "home", database_factory.migrated_url(backend))
+
+
+@pytest.fixture
 def sqlite_cli(database_factory: Any, tmp_path: Path) -> Pilothouse:
     """A fresh installation on SQLite, for behaviour that does not depend on the database."""
     return Pilothouse(tmp_path / "home", database_factory.new_url("sqlite"))
@@ -234,7 +266,7 @@ def _unlisted(help_text: str, names: list[str]) -> list[str]:
 
 
 def test_main_help_exits_0_and_lists_every_command(tmp_path: Path) -> None:
-    result = Pilothouse(tmp_path / "home", None).run("--help")
+    result = Pilothouse(tmp_path / "home", None, process=True).run("--help")
     assert result.stderr == "", result
     assert "Usage:" in result.stdout, result
     assert not _unlisted(result.stdout, GROUPS[()]), result
@@ -262,6 +294,8 @@ def test_help_of_each_command_exits_0(command: tuple[str, ...]) -> None:
 
 
 def test_commands_on_an_unmigrated_database_ask_for_db_upgrade(cli: Pilothouse) -> None:
+    """As processes: the exit codes an operator's script sees, on both databases."""
+    cli = Pilothouse(cli.home, cli.database_url, process=True)
     line = cli.fail("user", "list")
     assert "pilothouse db upgrade" in line
 
@@ -282,7 +316,7 @@ def test_default_database_is_sqlite_in_wal_mode_inside_the_default_data_folder(
     """No PILOTHOUSE_HOME and no PILOTHOUSE_DATABASE_URL: ``./.pilothouse/pilothouse.db``."""
     work = tmp_path / "work"
     work.mkdir()
-    installation = Pilothouse(work / "unused", None)
+    installation = Pilothouse(work / "unused", None, process=True)
     empty = installation.run(
         "db", "current", env={"PILOTHOUSE_HOME": None, "PILOTHOUSE_DATABASE_URL": None}
     )
@@ -344,8 +378,8 @@ def test_init_migrates_and_creates_the_first_admin_once(cli: Pilothouse) -> None
         assert _count(runtime, User) == 1
 
 
-def test_user_create_for_each_role_refuses_duplicates_and_lists(cli: Pilothouse) -> None:
-    cli.migrate()
+def test_user_create_for_each_role_refuses_duplicates_and_lists(migrated_cli: Pilothouse) -> None:
+    cli = migrated_cli
     for email, role in [
         ("ada@example.com", "admin"),
         ("eddie@example.com", "editor"),
@@ -389,8 +423,8 @@ def test_user_create_for_each_role_refuses_duplicates_and_lists(cli: Pilothouse)
             assert runtime.passwords.verify(user.password_hash, PASSWORD)
 
 
-def test_set_role_set_password_deactivate_and_the_last_admin(cli: Pilothouse) -> None:
-    cli.migrate()
+def test_set_role_set_password_deactivate_and_the_last_admin(migrated_cli: Pilothouse) -> None:
+    cli = migrated_cli
     with cli.runtime() as runtime:
         accounts = Accounts(runtime)
         admin = accounts.person(Role.admin, "ada@example.com")
@@ -469,9 +503,9 @@ def test_set_role_set_password_deactivate_and_the_last_admin(cli: Pilothouse) ->
     ],
 )
 def test_bad_input_gives_one_error_line_and_changes_nothing(
-    cli: Pilothouse, args: list[str], stdin: str, expected: str
+    migrated_cli: Pilothouse, args: list[str], stdin: str, expected: str
 ) -> None:
-    cli.migrate()
+    cli = migrated_cli
     assert expected in cli.fail(*args, stdin=stdin)
     with cli.runtime() as runtime:
         assert _count(runtime, User) == 0
@@ -482,9 +516,9 @@ def test_bad_input_gives_one_error_line_and_changes_nothing(
 
 
 def test_token_create_prints_only_the_token_which_authenticates_until_revoked(
-    cli: Pilothouse,
+    migrated_cli: Pilothouse,
 ) -> None:
-    cli.migrate()
+    cli = migrated_cli
     with cli.runtime() as runtime:
         Accounts(runtime).person(Role.editor, "eddie@example.com")
 
@@ -534,8 +568,8 @@ def test_token_create_prints_only_the_token_which_authenticates_until_revoked(
         )
 
 
-def test_token_list_table_and_tokens_of_a_deactivated_person(cli: Pilothouse) -> None:
-    cli.migrate()
+def test_token_list_table_and_tokens_of_a_deactivated_person(migrated_cli: Pilothouse) -> None:
+    cli = migrated_cli
     with cli.runtime() as runtime:
         accounts = Accounts(runtime)
         accounts.person(Role.admin, "ada@example.com")
@@ -559,7 +593,7 @@ def test_demo_load_is_idempotent_and_prints_the_admin_password_once(sqlite_cli: 
     """The README's first command on the embedded default. Each domain's demo step is
     tested on SQLite and PostgreSQL in that domain's tests; the whole demo through the
     CLI (about a minute and a half) runs once, on SQLite."""
-    cli = sqlite_cli
+    cli = Pilothouse(sqlite_cli.home, sqlite_cli.database_url, process=True)
     first = cli.run("demo", "load")  # migrates by itself
     notices = first.stdout.splitlines()
     assert len(notices) == 1, first
