@@ -9,6 +9,7 @@ import typer
 
 from pilothouse.cli.common import OutputFormat, cli_errors, emit_rows, open_runtime
 from pilothouse.core.actor import Actor
+from pilothouse.core.runtime import Runtime
 
 __all__ = ["app"]
 
@@ -52,6 +53,32 @@ def list_command(
     emit_rows(rows, COLUMNS, fmt, title="Schedules")
 
 
+#: How long ``schedules run`` waits for a job it handed to the server's job threads.
+SERVER_WAIT_SECONDS = 600.0
+
+
+def _server_runtime(runtime: Runtime) -> Runtime | None:
+    """A runtime that queues jobs for the running server, when one holds the event store.
+
+    DuckDB lets one process open the embedded event store, and a running server keeps it
+    open: a job run here could not read a single metric (the weekly review would list
+    every metric as failed and still be published). Its job threads (or the job workers)
+    run it instead, from the shared queue. None when the store opens here, or when the
+    installation runs jobs at submit (``PILOTHOUSE_JOBS_MODE=immediate``: no consumer)."""
+    from pilothouse.core.config import Settings
+    from pilothouse.core.errors import Conflict
+
+    configured = Settings().jobs_mode
+    try:
+        runtime.event_store  # noqa: B018 - opening it is the test
+    except Conflict:
+        if configured == "immediate":
+            return None
+        settings = runtime.settings.model_copy(update={"jobs_mode": configured})
+        return Runtime(settings=settings, database=runtime.database)
+    return None
+
+
 @app.command("run")
 @cli_errors
 def run_command(
@@ -60,17 +87,27 @@ def run_command(
         bool, typer.Option("--now", help="Run it now, outside its schedule (required).")
     ] = False,
 ) -> None:
-    """Run a schedule's job now, in this process, and print the job's outcome."""
+    """Run a schedule's job now and print its outcome: in this process, or by the running
+    server's job threads when a server holds the event store."""
     from pilothouse.cli.common import fail
-    from pilothouse.core.jobs import get_job
+    from pilothouse.core.jobs import get_job, wait_for_job
     from pilothouse.core.schedules import run_schedule_now
 
     if not now:
         raise fail("say --now to run a schedule outside its slots")
     with open_runtime() as runtime:
-        job_id = run_schedule_now(runtime, Actor.command_line(), name)
-        job = get_job(runtime, job_id)
-    typer.echo(f"job {job.id} {job.status.value}: {job.title}")
+        server = _server_runtime(runtime)
+        job_id = run_schedule_now(server or runtime, Actor.command_line(), name)
+        if server is None:
+            job, where = get_job(runtime, job_id), ""
+        else:
+            typer.echo(f"job {job_id} queued for the running server's job threads", err=True)
+            try:
+                job = wait_for_job(server, job_id, timeout=SERVER_WAIT_SECONDS)
+            except TimeoutError as exc:
+                raise fail(f"{exc}; follow it with: pilothouse jobs show {job_id}") from None
+            where = " (run by the server)"
+    typer.echo(f"job {job.id} {job.status.value}: {job.title}{where}")
     if job.error:
         raise fail(job.error)
 
