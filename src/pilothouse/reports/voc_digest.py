@@ -2,7 +2,8 @@
 
 It is the feedback domain's existing report (``feedback.reports``: top themes with
 customers, ARR, trend, sentiment and quotes; spikes; new themes) for the last complete
-Monday-to-Sunday week, sent as its Markdown (text part) and standalone HTML to people
+Monday-to-Sunday week, sent as its Markdown (text part) and standalone HTML (with the
+top themes as an inline PNG bar chart, ``reports.voc_chart``) to people
 who chose the notification kind ``voc_digest`` (opt-in, like the weekly review), and
 published as ``report.published`` (``report`` = ``voc_digest``) for automation rules.
 The digest's page is the feedback report page for that week.
@@ -19,6 +20,7 @@ from pilothouse.feedback import reports as voc
 from pilothouse.reports.mail import new_message, send_to_each
 from pilothouse.reports.publish import publish_report
 from pilothouse.reports.subscription import VOC_KIND, subscribers
+from pilothouse.reports.voc_chart import CID, chart_html, png_themes, theme_bars
 from pilothouse.reports.weeks import parse_week
 
 __all__ = ["VOC_DIGEST_JOB", "send_voc_digest"]
@@ -52,6 +54,9 @@ def send_voc_digest(runtime: Runtime, week: str | None = None) -> dict[str, Any]
         session.expunge_all()
     text, html = voc.to_markdown(report), voc.to_html(report)
     subject = f"Voice of the customer {chosen.key}: {report.item_count} feedback items"
+    bars = theme_bars(report)
+    chart = png_themes(bars) if bars else None
+    html = html.replace("<h2>Top themes</h2>", "<h2>Top themes</h2>" + chart_html(bars), 1)
 
     def build(person: Any) -> Any:
         message, unsubscribe = new_message(settings, person, subject, VOC_KIND)
@@ -59,6 +64,10 @@ def send_voc_digest(runtime: Runtime, week: str | None = None) -> dict[str, Any]
         message.add_alternative(
             html.replace("</body>", _footer(unsubscribe) + "</body>"), subtype="html"
         )
+        if chart is not None:
+            message.get_payload()[1].add_related(
+                chart, maintype="image", subtype="png", cid=f"<{CID}>", filename="top-themes.png"
+            )
         return message
 
     sent, failed = send_to_each(settings, people, build)
