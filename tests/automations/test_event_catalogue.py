@@ -30,7 +30,7 @@ from pilothouse.decisions import service as decisions
 from pilothouse.experiments import registry
 from pilothouse.experiments.models import MetricRole
 from pilothouse.feedback import service as feedback_service
-from pilothouse.launches import blueprints, launching
+from pilothouse.launches import blueprints, launching, release_notes
 from pilothouse.metrics.anomaly import DayCheck
 from pilothouse.metrics.anomaly_job import _record as record_anomaly
 from pilothouse.roadmap import board, items
@@ -158,6 +158,7 @@ def test_a_board_move_and_a_feedback_link_fire_their_rules(runtime: Runtime) -> 
 
 
 def test_launch_and_experiment_events_carry_their_area(runtime: Runtime) -> None:
+    """Also: release notes name what was published (``release_notes``, ``published_at``)."""
     viewer = Accounts(runtime).person(Role.viewer)
     _areas(runtime)
     _notify(
@@ -174,6 +175,14 @@ def test_launch_and_experiment_events_carry_their_area(runtime: Runtime) -> None
         "{{ experiment }} {{ name }} started in {{ area }}",
         ("area", "in", ["billing"]),
     )
+    _notify(
+        runtime,
+        viewer,
+        "launch.release_notes_published",
+        "Notes of {{ launch }}: {{ release_notes }}",
+        ("area", "eq", "billing"),
+        ("published_at", "exists", True),
+    )
     stages = [
         {"name": "Beta", "offset_days": -14, "items": [{"title": "Beta signed"}]},
         {"name": "GA", "offset_days": 0, "items": [{"title": "Announce"}]},
@@ -189,6 +198,8 @@ def test_launch_and_experiment_events_carry_their_area(runtime: Runtime) -> None
             launch = launching.create_launch(session, CLI, {**values, "product_area": area})
             experiment = registry.create_experiment(session, CLI, _design(name, area))
             registry.start(session, CLI, experiment)
+            release_notes.save_draft(session, CLI, launch, f"{name} are here.")
+            release_notes.publish(session, CLI, launch)
             keys.append((launch.key, experiment.key))
 
     dispatch_once(runtime, run_now=True)
@@ -198,6 +209,7 @@ def test_launch_and_experiment_events_carry_their_area(runtime: Runtime) -> None
         [
             f"{launch_key} Invoices in billing",
             f"{experiment_key} Invoices started in billing",
+            f"Notes of {launch_key}: Invoices are here.",
         ]
     )
 
@@ -237,6 +249,13 @@ def test_metric_and_theme_findings_name_their_metric_and_theme(runtime: Runtime)
         "{{ theme }}: {{ count }}",
         ("theme", "contains", "delivery"),
     )
+    _notify(
+        runtime,
+        viewer,
+        "feedback.theme_created",
+        "New theme {{ theme }} ({{ items }} items, {{ origin }})",
+        ("size", "gte", 10),
+    )
     day = dt.date(2026, 11, 2)
     for metric in ("signups", "revenue"):
         record_anomaly(runtime, metric, metric.title(), DayCheck(day, 5, 9, 1, -4, True, "down"))
@@ -252,10 +271,25 @@ def test_metric_and_theme_findings_name_their_metric_and_theme(runtime: Runtime)
                 name="feedback.theme_spiking",
                 after={"key": "2026-W45", "label": label, "count": 40},
             )
+        for theme_id, label, size in ((3, "Exchange rates", 19), (4, "Tiny", 2)):
+            record_change(  # as synthesis records a theme it found
+                session,
+                Actor(None, "synthesis", Role.admin),
+                object_type="feedback_theme",
+                object_id=theme_id,
+                action=Action.created,
+                label=label,
+                name="feedback.theme_created",
+                after={"label": label, "items": size, "origin": "auto"},
+            )
 
     dispatch_once(runtime, run_now=True)
 
-    assert _bell(runtime, viewer) == ["Card delivery delays: 40", "signups down on 2026-11-02"]
+    assert _bell(runtime, viewer) == [
+        "Card delivery delays: 40",
+        "New theme Exchange rates (19 items, auto)",
+        "signups down on 2026-11-02",
+    ]
 
 
 def test_the_catalogue_offers_the_object_fields_to_conditions() -> None:
@@ -265,3 +299,4 @@ def test_the_catalogue_offers_the_object_fields_to_conditions() -> None:
     assert "area" in CATALOGUE["launch.gate_refused"].all_fields
     assert "metric" in CATALOGUE["metric.anomaly_detected"].all_fields
     assert "theme" in CATALOGUE["feedback.theme_created"].all_fields
+    assert {"items", "origin"} <= set(CATALOGUE["feedback.theme_created"].all_fields)

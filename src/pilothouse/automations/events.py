@@ -186,8 +186,9 @@ _TYPES = (
     EventType(
         "feedback.theme_created",
         "feedback_theme",
-        "Synthesis found a new feedback theme.",
-        ("label", "size", "name"),
+        "Synthesis found a new feedback theme (``items``: how many items it holds; "
+        "``origin``: ``auto``).",
+        ("label", "items", "origin", "size", "name"),
         _named("feedback.theme_created"),
     ),
     EventType(
@@ -423,6 +424,21 @@ def _flatten(changes: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+#: Catalogue fields filled from another recorded name: the catalogue's name is the
+#: contract with rule authors, the recorded one is the domain's own.
+_ALIASES: dict[str, dict[str, str]] = {
+    "launch.release_notes_published": {"release_notes": "release_notes.published"},
+    "feedback.theme_created": {"size": "items", "name": "label"},
+}
+
+
+def _aliased(kind: str, fields: dict[str, Any], event: Event) -> None:
+    for name, recorded in _ALIASES.get(kind, {}).items():
+        fields.setdefault(name, fields.get(recorded))
+    if kind == "launch.release_notes_published":
+        fields.setdefault("published_at", event.created_at.isoformat())
+
+
 def _type_of(event: Event) -> EventType | None:
     for candidate in _TYPES:
         if candidate.matches(event):
@@ -438,6 +454,7 @@ def map_event(session: Session, event: Event) -> DomainEvent | None:
     from pilothouse.automations.enrich import enrich
 
     fields = _flatten(event.changes)
+    _aliased(kind.name, fields, event)
     if kind.name == "feedback.linked":
         target = str(fields.get("to") or "")
         fields["target_type"] = target.split(":", 1)[0]
