@@ -35,7 +35,8 @@ def test_links_are_followed_both_ways_and_audited(runtime: Runtime) -> None:
         remove_link(session, EDITOR, links_of(session, feature)[0])
     with runtime.database.session() as session:
         assert links_of(session, theme) == []
-        actions = list(session.scalars(select(Event.action).where(Event.object_type == "link")))
+        query = select(Event.action).where(Event.object_type == "link").order_by(Event.id)
+        actions = list(session.scalars(query))
         assert actions == ["created", "deleted"]
 
 

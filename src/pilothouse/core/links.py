@@ -6,6 +6,7 @@ connection needs no new table. Links are audited like any other shared object.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -16,7 +17,14 @@ from pilothouse.core.audit import Action, record_change
 from pilothouse.core.errors import FieldError, ValidationFailed
 from pilothouse.core.models import Link, Role
 
-__all__ = ["ObjectRef", "add_link", "links_between", "links_of", "remove_link"]
+__all__ = [
+    "ObjectRef",
+    "add_link",
+    "links_between",
+    "links_of",
+    "links_of_any",
+    "remove_link",
+]
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,20 @@ def links_of(session: Session, ref: ObjectRef, *, kind: str | None = None) -> li
     if kind is not None:
         query = query.where(Link.kind == kind)
     return list(session.scalars(query.order_by(Link.id)))
+
+
+def links_of_any(session: Session, refs: Iterable[ObjectRef]) -> list[Link]:
+    """Every link from or to any of ``refs``, each once, oldest first: what calling
+    :func:`links_of` per ref and keeping each link once gives, in one query (an item is
+    linked under its id and every key it ever had)."""
+    ends = [
+        ((Link.from_type == r.type) & (Link.from_id == r.id))
+        | ((Link.to_type == r.type) & (Link.to_id == r.id))
+        for r in refs
+    ]
+    if not ends:
+        return []
+    return list(session.scalars(select(Link).where(or_(*ends)).order_by(Link.id)))
 
 
 def links_between(session: Session, type_a: str, type_b: str) -> list[Link]:

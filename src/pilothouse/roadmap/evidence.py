@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pilothouse.accounts import service as accounts_service
+from pilothouse.core.db import is_reading
 from pilothouse.core.models import Link
 from pilothouse.roadmap.models import RoadmapItem
 
@@ -147,7 +148,23 @@ def evidence_sources(
     items: Sequence[RoadmapItem],
     resolver: FeedbackAccounts | None = None,
 ) -> dict[int, EvidenceSources]:
-    """What each item's evidence is made of, for many items with one pass over links."""
+    """What each item's evidence is made of, for many items with one pass over links.
+
+    A reading session keeps each item's answer (the item page asks for its evidence and
+    then for its impact chain's); a session that may write, or a custom resolver, does not.
+    """
+    if resolver is None and is_reading(session):
+        kept: dict[int, EvidenceSources] = session.info.setdefault("roadmap_evidence_sources", {})
+        missing = [item for item in items if item.id not in kept]
+        if missing:
+            kept.update(_evidence_sources(session, missing, None))
+        return {item.id: kept[item.id] for item in items}
+    return _evidence_sources(session, items, resolver)
+
+
+def _evidence_sources(
+    session: Session, items: Sequence[RoadmapItem], resolver: FeedbackAccounts | None
+) -> dict[int, EvidenceSources]:
     linked = _linked(session, items)
     all_themes = sorted({t for found in linked.values() for t in found["feedback_theme"]})
     members = _theme_members(session, all_themes)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change, snapshot
+from pilothouse.core.db import is_reading
 from pilothouse.core.errors import BadRequest, Conflict, FieldError, NotFound
 from pilothouse.core.models import Role
 from pilothouse.roadmap.common import clean_key, clean_name, invalid, parse_date, resolve_user
@@ -55,9 +56,16 @@ MAX_OPTIONS = 200
 
 
 def list_fields(session: Session) -> list[RoadmapField]:
-    return list(
+    """Every custom field in order; a reading session asks once (the item page and its
+    scores both need them)."""
+    if is_reading(session) and "roadmap_fields" in session.info:
+        return list(session.info["roadmap_fields"])
+    found = list(
         session.scalars(select(RoadmapField).order_by(RoadmapField.position, RoadmapField.id))
     )
+    if is_reading(session):
+        session.info["roadmap_fields"] = found
+    return list(found)
 
 
 def find_field(session: Session, ref: str | int) -> RoadmapField:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from pilothouse.core.links import ObjectRef, links_of
+from pilothouse.core.links import ObjectRef, links_of_any
 from pilothouse.core.references import group_links
 from pilothouse.roadmap import (
     board,
@@ -83,7 +83,7 @@ def item_page(
 ) -> Response:
     item = items.find_item(session, key)
     aliases = item_aliases(session, item)
-    links = {link.id: link for alias in aliases for link in links_of(session, ObjectRef(*alias))}
+    links = {link.id: link for link in links_of_any(session, [ObjectRef(*a) for a in aliases])}
     evidence = evidence_for(session, [item])  # shown, and read by the scores: once
     return render(
         request,

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from pilothouse.core.db import is_reading
 from pilothouse.core.errors import NotFound
 from pilothouse.core.links import ObjectRef
 from pilothouse.core.models import Link
@@ -118,12 +119,24 @@ def today_in(runtime: Any) -> date:
 
 
 def _aliases(session: Session, items: Sequence[RoadmapItem]) -> dict[str, int]:
-    """Every id string links may use for these items (ids and keys) → item id."""
-    out = {str(i.id): i.id for i in items}
-    rows = session.execute(
-        select(ItemKey.key, ItemKey.item_id).where(ItemKey.item_id.in_([i.id for i in items]))
+    """Every id string links may use for these items (ids and keys) → item id.
+
+    A reading session keeps each item's keys (an item's chain asks twice: for the
+    launches that ship it and for the links of its refs)."""
+    kept: dict[int, list[str]] = (
+        session.info.setdefault("roadmap_item_keys", {}) if is_reading(session) else {}
     )
-    out.update(dict(rows.all()))
+    missing = [i.id for i in items if i.id not in kept]
+    if missing:
+        for item_id in missing:
+            kept[item_id] = []
+        rows = session.execute(
+            select(ItemKey.key, ItemKey.item_id).where(ItemKey.item_id.in_(missing))
+        )
+        for key, item_id in rows:
+            kept[item_id].append(key)
+    out = {str(i.id): i.id for i in items}
+    out.update({key: i.id for i in items for key in kept[i.id]})
     return out
 
 

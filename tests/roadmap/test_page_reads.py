@@ -1,0 +1,85 @@
+"""What an item page reads twice is read once per reading session (issue 14.3).
+
+The item page reads the item's evidence, custom fields and keys for itself and again for
+its scores and impact chain. A reading session (a GET) keeps the first answer; a session
+that may write keeps nothing, and the next session sees every change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from pilothouse.core.actor import Actor
+from pilothouse.core.links import ObjectRef, add_link, links_of, links_of_any
+from pilothouse.core.models import Role
+from pilothouse.core.runtime import Runtime
+from pilothouse.roadmap import fields as custom_fields
+from pilothouse.roadmap import items
+from pilothouse.roadmap.evidence import evidence_sources
+from pilothouse.roadmap.models import FieldType
+
+EDITOR = Actor(None, "editor@example.com", Role.editor)
+ADMIN = Actor(None, "admin@example.com", Role.admin)
+
+
+@contextmanager
+def _statements(runtime: Runtime) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    engine = runtime.database.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def test_links_of_any_is_links_of_each_ref_once(runtime: Runtime) -> None:
+    a, b = ObjectRef("roadmap_item", "1"), ObjectRef("roadmap_item", "FEAT-1")
+    theme, other = ObjectRef("feedback_theme", "3"), ObjectRef("decision", "9")
+    with runtime.database.session() as session:
+        add_link(session, EDITOR, theme, a, "evidence")
+        add_link(session, EDITOR, b, other, "related")
+        add_link(session, EDITOR, a, b, "related")  # between two of the refs: once
+        add_link(session, EDITOR, theme, other, "related")  # touches neither
+    with runtime.database.session(reading=True) as session:
+        each = {link.id: link for ref in (a, b) for link in links_of(session, ref)}
+        together = links_of_any(session, [a, b])
+        assert [link.id for link in together] == sorted(each)
+        assert len(together) == 3
+        assert links_of_any(session, []) == []
+
+
+def test_evidence_and_fields_are_read_once_per_reading_session(runtime: Runtime) -> None:
+    with runtime.database.session() as session:
+        item = items.create_item(session, EDITOR, {"kind": "feature", "title": "Exports"})
+        item_id = item.id
+        add_link(session, EDITOR, ObjectRef("feedback_item", "5"), items.item_ref(item), "evidence")
+        custom_fields.create_field(session, ADMIN, name="Team", type=FieldType.text)
+    with runtime.database.session(reading=True) as session:
+        item = items.find_item(session, item_id)
+        first = evidence_sources(session, [item])
+        fields = [f.key for f in custom_fields.list_fields(session)]
+        with _statements(runtime) as again:
+            assert evidence_sources(session, [item]) == first
+            assert [f.key for f in custom_fields.list_fields(session)] == fields
+        assert again == []
+    assert first[item_id].direct_feedback_ids == ("5",)
+    assert fields == ["team"]
+
+    with runtime.database.session() as session:  # a writing session asks every time
+        custom_fields.create_field(session, ADMIN, name="Squad", type=FieldType.text)
+        item = items.find_item(session, item_id)
+        evidence_sources(session, [item])
+        with _statements(runtime) as seen:
+            assert len(custom_fields.list_fields(session)) == 2
+            evidence_sources(session, [item])
+        assert len(seen) >= 2
+    with runtime.database.session(reading=True) as session:  # the next request sees it
+        assert [f.key for f in custom_fields.list_fields(session)] == ["team", "squad"]
