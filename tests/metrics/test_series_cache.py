@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -89,6 +90,46 @@ def test_a_conversion_waits_for_its_window_after_the_range(store_runtime: Runtim
     after, kept = _read(store_runtime, "verification_rate", Grain.DAY)
     assert not kept
     assert after > before
+
+
+def test_the_horizon_is_the_instant_the_range_ends(store_runtime: Runtime) -> None:
+    """A count reads events before the first instant of its end day (in the workspace
+    time zone): an event one minute later leaves it kept, one minute earlier clears it."""
+    zone = ZoneInfo(store_runtime.settings.timezone)
+    ends = dt.datetime.combine(END, dt.time(), tzinfo=zone)
+    store = store_runtime.event_store
+    assert _read(store_runtime, "signups") == (2, False)
+    after = ends + dt.timedelta(minutes=1)
+    store.write(events=[_event("Signed Up", "u7", after)], received_at=after)
+    assert _read(store_runtime, "signups") == (2, True)
+    before = ends - dt.timedelta(minutes=1)
+    store.write(events=[_event("Signed Up", "u8", before)], received_at=after)
+    assert _read(store_runtime, "signups") == (3, False)
+
+
+def test_an_unbounded_retention_is_cleared_by_any_later_event(store_runtime: Runtime) -> None:
+    """ "On or after" retention counts a return on any later day, so no event is too late."""
+    folder = store_runtime.metrics.folder
+    (folder / "returning.yaml").write_text(RETURNING)
+    store = store_runtime.event_store
+    assert _read(store_runtime, "came_back") == (0.0, False)  # u1 verified on its first day
+    assert _read(store_runtime, "came_back") == (0.0, True)
+    much_later = DAY + dt.timedelta(days=300)
+    store.write(events=[_event("Card Payment", "u2", much_later)], received_at=much_later)
+    assert _read(store_runtime, "came_back") == (pytest.approx(0.5), False)  # u2 came back
+
+
+RETURNING = """metrics:
+  - name: came_back
+    description: Sign-ups who did anything again a day or more later.
+    owner: pm@example.com
+    product_area: engagement
+    type: retention
+    start: Signed Up
+    return: {event: [Identity Verified, Card Payment]}
+    days: 1
+    mode: on_or_after
+"""
 
 
 def test_changed_traits_invalidate_every_series(store_runtime: Runtime) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pilothouse.core.errors import FieldError, NotFound, PilothouseError, ValidationFailed
 from pilothouse.core.runtime import Runtime
@@ -33,6 +34,7 @@ from pilothouse.metrics.definitions.model import (
     FunnelSpec,
     Grain,
     Metric,
+    RetentionMode,
     RetentionSpec,
 )
 from pilothouse.metrics.warehouses import WarehouseAdapter
@@ -278,14 +280,36 @@ def _read_series(
 def _series_horizon(runtime: Runtime, request: SeriesRequest) -> dt.datetime:
     """The earliest event time (naive UTC) that cannot move ``request``'s series.
 
-    A series ending on ``end`` (exclusive, a local day) reads events up to the end of
-    its last day plus the days its cohorts take to settle (:func:`settling_days`: a
-    conversion window, a retention day); two more days cover any workspace time zone's
-    offset from UTC. Events before the series' start can move it too (cumulative and
-    rolling metrics, a user's first event), so there is no lower bound.
+    The compiler reads events before the UTC instant the range's end day starts
+    (``Context.hi``); a conversion or funnel reads ``within`` further, a day-N retention
+    through day N after the end, and an "on or after" retention every later return, so
+    its series has no horizon. Ratios and formulas reach as far as the metrics they use.
+    Events *before* the range can move a series too (cumulative and rolling metrics, a
+    user's first event), so there is no lower bound: such a write clears it.
     """
-    days = settling_days(runtime, request.metric) + 2
-    return dt.datetime.combine(request.end + dt.timedelta(days=days), dt.time())
+    catalog = runtime.metrics.catalog()
+    zone = ZoneInfo(runtime.settings.timezone)
+
+    def utc(day: dt.date) -> dt.datetime:
+        local = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+        return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+    seen: set[str] = set()
+
+    def reach(name: str) -> dt.datetime:
+        if name in seen or name not in catalog:
+            return utc(request.end)
+        seen.add(name)
+        spec = catalog.get(name).spec
+        if isinstance(spec, FunnelSpec):
+            return utc(request.end) + dt.timedelta(seconds=spec.within_seconds)
+        if isinstance(spec, RetentionSpec):
+            if spec.mode is not RetentionMode.ON_DAY:
+                return dt.datetime.max
+            return utc(request.end + dt.timedelta(days=spec.days + 1))
+        return max((reach(r) for r in catalog.get(name).references), default=utc(request.end))
+
+    return reach(request.metric)
 
 
 def _check_fields(
