@@ -252,7 +252,7 @@ def run_series(runtime: Runtime, request: SeriesRequest) -> SeriesResult:
     reads = (
         getattr(runtime.event_store, "reads", None) if request.source == EMBEDDED_SOURCE else None
     )
-    if reads is None:  # a warehouse, or a store another process owns (no change log here)
+    if reads is None:  # a warehouse, or a store without a change log
         return _read_series(runtime, request, adapter, compiled)
     key = ("series", request.metric, request.source, compiled.sql)
     kept = reads.get(key)
