@@ -91,3 +91,18 @@ def test_viewers_see_rules_but_no_secret_or_buttons(
     page = client.get(f"/automations/{rule_id}").text
     assert "whsec_" not in page and "Test fire" not in page
     assert client.get("/automations/new").status_code == 403
+
+
+def test_event_descriptions_show_field_names_as_code_not_markup(
+    client: TestClient, accounts: Accounts
+) -> None:
+    """The catalogue's texts name fields as ``status`` (reST); pages show <code>status</code>,
+    the API `status`, and neither shows the doubled backticks."""
+    editor = accounts.person(Role.editor)
+    sign_in(client, editor)
+    form_page = client.get("/automations/new").text
+    assert "``" not in form_page
+    assert "(<code>before.status</code> → <code>status</code>)" in form_page
+    catalogue = client.get("/api/v1/automations/events", headers=accounts.bearer(editor)).json()
+    [changed] = [t for t in catalogue if t["name"] == "roadmap_item.status_changed"]
+    assert changed["description"].endswith("(`before.status` → `status`).")

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from pilothouse.automations.chain import chain_of
@@ -62,6 +63,19 @@ class EventType:
     doc: str
     fields: tuple[str, ...]
     matches: Callable[[Event], bool] = field(repr=False)
+
+    @property
+    def text(self) -> str:
+        """``doc`` for people and the API: ``name`` (reST) becomes `name` (Markdown)."""
+        return self.doc.replace("``", "`")
+
+    @property
+    def html(self) -> Markup:
+        """``doc`` for pages: each ``name`` in a ``<code>``, everything else escaped."""
+        parts = str(escape(self.doc)).split("``")
+        return Markup(  # noqa: S704 - the text was escaped above
+            "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+        )
 
     @property
     def all_fields(self) -> tuple[str, ...]:

@@ -38,7 +38,7 @@ def _may_see_secrets(principal: Viewer) -> bool:
 def list_event_types(_principal: Viewer) -> list[EventTypeRead]:
     return [
         EventTypeRead(
-            name=t.name, object_type=t.object_type, description=t.doc, fields=list(t.all_fields)
+            name=t.name, object_type=t.object_type, description=t.text, fields=list(t.all_fields)
         )
         for t in CATALOGUE.values()
     ]
