@@ -129,7 +129,8 @@ def test_a_gate_waiting_fires_its_rule_once_and_adds_a_checklist_item(runtime: R
                 "owner": editor.email,
                 "required": False,
             },
-            {"kind": "notify", "users": [approver.email], "title": "{{ gate }} waits for you"},
+            # the people of each event: the gate's approvers who have not approved yet
+            {"kind": "notify", "users": ["{{ approvers }}"], "title": "{{ gate }} waits for you"},
         ],
     )
 
@@ -150,7 +151,7 @@ def test_a_gate_waiting_fires_its_rule_once_and_adds_a_checklist_item(runtime: R
         ga = launch.stages[1]
         added = [i for i in ga.items if i.title.startswith("Chase")]
         assert [(i.title, i.owner_id, i.required) for i in added] == [
-            (f"Chase ['{approver.email}'] for GA review", editor.id, False)
+            (f"Chase {approver.email} for GA review", editor.id, False)
         ]
         assert added[0].due_date == ga.due_date
     [audit] = _events(runtime, "launch.item_added")

@@ -22,7 +22,14 @@ from pilothouse.core.actor import Actor
 from pilothouse.core.errors import FieldError
 from pilothouse.core.models import Role, User
 
-__all__ = ["ACTION_KINDS", "check_actions", "describe_action", "render_text", "run_action"]
+__all__ = [
+    "ACTION_KINDS",
+    "check_actions",
+    "describe_action",
+    "people_of",
+    "render_text",
+    "run_action",
+]
 
 #: Kind → (required keys, optional keys).
 ACTION_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -41,12 +48,37 @@ WEBHOOK_FORMATS = ("standard", "slack")
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_.]*)\s*\}\}")
 
 
+def _text_of(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(_text_of(v) for v in value)
+    return str(value)
+
+
 def render_text(template: str, event: DomainEvent) -> str:
-    """``{{ field }}`` placeholders filled from the event's fields (no expressions)."""
+    """``{{ field }}`` placeholders filled from the event's fields (no expressions); a
+    list shows as its items joined by commas."""
     values = {**event.fields, "type": event.type}
-    return _PLACEHOLDER.sub(
-        lambda m: "" if values.get(m[1]) is None else str(values[m[1]]), template
-    )
+    return _PLACEHOLDER.sub(lambda m: _text_of(values.get(m[1])), template)
+
+
+def people_of(action: Mapping[str, Any], event: DomainEvent) -> list[str]:
+    """The ``users`` of a notify or e-mail action for ``event``: an entry that is one
+    placeholder (``{{ approvers }}``, ``{{ owner_id }}``) names the people in that field
+    of the event (a list names each), so a rule reaches the people of each event."""
+    found: list[str] = []
+    for who in action.get("users") or []:
+        text = str(who).strip()
+        whole = _PLACEHOLDER.fullmatch(text)
+        if whole is None:
+            found.append(render_text(text, event))
+            continue
+        value = {**event.fields}.get(whole[1])
+        for one in value if isinstance(value, list | tuple) else [value]:
+            if one not in (None, ""):
+                found.append(str(one))
+    return found
 
 
 def _check_keys(where: str, kind: str, raw: Mapping[str, Any]) -> list[FieldError]:
@@ -134,7 +166,7 @@ def describe_action(action: Mapping[str, Any], event: DomainEvent) -> str:
     if kind == "webhook":
         return f"POST a {action.get('format', 'standard')} webhook to {action['url']}"
     if kind in ("notify", "email"):
-        who = ", ".join(str(u) for u in action.get("users") or [])
+        who = ", ".join(people_of(action, event))
         role = f"everyone with the {action['role']} role" if action.get("role") else ""
         what = "e-mail" if kind == "email" else "notify"
         title = render_text(action.get("title") or "{{ type }}: {{ object_label }}", event)
@@ -149,10 +181,9 @@ def describe_action(action: Mapping[str, Any], event: DomainEvent) -> str:
     return f"link {event.object_type}:{event.object_id} to {action['to']} ({kind_of_link})"
 
 
-def _recipients(session: Session, action: Mapping[str, Any]) -> list[int]:
+def _recipients(session: Session, action: Mapping[str, Any], event: DomainEvent) -> list[int]:
     ids: set[int] = set()
-    for who in action.get("users") or []:
-        text = str(who)
+    for text in people_of(action, event):
         column = User.id if text.isdigit() else User.email
         value: Any = int(text) if text.isdigit() else text.lower()
         found = session.scalar(select(User.id).where(column == value, User.is_active.is_(True)))
@@ -198,7 +229,7 @@ def _notify(session: Session, kind: str, action: Mapping[str, Any], event: Domai
     from pilothouse.core.links import ObjectRef
     from pilothouse.core.notifications import notify
 
-    recipients = _recipients(session, action)
+    recipients = _recipients(session, action, event)
     summary = _email_summary(session, recipients) if kind == "email" else ""
     title = render_text(action.get("title") or "{{ type }}: {{ object_label }}", event)
     body = render_text(action.get("body") or "", event)
