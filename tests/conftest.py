@@ -33,6 +33,7 @@ from pilothouse.core.registry import import_all_models
 from pilothouse.core.runtime import Runtime
 from tests.support import Accounts, served_app
 from tests.support.browser import browser  # noqa: F401  (the session-wide Chromium fixture)
+from tests.support.fast_routes import install as share_built_routes
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -42,6 +43,9 @@ BACKENDS = ["sqlite", "postgresql"]
 # inherit it from this process's environment.
 os.environ.setdefault("PILOTHOUSE_TEST_STRICT_READS", "1")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# Every test's app reuses the routes the first app of this process built (0.5-1 s of CPU
+# per app otherwise; tests/support/fast_routes.py says why that is the same app).
+share_built_routes()
 # The int8 embedder is derived once for the whole run (both workers, every served app
 # and command), not once per throwaway home: files there are checked by hash and
 # replaced atomically (PILOTHOUSE_MODELS_DIR in docs/configuration.md).
