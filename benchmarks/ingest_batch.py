@@ -160,6 +160,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (pilothouse serve --workers)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -173,7 +176,8 @@ def main() -> None:
         key = pilothouse(env, "sources", "create", "benchmark")
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "pilothouse", "serve", "--port", str(port)],
+            [sys.executable, "-m", "pilothouse", "serve", "--port", str(port)]
+            + ["--workers", str(args.workers)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
