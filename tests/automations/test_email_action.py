@@ -1,7 +1,9 @@
 """The ``email`` action: a real message through a real SMTP server (aiosmtpd on
 127.0.0.1), read back; each person's choice for automation messages is kept and the
-delivery log says what happened. Without an SMTP server the action fails, saying so,
-rather than reporting an e-mail nobody sent. SQLite and PostgreSQL.
+delivery log says what happened. Outside addresses (``to``: a team list) get the
+message from the delivery itself, retried after a temporary refusal. Without an SMTP
+server the action fails, saying so, rather than reporting an e-mail nobody sent.
+SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pilothouse.automations import rules
 from pilothouse.automations.dispatcher import dispatch_once
 from pilothouse.automations.models import Delivery, DeliveryAttempt
 from pilothouse.core.actor import Actor
+from pilothouse.core.errors import ValidationFailed
 from pilothouse.core.models import Role
 from pilothouse.core.notifications import EmailState
 from pilothouse.core.notifications.models import Notification
@@ -121,3 +124,45 @@ def test_without_an_smtp_server_the_email_action_fails_saying_why(
     assert "PILOTHOUSE_SMTP_HOST" in (delivery.error or "")
     with runtime.database.session() as session:
         assert session.scalars(select(Notification)).all() == []
+
+
+def test_outside_addresses_get_the_message_from_the_delivery_with_retries(
+    mail: Runtime, smtp_server: SmtpServer
+) -> None:
+    outside = ["product-team@lists.example", "ops@lists.example"]
+    _email_rule(mail, to=outside)
+    smtp_server.refuse_next(1)  # a temporary refusal: the delivery tries again later
+    _create(mail, "Usage-based billing")
+
+    dispatch_once(mail, run_now=True)
+
+    first = _delivery(mail)
+    assert first.status == "retrying" and "SMTP" in (first.error or "")
+    assert smtp_server.messages == []
+    assert first.next_attempt_at is not None
+    dispatch_once(mail, now=first.next_attempt_at, run_now=True)
+
+    [message] = smtp_server.wait_for(1)
+    assert [a.addr_spec for a in message["To"].addresses] == outside  # type: ignore[union-attr]
+    assert message["Subject"] == "New initiative: Usage-based billing"
+    assert message["Auto-Submitted"] == "auto-generated"
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "**INIT-1** was created by cli:root." in text
+    assert "automation rule “New initiatives by e-mail”" in text
+    assert "<strong>INIT-1</strong>" in html and "New initiatives by e-mail" in html
+    done = _delivery(mail)
+    assert done.status == "succeeded" and done.attempts == 2
+    with mail.database.session() as session:
+        assert session.scalars(select(Notification)).all() == []  # nobody in the app
+
+
+def test_outside_addresses_are_checked_when_the_rule_is_saved(runtime: Runtime) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        _email_rule(runtime, to=["team@lists.example", "not an address"])
+    assert [e.field for e in refused.value.errors] == ["actions[0].to[1]"]
+    with pytest.raises(ValidationFailed) as empty:
+        _email_rule(runtime)  # neither people nor outside addresses
+    assert [e.field for e in empty.value.errors] == ["actions[0].users"]
+    with runtime.database.session() as session:
+        assert rules.list_rules(session) == []

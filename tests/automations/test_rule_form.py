@@ -179,11 +179,13 @@ def test_rules_made_elsewhere_keep_their_actions_in_the_form(
                     {"kind": "notify", "role": "admin"},
                     {"kind": "link", "to": "roadmap_item:1"},
                     {"kind": "add_checklist_item", "text": "Kick-off", "owner": "a@example.com"},
+                    {"kind": "email", "to": ["team@lists.example", "ops@lists.example"]},
                 ],
             },
         )
         rule_id, stored = rule.id, list(rule.actions)
     page = client.get(f"/automations/{rule_id}/edit").text
+    assert 'value="team@lists.example, ops@lists.example"' in _input(page, "actions[3].addresses")
     fields = dict(re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', page))
     fields |= {"csrf_token": csrf, "enabled": "on", "trigger": "launch.created"}
     fields |= {f"actions[{i}].kind": a["kind"] for i, a in enumerate(stored)}
@@ -196,4 +198,5 @@ def test_rules_made_elsewhere_keep_their_actions_in_the_form(
             stored[0],
             stored[1],
             {**stored[2], "required": True},
+            stored[3],
         ]

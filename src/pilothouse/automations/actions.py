@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pilothouse.automations.email_out import check_addresses
 from pilothouse.automations.events import DomainEvent
 from pilothouse.core.actor import Actor
 from pilothouse.core.errors import FieldError
@@ -35,7 +36,7 @@ __all__ = [
 ACTION_KINDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "webhook": (frozenset({"url"}), frozenset({"format"})),
     "notify": (frozenset(), frozenset({"users", "role", "title", "body"})),
-    "email": (frozenset(), frozenset({"users", "role", "title", "body"})),
+    "email": (frozenset(), frozenset({"users", "role", "to", "title", "body"})),
     "set_field": (frozenset({"field", "value"}), frozenset()),
     # ``link_kind``, not ``kind``: an action's ``kind`` names the action itself.
     "link": (frozenset({"to"}), frozenset({"link_kind"})),
@@ -90,7 +91,7 @@ def _check_keys(where: str, kind: str, raw: Mapping[str, Any]) -> list[FieldErro
     return problems
 
 
-def _check_people(where: str, raw: Mapping[str, Any]) -> list[FieldError]:
+def _check_people(where: str, raw: Mapping[str, Any], needed: bool = True) -> list[FieldError]:
     users, role = raw.get("users"), raw.get("role")
     problems = []
     if users is not None and not (
@@ -99,7 +100,7 @@ def _check_people(where: str, raw: Mapping[str, Any]) -> list[FieldError]:
         problems.append(FieldError(f"{where}.users", "a list of e-mail addresses or user ids"))
     if role is not None and role not in Role.__members__:
         problems.append(FieldError(f"{where}.role", f"one of {', '.join(Role.__members__)}"))
-    if not users and role is None:
+    if needed and not users and role is None:
         problems.append(FieldError(f"{where}.users", "name users or a role to notify"))
     return problems
 
@@ -118,8 +119,11 @@ def _check_one(where: str, raw: Any, trigger_object: str | None) -> list[FieldEr
     if kind == "webhook":
         if raw.get("format", "standard") not in WEBHOOK_FORMATS:
             problems.append(FieldError(f"{where}.format", "standard or slack"))
-    elif kind in ("notify", "email"):
+    elif kind == "notify":
         problems += _check_people(where, raw)
+    elif kind == "email":
+        problems += _check_people(where, raw, needed=not raw.get("to"))
+        problems += check_addresses(where, raw.get("to"))
     elif kind == "set_field" and trigger_object != "roadmap_item":
         problems.append(FieldError(f"{where}.kind", "set_field works on roadmap item events only"))
     elif kind == "link":
@@ -170,7 +174,8 @@ def describe_action(action: Mapping[str, Any], event: DomainEvent) -> str:
         role = f"everyone with the {action['role']} role" if action.get("role") else ""
         what = "e-mail" if kind == "email" else "notify"
         title = render_text(action.get("title") or "{{ type }}: {{ object_label }}", event)
-        return f"{what} {' and '.join(p for p in (who, role) if p)}: “{title}”"
+        outside = ", ".join(str(a) for a in action.get("to") or [])
+        return f"{what} {' and '.join(p for p in (who, role, outside) if p)}: “{title}”"
     if kind == "set_field":
         return f"set {action['field']} = {action['value']!r} on {event.object_label}"
     if kind == "add_checklist_item":
@@ -229,6 +234,8 @@ def _notify(session: Session, kind: str, action: Mapping[str, Any], event: Domai
     from pilothouse.core.links import ObjectRef
     from pilothouse.core.notifications import notify
 
+    if kind == "email" and not action.get("users") and not action.get("role"):
+        return ""  # only outside addresses: the delivery sends those (email_out)
     recipients = _recipients(session, action, event)
     summary = _email_summary(session, recipients) if kind == "email" else ""
     title = render_text(action.get("title") or "{{ type }}: {{ object_label }}", event)

@@ -12,6 +12,7 @@ was recorded: the delivery, not the job, says whether the receiver got it.
 from __future__ import annotations
 
 import logging
+import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from pilothouse.automations.chain import automation_actor
 from pilothouse.automations.events import DomainEvent
 from pilothouse.automations.models import AutomationRule, Delivery, DeliveryAttempt, DeliveryStatus
 from pilothouse.core.db import utcnow
-from pilothouse.core.errors import PilothouseError
+from pilothouse.core.errors import BadRequest, FieldError, PilothouseError
 from pilothouse.core.jobs import JobContext, job_handler
 from pilothouse.core.runtime import Runtime
 
@@ -109,9 +110,33 @@ def _run_in_app(runtime: Runtime, delivery: Delivery) -> Outcome:
     try:
         with runtime.database.session() as session:
             summary = run_action(session, actor, delivery.action, event)
+            # Outside addresses are sent before the in-app part commits: a refusal rolls
+            # it back too, so a retry notifies nobody twice.
+            summary = _send_outside(runtime, delivery, event, summary)
     except PilothouseError as exc:
         return Outcome(False, False, error=f"{type(exc).__name__}: {exc.detail}"[:1000])
+    except (smtplib.SMTPException, OSError) as exc:
+        from pilothouse.automations.email_out import permanent
+
+        error = f"SMTP: {type(exc).__name__}: {exc}"[:1000]
+        return Outcome(False, not permanent(exc), error=error)
     return Outcome(True, False, excerpt=summary)
+
+
+def _send_outside(runtime: Runtime, delivery: Delivery, event: DomainEvent, summary: str) -> str:
+    """The ``to`` addresses of an ``email`` action (``automations.email_out``)."""
+    action = delivery.action
+    if action.get("kind") != "email" or not action.get("to"):
+        return summary
+    from pilothouse.automations import email_out
+
+    if not runtime.settings.smtp_host:
+        raise BadRequest(
+            "e-mail is not configured: set PILOTHOUSE_SMTP_HOST (docs/notifications.md)",
+            errors=[FieldError("to", "e-mail is not configured")],
+        )
+    sent = email_out.send(runtime.settings, action, event, delivery.rule_name)
+    return "; ".join(part for part in (summary, sent) if part)
 
 
 def _claim(

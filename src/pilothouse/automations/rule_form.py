@@ -43,6 +43,7 @@ ACTION_INPUTS = (
     "field",
     "value",
     "to",
+    "addresses",
     "link_kind",
     "text",
     "launch",
@@ -88,6 +89,11 @@ def _action_text(action: Mapping[str, Any]) -> dict[str, str]:
         value = action.get(key)
         if key == "users":
             row[key] = ", ".join(str(u) for u in value or [])
+        elif key == "addresses" or (key == "to" and action.get("kind") == "email"):
+            # an e-mail action's outside addresses have their own input ("to" is the
+            # link action's target in the form)
+            outside = action.get("to") if action.get("kind") == "email" else None
+            row[key] = ", ".join(str(a) for a in outside or []) if key == "addresses" else ""
         elif key == "required":
             row[key] = "" if value is False else "on"
         else:
@@ -173,8 +179,13 @@ def _action(row: Mapping[str, str]) -> dict[str, Any]:
     kind = row.get("kind", "").strip()
     required, optional = ACTION_KINDS.get(kind, (frozenset(), frozenset()))
     built: dict[str, Any] = {"kind": kind}
+    addresses = [a.strip() for a in row.get("addresses", "").split(",") if a.strip()]
+    if kind == "email" and addresses:
+        built["to"] = addresses
     for key in sorted(required | optional):
         raw = row.get(key, "").strip()
+        if kind == "email" and key == "to":
+            continue  # from the addresses input above
         if key == "required":
             built[key] = raw == "on"
         elif not raw:
