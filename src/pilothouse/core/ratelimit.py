@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, delete, func, insert, literal, select, true
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from pilothouse.core.config import Settings
@@ -86,7 +87,7 @@ def take_slot(session: Session, subject: str, *, limit: int, window: timedelta) 
 
 
 def _hits(
-    session: Session, subject: str, since: datetime, address: str | None = None
+    session: Session | Connection, subject: str, since: datetime, address: str | None = None
 ) -> list[datetime]:
     query = select(LoginAttempt.attempted_at).where(
         LoginAttempt.email == subject, LoginAttempt.attempted_at >= since
@@ -101,7 +102,7 @@ def _retry_after(oldest: datetime, window: timedelta, now: datetime) -> int:
     return max(1, int((oldest + window - now).total_seconds()) + 1)
 
 
-def check_token_failures(session: Session, settings: Settings, address: str) -> None:
+def check_token_failures(session: Session | Connection, settings: Settings, address: str) -> None:
     """Raise 429 when ``address`` sent too many bad API tokens or write keys recently."""
     window = timedelta(minutes=settings.login_failure_window_minutes)
     now = utcnow()
@@ -143,7 +144,8 @@ def admit_ingest_call(runtime: Runtime, key_digest: str, address: str) -> None:
     subject = INGEST_PREFIX + key_digest[:32]
     limit = settings.ingest_max_requests_per_minute
     now = utcnow()
-    with runtime.database.session() as session:
+    # A plain connection, not an ORM session: this runs before every tracking call.
+    with runtime.database.engine.begin() as session:
         if not _insert_if_admitted(session, settings, subject, address, now):
             check_token_failures(session, settings, address)
             oldest = _hits(session, subject, now - INGEST_WINDOW)[-limit]
@@ -170,7 +172,7 @@ def _window_count(subject: str, since: datetime, address: str | None = None) -> 
 
 
 def _insert_if_admitted(
-    session: Session, settings: Settings, subject: str, address: str, now: datetime
+    session: Connection, settings: Settings, subject: str, address: str, now: datetime
 ) -> bool:
     """Insert the call's hit when the key and the address are under their limits.
 
