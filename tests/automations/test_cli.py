@@ -71,6 +71,10 @@ def test_apply_shows_the_diff_then_applies_in_one_go(
     allow_private(runtime)
     path = tmp_path / "rules.yaml"
     path.write_text(RULES.format(url=receiver.url))
+    empty = run("automations", "list")
+    assert "No automation rules yet" in empty.stderr and "automations apply FILE" in empty.stderr
+    assert json.loads(run("automations", "list", "--format", "json").stdout) == []
+    assert "No deliveries match" in run("webhooks", "deliveries").stderr
 
     dry = run("automations", "apply", str(path), "--dry-run")
     assert "+ Launched items to chat (created)" in dry.stdout

@@ -57,6 +57,12 @@ def list_rules(fmt: Format = OutputFormat.table) -> None:
             for r in rules.list_rules(session)
         ]
     emit_rows(rows, RULE_COLUMNS, fmt, title="Automation rules")
+    if not rows and fmt is OutputFormat.table:
+        typer.echo(
+            "No automation rules yet: make one on the Automations page (/automations/new) "
+            "or from a YAML file with 'pilothouse automations apply FILE'.",
+            err=True,
+        )
 
 
 @app.command("show")
@@ -220,3 +226,7 @@ def list_deliveries(
         page = service.list_deliveries(session, PageRequest(limit), rule_id=rule_id, status=status)
         rows = [_delivery_row(d) for d in page.items]
     emit_rows(rows, DELIVERY_COLUMNS, fmt, title="Webhook and action deliveries")
+    if not rows and fmt is OutputFormat.table:
+        typer.echo(
+            "No deliveries match: rules log one here for every action they carry out.", err=True
+        )
