@@ -80,17 +80,24 @@ def test_the_email_action_mails_each_person_as_they_chose(
     ann = accounts.person(Role.viewer, email="ann@example.com")
     bob = accounts.person(Role.viewer, email="bob@example.com")
     cy = accounts.person(Role.viewer, email="cy@example.com")
+    dan = accounts.person(Role.viewer, email="dan@example.com")
     with mail.database.session() as session:
         set_delivery(session, bob.id, "automation", "digest")
         set_delivery(session, cy.id, "automation", "off")
+        # per event kind: dan wants no automation e-mail except about new roadmap items
+        set_delivery(session, dan.id, "automation", "off")
+        set_delivery(session, dan.id, "roadmap_item.created", "immediately")
     _email_rule(mail, role="viewer")
     _create(mail, "Self-serve SSO")
 
     dispatch_once(mail, run_now=True)
 
-    [message] = smtp_server.wait_for(1)
-    assert message["To"].addresses[0].addr_spec == "ann@example.com"  # type: ignore[union-attr]
+    messages = smtp_server.wait_for(2)
+    to = sorted(m["To"].addresses[0].addr_spec for m in messages)  # type: ignore[union-attr]
+    assert to == ["ann@example.com", "dan@example.com"]
+    message = messages[0]
     assert message["Subject"] == "New initiative: Self-serve SSO"
+    assert "/notifications/unsubscribe/" in str(message["List-Unsubscribe"])
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "**INIT-1** was created by cli:root." in text
@@ -101,13 +108,20 @@ def test_the_email_action_mails_each_person_as_they_chose(
     with mail.database.session() as session:
         [attempt] = session.scalars(select(DeliveryAttempt)).all()
         assert attempt.response_excerpt == (
-            "e-mail queued for 1 of 3 people; 1 in their daily digest; "
-            "1 turned automation e-mail off"
+            "e-mail queued for 2 of 4 people; 1 in their daily digest; "
+            "1 turned this kind of e-mail off"
         )
-        states = dict(
-            session.execute(select(Notification.recipient_id, Notification.email_state)).all()
-        )
-    assert states == {ann.id: EmailState.sent, bob.id: EmailState.digest, cy.id: EmailState.none}
+        rows = session.execute(
+            select(Notification.recipient_id, Notification.email_state, Notification.kind)
+        ).all()
+    states = {who: state for who, state, _ in rows}
+    assert states == {
+        ann.id: EmailState.sent,
+        bob.id: EmailState.digest,
+        cy.id: EmailState.none,
+        dan.id: EmailState.sent,
+    }
+    assert {kind for *_, kind in rows} == {"roadmap_item.created"}  # the event's kind
 
 
 def test_without_an_smtp_server_the_email_action_fails_saying_why(

@@ -202,7 +202,7 @@ def _recipients(session: Session, action: Mapping[str, Any], event: DomainEvent)
     return sorted(ids)
 
 
-def _email_summary(session: Session, recipients: list[int]) -> str:
+def _email_summary(session: Session, recipients: list[int], kind: str) -> str:
     """What an ``email`` action did with each person's choice for automation messages.
 
     Raises:
@@ -220,13 +220,13 @@ def _email_summary(session: Session, recipients: list[int]) -> str:
             "e-mail is not configured: set PILOTHOUSE_SMTP_HOST (docs/notifications.md)",
             errors=[FieldError("kind", "e-mail is not configured")],
         )
-    chosen = list(delivery_for(session, recipients, "automation").values())
+    chosen = list(delivery_for(session, recipients, kind, "automation").values())
     now, digest = chosen.count(Delivery.immediately), chosen.count(Delivery.digest)
     parts = [f"e-mail queued for {now} of {len(recipients)} people"]
     if digest:
         parts.append(f"{digest} in their daily digest")
     if len(chosen) - now - digest:
-        parts.append(f"{len(chosen) - now - digest} turned automation e-mail off")
+        parts.append(f"{len(chosen) - now - digest} turned this kind of e-mail off")
     return "; ".join(parts)
 
 
@@ -237,14 +237,15 @@ def _notify(session: Session, kind: str, action: Mapping[str, Any], event: Domai
     if kind == "email" and not action.get("users") and not action.get("role"):
         return ""  # only outside addresses: the delivery sends those (email_out)
     recipients = _recipients(session, action, event)
-    summary = _email_summary(session, recipients) if kind == "email" else ""
+    summary = _email_summary(session, recipients, event.type) if kind == "email" else ""
     title = render_text(action.get("title") or "{{ type }}: {{ object_label }}", event)
     body = render_text(action.get("body") or "", event)
     ref = ObjectRef(event.object_type, event.object_id) if event.object_id != "0" else None
     notify(
         session,
         recipients=recipients,
-        kind="automation",  # one preference for people: "Messages from automation rules"
+        kind=event.type,  # people choose per event kind, else for all automation messages
+        preference_fallback="automation",
         title=title[:300],
         body_markdown=body,
         ref=ref,

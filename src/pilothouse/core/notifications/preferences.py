@@ -44,7 +44,9 @@ KNOWN_KINDS: dict[str, KindInfo] = {
     "comment.mention": KindInfo("Someone mentions you in a comment", Delivery.immediately),
     "comment.created": KindInfo("New comments on what you watch", Delivery.digest),
     "watch.changed": KindInfo("Changes to what you watch", Delivery.digest),
-    "automation": KindInfo("Messages from automation rules", Delivery.immediately),
+    "automation": KindInfo(
+        "Messages from automation rules (each event kind below may differ)", Delivery.immediately
+    ),
 }
 MAX_KIND_LENGTH = 100
 
@@ -63,17 +65,27 @@ def _default(kind: str) -> Delivery:
     return info.default if info else Delivery.immediately
 
 
-def delivery_for(session: Session, user_ids: Iterable[int], kind: str) -> dict[int, Delivery]:
-    """Each person's delivery for ``kind`` (their choice, or the kind's default)."""
-    ids = list(user_ids)
-    chosen = dict(
+def _chosen(session: Session, ids: list[int], kind: str) -> dict[int, Delivery]:
+    return dict(
         session.execute(
             select(NotificationPreference.user_id, NotificationPreference.delivery).where(
                 NotificationPreference.kind == kind, NotificationPreference.user_id.in_(ids)
             )
         ).all()
     )
-    return {user_id: chosen.get(user_id, _default(kind)) for user_id in ids}
+
+
+def delivery_for(
+    session: Session, user_ids: Iterable[int], kind: str, fallback: str | None = None
+) -> dict[int, Delivery]:
+    """Each person's delivery for ``kind``: their choice for it, else their choice for
+    ``fallback`` (a broader kind, such as ``automation`` for an event kind), else the
+    default of ``fallback`` or ``kind``."""
+    ids = list(user_ids)
+    chosen = _chosen(session, ids, kind)
+    broader = _chosen(session, ids, fallback) if fallback else {}
+    default = _default(fallback or kind)
+    return {i: chosen.get(i, broader.get(i, default)) for i in ids}
 
 
 @dataclass(frozen=True)

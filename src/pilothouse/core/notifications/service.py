@@ -103,8 +103,13 @@ def notify(
     ref: ObjectRef | None = None,
     url: str | None = None,
     actor_id: int | None = None,
+    preference_fallback: str | None = None,
 ) -> int:
     """Notify ``recipients`` (user ids) in the app, and by e-mail as each of them chose.
+
+    ``preference_fallback`` is a broader kind whose choice counts for people who made
+    none for ``kind`` (automation rules notify with the event's kind, falling back to
+    ``automation``).
 
     The actor is never notified about their own change; inactive people are skipped.
     E-mail is queued as a ``notifications.send_email`` job (handed to the job queue
@@ -117,7 +122,7 @@ def notify(
     ids = _recipients(session, recipients, actor_id)
     if not ids:
         return 0
-    deliveries = delivery_for(session, ids, kind)
+    deliveries = delivery_for(session, ids, kind, preference_fallback)
     enabled = _email_enabled(session)
     template = Notification(
         kind=kind,
