@@ -83,20 +83,28 @@ class ReadCache:
         self._kept: OrderedDict[Hashable, list[Any]] = OrderedDict()
 
     def get(self, key: Hashable) -> Any | None:
-        """The kept value for ``key`` if no write since it was read touched its horizon."""
+        """The kept value for ``key`` if no write since it was read touched its horizon.
+
+        The change log is asked outside this cache's lock: for a worker of ``serve
+        --workers`` that is a round trip to the owning process, which must not hold up
+        the other threads' lookups.
+        """
         with self._lock:
             entry = self._kept.get(key)
-            if entry is None:
-                self.misses += 1
-                return None
-            version, horizon, value = entry
-            current = self.changes.unchanged_since(version, horizon)
+        if entry is None:
+            self.misses += 1
+            return None
+        version, horizon, value = entry
+        current = self.changes.unchanged_since(version, horizon)
+        with self._lock:
             if current is None:
-                del self._kept[key]
+                if self._kept.get(key) is entry:
+                    del self._kept[key]
                 self.misses += 1
                 return None
-            entry[0] = current  # later checks start from here
-            self._kept.move_to_end(key)
+            entry[0] = max(entry[0], current)  # later checks start from here
+            if key in self._kept:
+                self._kept.move_to_end(key)
             self.hits += 1
             return value
 
