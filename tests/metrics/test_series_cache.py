@@ -187,3 +187,17 @@ def test_the_read_cache_drops_the_least_recently_used() -> None:
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
     changes.record(None)  # traits: anything may have changed
     assert cache.get("a") is None
+
+
+def test_the_read_cache_keeps_its_weight_bounded() -> None:
+    changes = ChangeLog()
+    cache = ReadCache(changes, entries=10, weight=100)
+    horizon = dt.datetime(2026, 11, 20)
+    cache.put("big", changes.version(), horizon, "b", weight=60)
+    cache.put("small", changes.version(), horizon, "s", weight=30)
+    cache.put("more", changes.version(), horizon, "m", weight=30)  # 120 > 100: drop "big"
+    assert (cache.get("big"), cache.get("small"), cache.get("more")) == (None, "s", "m")
+    cache.put("huge", changes.version(), horizon, "h", weight=101)  # never kept
+    assert cache.get("huge") is None
+    cache.put("small", changes.version(), horizon, "s2", weight=30)  # replaced, not added
+    assert (cache.get("small"), cache.get("more")) == ("s2", "m")

@@ -261,7 +261,7 @@ def run_series(runtime: Runtime, request: SeriesRequest) -> SeriesResult:
     version = reads.changes.version()  # before the read: a write during it is seen later
     series = _read_series(runtime, request, adapter, compiled)
     if len(series.rows) <= SERIES_KEPT_ROWS:
-        reads.put(key, version, _series_horizon(runtime, request), series)
+        reads.put(key, version, _series_horizon(runtime, request), series, len(series.rows) + 1)
     return series
 
 

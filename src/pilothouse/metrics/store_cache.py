@@ -70,13 +70,16 @@ class ChangeLog:
 class ReadCache:
     """Results of reads of the store, each valid until a write touches its horizon.
 
-    Least recently used entries are dropped past ``entries``. Values must be immutable
-    (they are shared between requests).
+    Least recently used entries are dropped past ``entries`` or past ``weight`` in all
+    (what the caller says an entry weighs: a series' rows), so memory stays bounded.
+    Values must be immutable (they are shared between requests).
     """
 
-    def __init__(self, changes: ChangeLog, entries: int = 256) -> None:
+    def __init__(self, changes: ChangeLog, entries: int = 256, weight: int = 100_000) -> None:
         self.changes = changes
         self.entries = entries
+        self.weight = weight
+        self._weight = 0
         self.hits = 0
         self.misses = 0
         self._lock = threading.Lock()
@@ -94,12 +97,12 @@ class ReadCache:
         if entry is None:
             self.misses += 1
             return None
-        version, horizon, value = entry
+        version, horizon, value, _ = entry
         current = self.changes.unchanged_since(version, horizon)
         with self._lock:
             if current is None:
                 if self._kept.get(key) is entry:
-                    del self._kept[key]
+                    self._drop(key)
                 self.misses += 1
                 return None
             entry[0] = max(entry[0], current)  # later checks start from here
@@ -108,13 +111,21 @@ class ReadCache:
             self.hits += 1
             return value
 
-    def put(self, key: Hashable, version: int, horizon: datetime, value: Any) -> None:
+    def put(
+        self, key: Hashable, version: int, horizon: datetime, value: Any, weight: int = 1
+    ) -> None:
         """Keep ``value``, read at store ``version``, valid while nothing before ``horizon``
         is written."""
-        if self.entries <= 0:
+        if self.entries <= 0 or weight > self.weight:
             return
         with self._lock:
-            self._kept[key] = [version, horizon, value]
-            self._kept.move_to_end(key)
-            while len(self._kept) > self.entries:
-                self._kept.popitem(last=False)
+            if key in self._kept:
+                self._drop(key)
+            self._kept[key] = [version, horizon, value, weight]
+            self._weight += weight
+            while len(self._kept) > self.entries or self._weight > self.weight:
+                self._drop(next(iter(self._kept)))
+
+    def _drop(self, key: Hashable) -> None:
+        """Forget ``key`` (the caller holds the lock)."""
+        self._weight -= self._kept.pop(key)[3]
