@@ -93,6 +93,8 @@ def test_demo_decisions_link_to_roadmap_and_experiments_and_are_idempotent(
     runtime: Runtime,
 ) -> None:
     from pilothouse.experiments import registry
+    from pilothouse.experiments.experiment_links import experiment_links
+    from pilothouse.experiments.models import Experiment
     from pilothouse.launches.demo import load_demo_launches
     from pilothouse.roadmap.demo import load_demo_roadmap
     from pilothouse.roadmap.listing import ItemFilter, filtered_items
@@ -145,9 +147,14 @@ def test_demo_decisions_link_to_roadmap_and_experiments_and_are_idempotent(
         )
         experiment_id = experiment.id
     with runtime.database.session() as session:
-        assert load_demo_decisions(session, CLI, runtime).added == {"decision links": 1}
+        # ... and linked to the item its decision is about, so the item page lists it.
+        reloaded = load_demo_decisions(session, CLI, runtime).added
+        assert reloaded == {"decision links": 1, "experiment links": 1}
         about = decisions_about(session, ObjectRef("experiment", str(experiment_id)))
         assert [d.title for d in about] == ["Ship card delivery tracking to every account"]
+        tested = experiment_links(session, session.get(Experiment, experiment_id))
+        items = {i.title: str(i.id) for i in filtered_items(session, ItemFilter())}
+        assert ("roadmap_item", items["Card delivery tracking"]) in {(v.type, v.id) for v in tested}
     revisions = _count(runtime, DecisionRevision)
     with runtime.database.session() as session:
         again = load_demo_decisions(session, CLI, runtime)

@@ -347,4 +347,31 @@ def load_demo_decisions(session: Session, actor: Actor, runtime: Runtime) -> Dem
         result.added["decisions"] = len(added)
     if links:
         result.added["decision links"] = links
+    tested = _link_experiments_to_items(session, actor, targets)
+    if tested:
+        result.added["experiment links"] = tested
     return result
+
+
+def _link_experiments_to_items(session: Session, actor: Actor, targets: _Targets) -> int:
+    """Link each decided experiment to the roadmap items its decision is about.
+
+    A shipped experiment reaches its items through its launch (the launches step);
+    one that did not ship ("Transfer arrival estimate") would otherwise reach its item
+    only through the decision, so the item page would not list the test behind it.
+    """
+    from pilothouse.experiments.experiment_links import add_experiment_link, experiment_links
+
+    added = 0
+    for spec in DECISIONS:
+        items = [targets.items[t] for t in spec.get("items", []) if t in targets.items]
+        for name in spec.get("experiments", []):
+            experiment = targets.experiments.get(name)
+            if experiment is None:
+                continue
+            have = {(v.type, v.id) for v in experiment_links(session, experiment)}
+            for item in items:
+                if ("roadmap_item", str(item.id)) not in have:
+                    add_experiment_link(session, actor, experiment, "roadmap_item", str(item.id))
+                    added += 1
+    return added
