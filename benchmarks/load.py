@@ -288,7 +288,8 @@ async def _lean_sender(base_url: str, _auth: dict) -> Callable:
     lean = LeanClient(host, int(port))
 
     async def send(method: str, path: str, headers: dict, body: bytes) -> tuple[int, str]:
-        status, payload = await lean.request(method, path, headers, body)
+        request = lean.request(method, path, headers, body)
+        status, payload = await asyncio.wait_for(request, timeout=30)  # as httpx's timeout
         return status, payload.decode("utf-8", "replace")
 
     send.close = lean.close  # type: ignore[attr-defined]
