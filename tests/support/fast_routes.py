@@ -2,12 +2,13 @@
 
 FastAPI 0.16x includes routers lazily: each app builds every route it includes (the
 dependency tree, a pydantic adapter per parameter, the request handler) on its first
-requests, about 0.5-1 s of CPU for Pilothouse's 500-odd routes. Production builds one
-app per process; the suite builds one per test that uses ``app``/``client`` (over 600
-tests). The build depends on the route and on how it is included (prefix, dependencies,
-response class, ...), not on the app, except for ``dependency_overrides_provider`` (the
-app, for ``app.dependency_overrides``), which neither the code nor the tests use: so a
-built route is reused by later apps that include the same route the same way.
+requests, about 0.5-1 s of CPU for Pilothouse's 450-odd API and page routes.
+Production builds one app per process; the suite builds one per test that uses
+``app``/``client`` (over 600 tests). The build depends on the route and on how it is
+included (prefix, dependencies, response class, ...), not on the app, except for
+``dependency_overrides_provider`` (the app, for ``app.dependency_overrides``), which
+neither the code nor the tests use: so a built route is reused by later apps that
+include the same route the same way.
 
 :func:`install` does nothing when FastAPI no longer has the private method it wraps
 (the suite is then only slower), or when ``PILOTHOUSE_TEST_SHARED_ROUTES=0``. An app
