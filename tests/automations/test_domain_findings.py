@@ -4,8 +4,9 @@ a significant primary result, a sample-ratio mismatch; and the checklist-item ac
 End to end on SQLite and PostgreSQL: a real change (ticking off the last required item,
 a real analysis on the embedded event store) records the event in its own transaction,
 the dispatcher fires the rule, and the action runs through the launches and core
-notification services. Repeating the change (re-opening and ticking again, analysing
-again) fires nothing more.
+notification services. Repeating the change (analysing again, ticking an optional
+item while the gate waits) fires nothing more; a gate whose stage stopped being ready
+(an item re-opened) and is ready again is announced again.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pilothouse.experiments.analysis.findings import significant_results, srm_fi
 from pilothouse.experiments.models import MetricRole
 from pilothouse.launches import blueprints, checklists, launching
 from pilothouse.launches.common import find_launch
+from pilothouse.launches.waiting import note_waiting_gates
 from tests.experiments.analysis import synthetic as syn
 from tests.support.accounts import Accounts, Person
 
@@ -135,8 +137,7 @@ def test_a_gate_waiting_fires_its_rule_once_and_adds_a_checklist_item(runtime: R
     )
 
     _tick(runtime, key, "Beta customers signed", True)
-    _tick(runtime, key, "Beta customers signed", False)  # re-opened and done again:
-    _tick(runtime, key, "Beta customers signed", True)  # the gate is announced once
+    _tick(runtime, key, "Docs draft", True)  # the gate still waits: announced once
     dispatch_once(runtime, run_now=True)
     dispatch_once(runtime, run_now=True)
 
@@ -156,6 +157,62 @@ def test_a_gate_waiting_fires_its_rule_once_and_adds_a_checklist_item(runtime: R
         assert added[0].due_date == ga.due_date
     [audit] = _events(runtime, "launch.item_added")
     assert f"items.{added[0].id}.title" in audit
+
+
+def test_a_gate_that_stops_waiting_and_waits_again_is_announced_again(runtime: Runtime) -> None:
+    """Once per transition to waiting: re-opening a required item ends the wait, ticking
+    it off again starts a new one; dispatching again, or edits that change nothing about
+    the wait, announce nothing more."""
+    accounts = Accounts(runtime)
+    approver = accounts.person(Role.viewer)
+    key = _launch(runtime, accounts.person(Role.editor), approver)
+    rule_id = _rule(
+        runtime,
+        name="Gates waiting",
+        trigger="launch.gate_waiting",
+        conditions=[{"field": "gate", "op": "eq", "value": "GA review"}],
+        actions=[{"kind": "notify", "users": [approver.email], "title": "{{ launch }} {{ gate }}"}],
+    )
+    _tick(runtime, key, "Beta customers signed", True)
+    dispatch_once(runtime, run_now=True)
+    _tick(runtime, key, "Beta customers signed", False)  # the stage is not ready any more
+    _tick(runtime, key, "Docs draft", True)  # still not ready: nothing to announce
+    dispatch_once(runtime, run_now=True)
+    assert _bell(runtime, approver) == [f"{key} GA review"]
+
+    _tick(runtime, key, "Beta customers signed", True)  # ready again: a second wait
+    _tick(runtime, key, "Docs draft", False)  # an optional item: the gate still waits
+    for _ in range(3):
+        dispatch_once(runtime, run_now=True)
+    with runtime.database.session() as session:  # noting again finds nothing new
+        assert note_waiting_gates(session, CLI, find_launch(session, key)) == 0
+
+    assert _bell(runtime, approver) == [f"{key} GA review"] * 2
+    assert _firings(runtime, rule_id) == 2
+    assert len(_events(runtime, "launch.gate_waiting")) == 2
+    [ended] = _events(runtime, "launch.gate_waiting_ended")
+    assert (ended["gate"], ended["stage"]) == ("GA review", "Beta")
+    assert ended["open_items"] == ["Beta customers signed"]
+
+
+def test_a_required_item_added_or_a_cancelled_launch_ends_the_wait(runtime: Runtime) -> None:
+    accounts = Accounts(runtime)
+    key = _launch(runtime, accounts.person(Role.editor), accounts.person(Role.viewer))
+    _tick(runtime, key, "Beta customers signed", True)
+    with runtime.database.session() as session:
+        launch = find_launch(session, key)
+        checklists.add_item(session, CLI, launch, {"title": "Security review"})
+    assert len(_events(runtime, "launch.gate_waiting_ended")) == 1
+    _tick(runtime, key, "Security review", True)
+    with runtime.database.session() as session:
+        launching.update_launch(session, CLI, find_launch(session, key), {"status": "cancelled"})
+    with runtime.database.session() as session:
+        launching.update_launch(session, CLI, find_launch(session, key), {"status": "planned"})
+    assert [e["status"] for e in _events(runtime, "launch.gate_waiting_ended")] == [
+        "planned",
+        "cancelled",
+    ]
+    assert len(_events(runtime, "launch.gate_waiting")) == 3  # ready, ready again, re-opened
 
 
 def test_a_gate_with_nothing_left_to_do_waits_as_soon_as_the_launch_enters_its_stage(

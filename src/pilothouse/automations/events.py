@@ -180,6 +180,16 @@ FEEDBACK_FIELDS = (
     "arr",
 )
 LAUNCH_FIELDS = ("stage", "before.stage", "status", "refused", "reasons", "warnings")
+#: An approver's decision on a gate: which gate, who, what (and what it was before).
+GATE_DECISION_FIELDS = (
+    *LAUNCH_FIELDS,
+    "gate",
+    "gate_id",
+    "approver",
+    "decision",
+    "before.decision",
+    "comment",
+)
 
 _TYPES = (
     EventType(
@@ -244,15 +254,15 @@ _TYPES = (
     EventType(
         "launch.gate_approved",
         "launch",
-        "An approver approved a launch gate.",
-        LAUNCH_FIELDS,
+        "An approver approved a launch gate (``gate``, ``approver``, ``comment``).",
+        GATE_DECISION_FIELDS,
         _named("launch.gate_approved"),
     ),
     EventType(
         "launch.gate_rejected",
         "launch",
-        "An approver rejected a launch gate (with a comment).",
-        LAUNCH_FIELDS,
+        "An approver rejected a launch gate (``gate``, ``approver``, and why in ``comment``).",
+        GATE_DECISION_FIELDS,
         _named("launch.gate_rejected"),
     ),
     EventType(
@@ -266,7 +276,8 @@ _TYPES = (
         "launch.gate_waiting",
         "launch",
         "A launch reached a gate that needs approval: every required item of its stage is "
-        "done and some named approvers have not approved yet (once per gate).",
+        "done and some named approvers have not approved yet (once each time the gate "
+        "starts waiting).",
         ("launch", "name", "gate", "stage", "approvers", "area", "target_date"),
         _named("launch.gate_waiting"),
     ),

@@ -90,8 +90,8 @@ def set_done(session: Session, actor: Actor, launch: Launch, item: LaunchItem, d
     _audit(
         session, actor, launch, item, before, "launch.item_done" if done else "launch.item_reopened"
     )
-    if done:
-        note_waiting_gates(session, actor, launch)  # the last required item may be done now
+    # The last required item may be done now, or a waiting gate's stage re-opened.
+    note_waiting_gates(session, actor, launch)
 
 
 def update_item(
@@ -161,4 +161,5 @@ def add_item(
     session.flush()
     session.expire(item, ["owner", "done_by"])
     _audit(session, actor, launch, item, {}, "launch.item_added")
+    note_waiting_gates(session, actor, launch)  # a required item stops a waiting gate
     return item

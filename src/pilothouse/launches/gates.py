@@ -93,8 +93,24 @@ def decide(
     if decision is ApprovalDecision.rejected and not comment:
         raise invalid("comment", "say why you reject, so the team can fix it")
     before = {"decision": approval.decision.value, "comment": approval.comment}
+    if before == {"decision": decision.value, "comment": comment}:
+        return approval  # the same decision again changes nothing (and announces nothing)
     approval.decision, approval.comment, approval.decided_at = decision, comment, utcnow()
     session.flush()
+    _record_decision(session, actor, launch, gate, approval, before)
+    return approval
+
+
+def _record_decision(
+    session: Session,
+    actor: Actor,
+    launch: Launch,
+    gate: LaunchGate,
+    approval: GateApproval,
+    before: dict[str, Any],
+) -> None:
+    """``launch.gate_approved``/``_rejected``: which gate and whose decision, as fields
+    automation rules filter on and name (``gate``, ``approver``, ``decision``, ...)."""
     record_change(
         session,
         actor,
@@ -102,14 +118,16 @@ def decide(
         object_id=launch.id,
         action=Action.updated,
         label=launch_label(launch, f"gate {gate.name}"),
-        before={f"gates.{gate.id}.{actor.label}.{k}": v for k, v in before.items()},
+        before=before,
         after={
-            f"gates.{gate.id}.{actor.label}.decision": decision.value,
-            f"gates.{gate.id}.{actor.label}.comment": comment,
+            "gate": gate.name,
+            "gate_id": gate.id,
+            "approver": approval.approver.email,
+            "decision": approval.decision.value,
+            "comment": approval.comment,
         },
-        name=f"launch.gate_{decision.value}",
+        name=f"launch.gate_{approval.decision.value}",
     )
-    return approval
 
 
 def set_approvers(

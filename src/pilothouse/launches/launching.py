@@ -301,6 +301,8 @@ def update_launch(
         before=before,
         after=launch_snapshot(session, launch),
     )
+    if values.get("status") is not None:
+        note_waiting_gates(session, actor, launch)  # cancelled: stopped; re-opened: waits
     return launch
 
 

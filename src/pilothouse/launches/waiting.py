@@ -9,25 +9,34 @@ transaction as the change that brought it about: creating a launch, passing the
 previous gate, ticking off the last required item, making an item optional, or
 naming approvers.
 
-Once per gate: a gate that stops waiting (an item is re-opened) and waits again is
-not announced a second time, so approvers are not nagged by back-and-forth edits.
+Once per transition to waiting: when the gate's stage stops being ready after an
+announcement (a required item re-opened, added or made required, the launch
+cancelled), ``launch.gate_waiting_ended`` is recorded (an audit entry, not an event
+rules trigger on), and the next time the gate waits it is announced again. Edits that
+leave a waiting gate waiting (an optional item ticked, an approver added), and calling
+:func:`note_waiting_gates` again, announce nothing: the last of the two entries about
+the gate says whether it has been announced. The launch's row is locked first
+(PostgreSQL), so two changes committed at once cannot both announce one transition,
+nor both miss it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
-from pilothouse.core.audit_log import already_recorded
+from pilothouse.core.models import Event
 from pilothouse.launches.common import LAUNCH_OBJECT_TYPE, launch_label
 from pilothouse.launches.models import ApprovalDecision, Launch, LaunchGate, LaunchStatus
 
-__all__ = ["GATE_WAITING", "note_waiting_gates", "waiting_gates"]
+__all__ = ["GATE_WAITING", "GATE_WAITING_ENDED", "note_waiting_gates", "waiting_gates"]
 
 GATE_WAITING = "launch.gate_waiting"
+GATE_WAITING_ENDED = "launch.gate_waiting_ended"
 _OPEN = (LaunchStatus.planned, LaunchStatus.in_progress)
 
 
@@ -63,17 +72,80 @@ def _payload(launch: Launch, gate: LaunchGate) -> dict[str, Any]:
     }
 
 
+def _open_required(launch: Launch) -> list[str]:
+    """Titles of the current stage's open required items: while any is open, the stage
+    is not ready and none of its gates waits."""
+    stage = launch.stage
+    if stage is None:
+        return []
+    return [item.title for item in stage.items if item.required and not item.done]
+
+
+def _announced(session: Session, launch: Launch) -> set[str]:
+    """Keys (``gate:<id>``) of the gates whose last entry is an announcement."""
+    rows = session.execute(
+        select(Event.name, Event.changes)
+        .where(
+            Event.name.in_((GATE_WAITING, GATE_WAITING_ENDED)),
+            Event.object_type == LAUNCH_OBJECT_TYPE,
+            Event.object_id == str(launch.id),
+        )
+        .order_by(Event.id)
+    )
+    last: dict[str, str] = {}
+    for name, changes in rows:
+        key = ((changes or {}).get("key") or {}).get("after")
+        if key:
+            last[str(key)] = name
+    return {key for key, name in last.items() if name == GATE_WAITING}
+
+
+def _lock(session: Session, launch: Launch) -> None:
+    """Serialise the launch's changes (PostgreSQL) and read its checklist as committed."""
+    session.flush()
+    session.execute(select(Launch.id).where(Launch.id == launch.id).with_for_update())
+    session.expire_all()
+
+
+def _record_end(session: Session, actor: Actor, launch: Launch, gate: LaunchGate) -> None:
+    stage = launch.stage
+    record_change(
+        session,
+        actor,
+        object_type=LAUNCH_OBJECT_TYPE,
+        object_id=launch.id,
+        action=Action.updated,
+        label=launch_label(launch, f"gate {gate.name} no longer waiting"),
+        after={
+            "key": f"gate:{gate.id}",
+            "gate": gate.name,
+            "stage": stage.name if stage is not None else None,
+            "status": launch.status.value,
+            "open_items": _open_required(launch),
+        },
+        name=GATE_WAITING_ENDED,
+    )
+
+
 def note_waiting_gates(session: Session, actor: Actor, launch: Launch) -> int:
-    """Record ``launch.gate_waiting`` for each gate that now waits and was not announced.
+    """Record ``launch.gate_waiting`` for each gate that now waits and is not announced,
+    and ``launch.gate_waiting_ended`` for each announced gate of the current stage whose
+    stage stopped being ready (see the module).
 
     Returns:
-        How many events were recorded.
+        How many ``launch.gate_waiting`` events were recorded.
     """
-    session.flush()
+    _lock(session, launch)
+    announced = _announced(session, launch)
+    stage = launch.stage
+    if stage is not None and (launch.status not in _OPEN or _open_required(launch)):
+        for gate in stage.gates:
+            if f"gate:{gate.id}" in announced:
+                _record_end(session, actor, launch, gate)
+        return 0
     recorded = 0
     for gate in waiting_gates(launch):
-        key = f"gate:{gate.id}"
-        if already_recorded(session, GATE_WAITING, LAUNCH_OBJECT_TYPE, launch.id, "key", key):
+        if f"gate:{gate.id}" in announced:
             continue
         record_change(
             session,
