@@ -12,11 +12,13 @@ item while the gate waits) fires nothing more; a gate whose stage stopped being 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from pilothouse.automations import rules, yaml_files
 from pilothouse.automations.dispatcher import dispatch_once
@@ -213,6 +215,55 @@ def test_a_required_item_added_or_a_cancelled_launch_ends_the_wait(runtime: Runt
         "cancelled",
     ]
     assert len(_events(runtime, "launch.gate_waiting")) == 3  # ready, ready again, re-opened
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_the_last_two_items_ticked_at_once_announce_the_gate_once(runtime: Runtime) -> None:
+    """Two people tick off the last two required items in transactions open at the same
+    time: neither sees the other's item done until it commits, so without the launch's
+    row lock both would find the stage not ready and the wait would never be announced.
+    The second waits for the first's lock and announces it once. (PostgreSQL: SQLite
+    runs one writer at a time.)"""
+    accounts = Accounts(runtime)
+    key = _launch(runtime, accounts.person(Role.editor), accounts.person(Role.viewer))
+    with runtime.database.session() as session:
+        launch = find_launch(session, key)
+        docs = next(i for i in launch.stages[0].items if i.title == "Docs draft")
+        checklists.update_item(session, CLI, launch, docs, {"required": True})
+    errors: list[BaseException] = []
+
+    def tick_docs() -> None:
+        try:
+            _tick(runtime, key, "Docs draft", True)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    second = threading.Thread(target=tick_docs)
+    with runtime.database.session() as first:
+        launch = find_launch(first, key)
+        signed = next(i for i in launch.stages[0].items if i.title == "Beta customers signed")
+        checklists.set_done(first, CLI, launch, signed, True)  # holds the launch's lock
+        second.start()
+        assert _waits_for_a_lock(runtime, second), "the second tick did not wait"
+    second.join(timeout=30)
+
+    assert errors == [] and not second.is_alive()
+    assert [e["gate"] for e in _events(runtime, "launch.gate_waiting")] == ["GA review"]
+
+
+def _waits_for_a_lock(runtime: Runtime, thread: threading.Thread) -> bool:
+    """Whether ``thread`` comes to wait for a row lock (polled, up to 30 s)."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND wait_event_type = 'Lock' AND query ILIKE '%FOR UPDATE%'"
+    )
+    deadline = time.monotonic() + 30
+    while thread.is_alive() and time.monotonic() < deadline:
+        with runtime.database.session() as session:
+            if session.scalar(query):
+                return True
+        time.sleep(0.05)
+    return False
 
 
 def test_a_gate_with_nothing_left_to_do_waits_as_soon_as_the_launch_enters_its_stage(
