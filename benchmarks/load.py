@@ -330,7 +330,8 @@ def report(results: dict[str, list[tuple[float, int, str]]], mix: list[Request])
             f"{kind.label:44} {len(rows):6d} {len(errors):6d} {shed:5d} "
             f"{p50:8.1f} {p95:8.1f} {p99:8.1f}"
         )
-        for error in errors[:3]:
+        others = [r for r in errors if r[1] != 503]  # anything but load shedding first
+        for error in (others + [r for r in errors if r[1] == 503])[:3]:
             print(f"    {error[1]}: {error[2]}")
         if not kind.write:
             reads.extend(latency.tolist())
@@ -428,7 +429,8 @@ def main() -> None:
             log.close()
             if database:
                 drop_database(args.database_url, database)
-        backend = "PostgreSQL" if args.database_url else "SQLite"
+        on_postgres = "postgresql" in env.get("PILOTHOUSE_DATABASE_URL", "")
+        backend = "PostgreSQL" if on_postgres else "SQLite"
         processes = "one uvicorn process" if args.workers == 1 else f"{args.workers} processes"
         print(f"{backend}: {args.rate:.0f} requests/s for {args.seconds:.0f} s, {processes}")
         print(

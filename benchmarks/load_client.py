@@ -36,7 +36,7 @@ class LeanClient:
         replaced once, as browsers do; any other failure raises :class:`LeanError`."""
         head = self._head(method, path, {**self.headers, **(headers or {})}, len(body))
         for attempt in (0, 1):
-            reused = bool(self._idle)
+            reused = attempt == 0 and bool(self._idle)  # a retry takes a new connection
             reader, writer = self._idle.pop() if reused else await self._open()
             try:
                 writer.write(head + body)

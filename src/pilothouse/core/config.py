@@ -134,13 +134,13 @@ class Settings(BaseSettings):
         "responses; 0 sends none.",
     )
     max_concurrent_requests: int = Field(
-        default=32,
+        default=8,
         ge=0,
         description="Requests one server process works on at once; more wait for a slot "
         "(load shedding). 0: no limit.",
     )
     request_queue_seconds: float = Field(
-        default=2.0,
+        default=0.5,
         ge=0,
         description="Longest a request waits for a slot before it is answered 503.",
     )
