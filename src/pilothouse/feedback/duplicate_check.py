@@ -103,7 +103,8 @@ def link_new_duplicates(
                 found[item.id] = []
             found[item.id] += [i for i, v in seen if float(v @ vector) >= CONFIG.min_similarity]
             seen.append((item.id, vector))
-    existing = _originals(session, {c for cs in found.values() for c in cs} - new_ids)
+    olds = {item: sorted(c for c in cs if c not in new_ids) for item, cs in found.items()}
+    existing = _first_existing_originals(session, olds)
     links: dict[int, int] = {}
     for item in todo:  # oldest first, so a repeat of a new repeat finds its original
         alive = [c for c in found[item.id] if c in existing or c in links or c in new_ids]
@@ -120,6 +121,37 @@ def link_new_duplicates(
         .values(processed=True)
     )
     return links
+
+
+#: Earlier items checked at a time, per new item, for the first that still exists.
+EARLIEST_CHECKED = 20
+
+
+def _first_existing_originals(
+    session: Session, candidates: dict[int, list[int]]
+) -> dict[int, int | None]:
+    """``{earlier item: its original}`` for enough of each new item's candidates (sorted,
+    oldest first) to contain the oldest one that still exists.
+
+    Only that one decides the link (later candidates have larger ids). A flood of
+    near-identical messages gives every new one thousands of candidates; asking for
+    all of them made each creation slower than the last (`benchmarks/load.py`).
+    """
+    known: dict[int, int | None] = {}
+    checked: set[int] = set()
+    offset = 0
+    pending = {item: ids for item, ids in candidates.items() if ids}
+    while pending:
+        batch = {c for ids in pending.values() for c in ids[offset : offset + EARLIEST_CHECKED]}
+        known.update(_originals(session, batch - checked))
+        checked |= batch
+        offset += EARLIEST_CHECKED
+        pending = {
+            item: ids
+            for item, ids in pending.items()
+            if len(ids) > offset and not any(c in known for c in ids[:offset])
+        }
+    return known
 
 
 def _originals(session: Session, ids: set[int]) -> dict[int, int | None]:

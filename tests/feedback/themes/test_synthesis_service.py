@@ -12,6 +12,7 @@ from pilothouse.core import jobs
 from pilothouse.core.models import Event
 from pilothouse.core.runtime import Runtime
 from pilothouse.feedback import imports, service, themes
+from pilothouse.feedback.duplicate_check import EARLIEST_CHECKED
 from pilothouse.feedback.importers import ImportFormat
 from pilothouse.feedback.models import FeedbackEmbedding, FeedbackItem, FeedbackSynthesisRun
 from pilothouse.feedback.synthesis_service import (
@@ -163,3 +164,29 @@ def test_a_repeat_is_never_linked_to_an_item_deleted_since(runtime: Runtime, cor
         assert repeat.duplicate_of_id != gone
         if repeat.duplicate_of_id is not None:
             assert session.get(FeedbackItem, repeat.duplicate_of_id) is not None
+
+
+def test_a_flood_of_repeats_links_to_the_oldest_live_one_past_the_first_checked(
+    runtime: Runtime, corpus
+) -> None:
+    """A new repeat of a message sent many times has many earlier candidates; only the
+    oldest live one decides the link, found even when more than the first checked batch
+    of candidates was deleted."""
+    load_corpus(runtime, corpus)
+    synthesize_feedback(runtime, CLI)
+    text = "The export to CSV times out on every large report we run, again and again."
+    with runtime.database.session() as session:
+        flood = []
+        for n in range(EARLIEST_CHECKED + 8):
+            item = service.create_feedback(session, CLI, {"text": f"{text} ({n})"})
+            assign_new_item(session, item.id)
+            flood.append(item)
+        first_id = flood[0].id
+        assert all(i.duplicate_of_id == first_id for i in flood[1:])  # one original
+        for item in flood[: EARLIEST_CHECKED + 3]:  # the original and the next ones go
+            session.delete(item)
+        session.flush()
+        survivor = flood[EARLIEST_CHECKED + 3]
+        repeat = service.create_feedback(session, CLI, {"text": f"{text} (again)"})
+        assign_new_item(session, repeat.id)
+        assert repeat.duplicate_of_id == survivor.id  # the oldest live one, not a later one
