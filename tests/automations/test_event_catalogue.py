@@ -28,7 +28,6 @@ from pilothouse.core.notifications.models import Notification
 from pilothouse.core.runtime import Runtime
 from pilothouse.decisions import service as decisions
 from pilothouse.experiments import registry
-from pilothouse.experiments.models import MetricRole
 from pilothouse.feedback import service as feedback_service
 from pilothouse.launches import blueprints, launching, release_notes
 from pilothouse.metrics.anomaly import DayCheck
@@ -36,6 +35,7 @@ from pilothouse.metrics.anomaly_job import _record as record_anomaly
 from pilothouse.roadmap import board, items
 from tests.experiments.analysis import synthetic as syn
 from tests.support.accounts import Accounts, Person
+from tests.support.experiment_designs import two_arm_design
 
 CLI = Actor.command_line()
 
@@ -196,7 +196,7 @@ def test_launch_and_experiment_events_carry_their_area(runtime: Runtime) -> None
         for name, area in (("Invoices", "billing"), ("Referrals", "growth")):
             values = {"template": "Standard", "name": name, "target_date": "2027-03-01"}
             launch = launching.create_launch(session, CLI, {**values, "product_area": area})
-            experiment = registry.create_experiment(session, CLI, _design(name, area))
+            experiment = registry.create_experiment(session, CLI, two_arm_design(name, area))
             registry.start(session, CLI, experiment)
             release_notes.save_draft(session, CLI, launch, f"{name} are here.")
             release_notes.publish(session, CLI, launch)
@@ -211,25 +211,6 @@ def test_launch_and_experiment_events_carry_their_area(runtime: Runtime) -> None
             f"{experiment_key} Invoices started in billing",
             f"Notes of {launch_key}: Invoices are here.",
         ]
-    )
-
-
-def _design(name: str, area: str) -> registry.ExperimentDesign:
-    return registry.ExperimentDesign(
-        name=name,
-        hypothesis="It helps.",
-        product_area=area,
-        variations=[
-            registry.VariationSpec("control", "Control", 0.5),
-            registry.VariationSpec("treatment", "Treatment", 0.5),
-        ],
-        exposure={
-            "kind": "event",
-            "event": "Experiment Viewed",
-            "experiment_property": "experiment",
-            "variation_property": "variation",
-        },
-        metrics=[registry.MetricChoice("orders", MetricRole.primary, None, None)],
     )
 
 

@@ -26,7 +26,7 @@ from pilothouse.core.models import Role
 from pilothouse.core.notifications.models import Notification
 from pilothouse.core.runtime import Runtime
 from pilothouse.experiments import registry
-from pilothouse.experiments.models import DecisionOutcome, MetricRole
+from pilothouse.experiments.models import DecisionOutcome
 from pilothouse.launches import blueprints, gates, launching
 from pilothouse.launches.common import GateRefused, find_launch
 from pilothouse.launches.models import ApprovalDecision
@@ -34,6 +34,7 @@ from tests.automations.conftest import allow_private
 from tests.automations.receiver import Receiver, verify
 from tests.experiments.analysis import synthetic as syn
 from tests.support.accounts import Accounts, Person
+from tests.support.experiment_designs import two_arm_design
 
 CLI = Actor.command_line()
 AREAS = ("billing", "growth")
@@ -190,25 +191,6 @@ def test_gate_decisions_and_a_refused_gate_fire_their_rules(
 # -- experiment.stopped and experiment.decided -------------------------------------------
 
 
-def _design(name: str, area: str) -> registry.ExperimentDesign:
-    return registry.ExperimentDesign(
-        name=name,
-        hypothesis="It helps.",
-        product_area=area,
-        variations=[
-            registry.VariationSpec("control", "Control", 0.5),
-            registry.VariationSpec("treatment", "Treatment", 0.5),
-        ],
-        exposure={
-            "kind": "event",
-            "event": "Experiment Viewed",
-            "experiment_property": "experiment",
-            "variation_property": "variation",
-        },
-        metrics=[registry.MetricChoice("orders", MetricRole.primary, None, None)],
-    )
-
-
 def test_an_experiment_stopped_and_decided_fires_their_rules(runtime: Runtime) -> None:
     viewer = Accounts(runtime).person(Role.viewer)
     _areas(runtime)
@@ -232,7 +214,9 @@ def test_an_experiment_stopped_and_decided_fires_their_rules(runtime: Runtime) -
     keys = []
     for area in AREAS:
         with runtime.database.session() as session:
-            experiment = registry.create_experiment(session, CLI, _design(f"Trial {area}", area))
+            experiment = registry.create_experiment(
+                session, CLI, two_arm_design(f"Trial {area}", area)
+            )
             registry.start(session, CLI, experiment)
             keys.append(experiment.key)
         with runtime.database.session() as session:
