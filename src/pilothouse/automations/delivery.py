@@ -116,10 +116,10 @@ def _run_in_app(runtime: Runtime, delivery: Delivery) -> Outcome:
     except PilothouseError as exc:
         return Outcome(False, False, error=f"{type(exc).__name__}: {exc.detail}"[:1000])
     except (smtplib.SMTPException, OSError) as exc:
-        from pilothouse.automations.email_out import permanent
+        from pilothouse.core.notifications.mailer import is_permanent
 
         error = f"SMTP: {type(exc).__name__}: {exc}"[:1000]
-        return Outcome(False, not permanent(exc), error=error)
+        return Outcome(False, not is_permanent(exc), error=error)
     return Outcome(True, False, excerpt=summary)
 
 

@@ -11,10 +11,8 @@ whoever gets it knows whom to ask to stop it.
 
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Mapping
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -23,7 +21,7 @@ from markupsafe import escape
 from pilothouse.core.config import Settings
 from pilothouse.core.errors import FieldError
 
-__all__ = ["MAX_ADDRESSES", "build_message", "check_addresses", "permanent", "send"]
+__all__ = ["MAX_ADDRESSES", "build_message", "check_addresses", "send"]
 
 #: At most this many outside addresses per action (a list address reaches more).
 MAX_ADDRESSES = 20
@@ -49,6 +47,7 @@ def build_message(
 ) -> EmailMessage:
     """The message for the action's ``to``: text and HTML parts, a footer naming the rule."""
     from pilothouse.automations.actions import render_text
+    from pilothouse.core.notifications.mailer import envelope
     from pilothouse.core.notifications.markdown import render_markdown
 
     title = render_text(action.get("title") or "{{ type }}: {{ object_label }}", event)
@@ -58,13 +57,8 @@ def build_message(
         f"Sent by the automation rule “{rule_name}” of Pilothouse ({page}). To stop these "
         "e-mails, ask an editor to take this address out of the rule."
     )
-    message = EmailMessage()
-    message["Subject"] = title[:250]
-    message["From"] = settings.smtp_from
-    message["To"] = ", ".join(str(a) for a in action["to"])
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=parseaddr(settings.smtp_from)[1].partition("@")[2])
-    message["Auto-Submitted"] = "auto-generated"
+    to = ", ".join(str(a) for a in action["to"])
+    message = envelope(settings, to, title)
     message.set_content(f"{body}\n\n-- \n{footer}\n" if body else f"{footer}\n")
     html = f'{render_markdown(body)}<hr><p style="color:#7b8794">{escape(footer)}</p>'
     message.add_alternative(f"<!doctype html><html><body>{html}</body></html>", subtype="html")
@@ -77,12 +71,3 @@ def send(settings: Settings, action: Mapping[str, Any], event: Any, rule_name: s
 
     send_message(settings, build_message(settings, action, event, rule_name))
     return f"e-mailed to {', '.join(str(a) for a in action['to'])}"
-
-
-def permanent(exc: Exception) -> bool:
-    """A 5xx answer (bad address, refused sender) will not improve by trying again."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-        return bool(codes) and all(code >= 500 for code in codes)
-    code = getattr(exc, "smtp_code", None)
-    return isinstance(code, int) and code >= 500

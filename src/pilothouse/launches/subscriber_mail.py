@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
 from markupsafe import escape
@@ -23,7 +22,12 @@ from pilothouse.core.audit import Action
 from pilothouse.core.config import Settings
 from pilothouse.core.errors import Conflict, FieldError
 from pilothouse.core.jobs import JobContext, job_handler
-from pilothouse.core.notifications.mailer import EmailNotConfigured, deliver, send_message
+from pilothouse.core.notifications.mailer import (
+    EmailNotConfigured,
+    deliver,
+    envelope,
+    send_message,
+)
 from pilothouse.core.notifications.outbox import queue_job
 from pilothouse.launches import public_changelog as public
 from pilothouse.launches import subscribers
@@ -44,14 +48,7 @@ logger = logging.getLogger("pilothouse.launches")
 
 
 def _message(settings: Settings, to: str, subject: str, text: str, html: str) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = subject[:250]
-    message["From"] = settings.smtp_from
-    message["To"] = to
-    message["Date"] = formatdate(usegmt=True)
-    domain = parseaddr(settings.smtp_from)[1].partition("@")[2] or None
-    message["Message-ID"] = make_msgid(domain=domain)
-    message["Auto-Submitted"] = "auto-generated"
+    message = envelope(settings, to, subject)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message

@@ -14,13 +14,13 @@ import logging
 import smtplib
 from collections.abc import Callable
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from email.utils import formataddr
 from typing import Any
 
 from pilothouse.core.config import Settings
 from pilothouse.core.jobs import JobContext, job_handler
 from pilothouse.core.models import User
-from pilothouse.core.notifications.mailer import deliver
+from pilothouse.core.notifications.mailer import deliver, envelope
 from pilothouse.core.notifications.preferences import unsubscribe_token
 from pilothouse.core.runtime import Runtime
 from pilothouse.core.schedules import builtin_schedule
@@ -61,17 +61,8 @@ def new_message(
     base = settings.effective_public_url
     token = unsubscribe_token(settings.resolved_secret_key(), person.id, kind)
     unsubscribe = f"{base}/notifications/unsubscribe/{token}"
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = settings.smtp_from
-    message["To"] = formataddr((person.name, person.email))
-    message["Date"] = formatdate(usegmt=True)
-    domain = parseaddr(settings.smtp_from)[1].partition("@")[2] or None
-    message["Message-ID"] = make_msgid(domain=domain)
-    message["List-Unsubscribe"] = f"<{unsubscribe}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Auto-Submitted"] = "auto-generated"
-    return message, unsubscribe
+    to = formataddr((person.name, person.email))
+    return envelope(settings, to, subject, unsubscribe), unsubscribe
 
 
 def build_review_message(

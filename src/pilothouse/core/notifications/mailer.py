@@ -24,7 +24,15 @@ from pilothouse.core.notifications.markdown import render_markdown
 from pilothouse.core.notifications.preferences import kind_label, unsubscribe_token
 from pilothouse.core.notifications.service import NotificationView
 
-__all__ = ["DIGEST_KIND", "EmailNotConfigured", "build_message", "deliver", "send_message"]
+__all__ = [
+    "DIGEST_KIND",
+    "EmailNotConfigured",
+    "build_message",
+    "deliver",
+    "envelope",
+    "is_permanent",
+    "send_message",
+]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: The unsubscribe "kind" of a digest: it turns off every kind that goes to the digest.
@@ -104,19 +112,32 @@ def build_message(
     """One e-mail for one person: a single notification, or the digest of several."""
     context = _context(settings, user_id, to_name, views, digest)
     env = _environment()
-    sender_domain = parseaddr(settings.smtp_from)[1].partition("@")[2] or None
-    message = EmailMessage()
-    message["Subject"] = _subject(views, digest)
-    message["From"] = settings.smtp_from
-    message["To"] = formataddr((to_name, to_address))
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=sender_domain)
-    message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Auto-Submitted"] = "auto-generated"
+    to = formataddr((to_name, to_address))
+    message = envelope(settings, to, _subject(views, digest), context["unsubscribe_url"])
     message.set_content(env.get_template("email/notification.txt").render(context))
     html = env.get_template("email/notification.html").render(context)
     message.add_alternative(html, subtype="html")
+    return message
+
+
+def envelope(
+    settings: Settings, to: str, subject: str, unsubscribe_url: str | None = None
+) -> EmailMessage:
+    """The headers every Pilothouse e-mail carries: sender, date, a message id in the
+    sender's domain, ``Auto-Submitted`` (no auto-replies), and, for mail people can turn
+    off, RFC 8058 one-click unsubscribe headers. The caller adds the body."""
+    message = EmailMessage()
+    message["Subject"] = subject[:250]
+    message["From"] = settings.smtp_from
+    message["To"] = to
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(
+        domain=parseaddr(settings.smtp_from)[1].partition("@")[2] or None
+    )
+    if unsubscribe_url is not None:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
     return message
 
 
@@ -142,7 +163,7 @@ def send_message(settings: Settings, message: EmailMessage) -> None:
         client.send_message(message)
 
 
-def _permanent(exc: Exception) -> bool:
+def is_permanent(exc: Exception) -> bool:
     """A 5xx answer (bad address, refused sender) will not improve by trying again."""
     code = getattr(exc, "smtp_code", None)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -170,7 +191,7 @@ def deliver(
             send_message(settings, message)
             return attempt
         except (smtplib.SMTPException, OSError) as exc:
-            if attempt == attempts or _permanent(exc):
+            if attempt == attempts or is_permanent(exc):
                 raise
             sleep(settings.smtp_retry_seconds * 2 ** (attempt - 1))
     raise AssertionError("unreachable")  # pragma: no cover
