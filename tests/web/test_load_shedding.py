@@ -13,6 +13,8 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
@@ -26,6 +28,7 @@ from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
 from pilothouse.web.app import create_app
 from pilothouse.web.shedding import LoadShedding
+from tests.conftest import test_settings as settings_for_tests
 from tests.support.accounts import Accounts
 
 #: Generous: the configured bounds are well under a second; the old failure took 30 s.
@@ -144,13 +147,15 @@ def test_an_exhausted_database_pool_answers_503_not_a_30_second_hang(
 
 
 def test_a_sqlite_write_that_waits_past_the_busy_timeout_answers_503_and_writes_nothing(
-    runtime: Runtime, accounts: Accounts
+    database_factory: Any, tmp_path: Path
 ) -> None:
     """Several server processes share one SQLite file: a writer that cannot get the
     write lock within the busy timeout is refused with 503 (retry), not a 500, and its
-    transaction leaves nothing behind."""
-    if not runtime.database.is_sqlite:
-        return  # PostgreSQL has row locks, not one write lock per file
+    transaction leaves nothing behind. SQLite only: PostgreSQL has row locks, not one
+    write lock per file."""
+    settings = settings_for_tests(tmp_path / "home", database_factory.migrated_url("sqlite"))
+    runtime = Runtime(settings=settings, database=Database(settings.effective_database_url))
+    accounts = Accounts(runtime)
     headers = accounts.bearer(accounts.person(Role.editor))
     impatient = Database(runtime.database.url, sqlite_busy_timeout_s=0.3)
     app = create_app(runtime=Runtime(settings=runtime.settings, database=impatient), migrate=False)
@@ -176,3 +181,4 @@ def test_a_sqlite_write_that_waits_past_the_busy_timeout_answers_503_and_writes_
         assert client.post("/api/v1/roadmap/items", json=body, headers=headers).status_code == 201
     finally:
         impatient.dispose()
+        runtime.close()
