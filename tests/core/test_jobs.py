@@ -438,3 +438,38 @@ def test_broker_urls_are_checked(tmp_path: Any) -> None:
         Settings(home=tmp_path, jobs_broker_url="ftp://example.com/queue")
     with pytest.raises(ValidationError):
         Settings(home=tmp_path, jobs_mode="sometimes")
+
+
+def _build_hueys_at_once(settings: Settings, builders: int) -> list[BaseException]:
+    """Start ``builders`` threads that each build the queue at the same moment."""
+    start = threading.Barrier(builders)
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        start.wait()
+        try:
+            build_huey(settings).storage.close()
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(builders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+def test_postgresql_queue_tables_survive_processes_starting_together(
+    database_factory: DatabaseFactory, tmp_path: Any
+) -> None:
+    """A worker and ``jobs submit`` that start at once both create the queue's tables.
+
+    Unserialised, ``create table if not exists`` in two sessions collides on PostgreSQL's
+    type catalogue (``pg_type_typname_nsp_index``); each of several rounds starts eight
+    builders on a fresh database at the same moment.
+    """
+    for _ in range(3):
+        broker = database_factory.new_url("postgresql")
+        settings = Settings(home=tmp_path, jobs_broker_url=broker)
+        assert _build_hueys_at_once(settings, builders=8) == []

@@ -51,6 +51,8 @@ INFRA_RETRIES = 3
 INFRA_RETRY_DELAY_SECONDS = 5
 _QUEUE_ATTR = "_pilothouse_job_queue"
 _QUEUE_LOCK = threading.Lock()
+#: The advisory lock that serialises creating the PostgreSQL queue's tables.
+_SCHEMA_LOCK_KEY = 0x70696C6F  # "pilo"
 
 
 class BrokerError(RuntimeError):
@@ -69,9 +71,26 @@ def build_huey(settings: Settings) -> Huey:
         if url.startswith(("redis://", "rediss://", "unix://")):
             return RedisHuey(QUEUE_NAME, url=url, **common)
         dsn = "postgresql://" + url.split("://", 1)[1]  # libpq knows no SQLAlchemy driver part
-        return PostgresHuey(QUEUE_NAME, dsn=dsn, **common)
+        huey = PostgresHuey(QUEUE_NAME, dsn=dsn, create_tables=False, **common)
+        create_postgres_queue_tables(huey.storage)
+        return huey
     except ConfigurationError as exc:
         raise BrokerError(f"PILOTHOUSE_JOBS_BROKER_URL cannot be used: {exc}") from exc
+
+
+def create_postgres_queue_tables(storage: Any) -> None:
+    """Create huey's tables once, even when several processes start at the same moment.
+
+    ``create table if not exists`` is not safe against itself in PostgreSQL: two
+    sessions that both find the table missing both insert its row type, and the second
+    fails on ``pg_type``'s unique index (a worker and ``jobs submit`` starting together
+    did exactly that). A transaction-scoped advisory lock makes the creations queue up;
+    the later ones then find the tables and do nothing.
+    """
+    with storage.db(commit=True, close=True) as cursor:
+        cursor.execute("select pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_KEY,))
+        for statement in storage.ddl:
+            cursor.execute(statement)
 
 
 class JobQueue:
