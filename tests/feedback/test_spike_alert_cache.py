@@ -6,10 +6,15 @@ kind of change moves the version, so the cache can never show a stale answer.
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from pilothouse.accounts import service as accounts_service
 from pilothouse.core.actor import Actor
 from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
-from pilothouse.feedback import service, themes
+from pilothouse.feedback import insights, insights_queries, service, themes
 from pilothouse.feedback.insights_queries import _feedback_version, spike_alerts
 
 
@@ -49,3 +54,51 @@ def test_spike_alerts_answer_follows_new_feedback(runtime: Runtime) -> None:
     # Thirty messages this week against an empty history is a spike; had the empty
     # answer above been served from the cache, this list would be empty.
     assert [s.theme_id for s in spiking] == [theme_id]
+
+
+def test_weekly_counts_made_in_sql_match_counting_by_hand(runtime: Runtime) -> None:
+    """The database's per-week, per-theme counts equal a plain count of the same moments.
+
+    Moments fall on week edges (Monday 00:00 UTC exactly, a microsecond before), outside
+    the window on both sides, and in a hidden theme's items, in several time zones.
+    """
+    actor = _admin()
+    rng = random.Random(7)
+    as_of = datetime(2026, 11, 18, 15, 30, tzinfo=UTC)
+    weeks = insights.series_weeks(as_of)
+    first, end = weeks[0], weeks[-1] + timedelta(weeks=1)
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    stop = datetime(end.year, end.month, end.day, tzinfo=UTC)
+    edges = [start, start - timedelta(microseconds=1), stop, stop - timedelta(microseconds=1)]
+    expected: dict[int, Counter[date]] = {}
+    accounts: dict[int, set[str]] = {}
+    with runtime.database.session() as session:
+        theme_ids = [themes.create_theme(session, actor, label=f"Theme {n}") for n in range(3)]
+        accounts_service.merge_tracked(
+            session, {n: {"name": n} for n in ("Acme", "Globex", "Initech")}, {}
+        )
+        for n in range(240):
+            moment = (
+                edges[n]
+                if n < len(edges)
+                else start
+                + timedelta(
+                    seconds=rng.uniform(-20 * 86400, (stop - start).total_seconds() + 20 * 86400)
+                )
+            )
+            zone = timezone(timedelta(hours=rng.choice([-8, 0, 5.5])))
+            account = rng.choice(["Acme", "Globex", "Initech", None])
+            values = {"text": f"note {n}", "created_at": moment.astimezone(zone).isoformat()}
+            if account:
+                values["account"] = account
+            item = service.create_feedback(session, actor, values)
+            theme_id = theme_ids[n % 3]
+            themes.move_items(session, actor, [item.id], theme_id)
+            if start <= moment < stop:
+                expected.setdefault(theme_id, Counter())[insights.week_start(moment)] += 1
+                if account:
+                    accounts.setdefault(theme_id, set()).add(account)
+        weekly, customers = insights_queries._weekly_theme_counts(session, weeks)
+    assert weekly == {t: [expected[t][w] for w in weeks] for t in expected}
+    assert customers == {t: len(accounts.get(t, set())) for t in expected}
+    assert sum(sum(v) for v in weekly.values()) < 240  # some moments fell outside

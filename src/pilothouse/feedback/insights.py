@@ -50,6 +50,8 @@ __all__ = [
     "cosine_rank",
     "detect_spikes",
     "rank_themes",
+    "series_stats",
+    "series_weeks",
     "spike_p_value",
     "theme_stats",
     "trend_ratio",
@@ -229,6 +231,61 @@ def _one_theme(
     )
 
 
+def series_weeks(
+    as_of: datetime,
+    *,
+    trend: TrendConfig = TrendConfig(),
+    spikes: SpikeConfig = SpikeConfig(),
+    weeks: int | None = None,
+) -> list[date]:
+    """The Mondays of the weeks a theme's series covers, oldest first, ending with ``as_of``'s.
+
+    At least what trend and spike detection need, or ``weeks`` when that is longer.
+    """
+    span = max(trend.recent_weeks + trend.baseline_weeks, spikes.baseline_weeks + 1, weeks or 0)
+    last = week_start(as_of)
+    return [last - timedelta(weeks=span - 1 - i) for i in range(span)]
+
+
+def series_stats(
+    themes: Iterable[ThemeInfo],
+    weekly: Mapping[int, Sequence[int]],
+    weeks: list[date],
+    *,
+    item_counts: Mapping[int, int] | None = None,
+    customer_counts: Mapping[int, int] | None = None,
+    trend: TrendConfig = TrendConfig(),
+    spikes: SpikeConfig = SpikeConfig(),
+) -> list[ThemeStats]:
+    """Trend and spike per theme from weekly counts already made (by the database).
+
+    The same arithmetic as :func:`theme_stats` without item facts: for the spike alerts,
+    whose counts are taken in SQL so that the cost does not grow with every item in
+    Python. Counts and customers are what the caller counted; the mix stays empty.
+    """
+    out = []
+    for info in themes:
+        series = list(weekly.get(info.theme_id, [0] * len(weeks)))
+        ratio, direction = trend_ratio(series, trend)
+        out.append(
+            ThemeStats(
+                theme_id=info.theme_id,
+                label=info.label,
+                item_count=(item_counts or {}).get(info.theme_id, sum(series)),
+                customer_count=(customer_counts or {}).get(info.theme_id, 0),
+                weeks=weeks,
+                weekly=series,
+                trend=ratio,
+                direction=direction,
+                created_at=info.created_at,
+            )
+        )
+    found = detect_spikes({s.theme_id: s.weekly for s in out}, spikes)
+    for entry in out:
+        entry.spike = found.get(entry.theme_id)
+    return out
+
+
 def theme_stats(
     facts: Iterable[ItemFact],
     themes: Iterable[ThemeInfo],
@@ -250,9 +307,7 @@ def theme_stats(
     """
     by_theme = _by_theme(facts)
     series = _by_theme(history) if history is not None else by_theme
-    span = max(trend.recent_weeks + trend.baseline_weeks, spikes.baseline_weeks + 1, weeks or 0)
-    last = week_start(as_of)
-    week_list = [last - timedelta(weeks=span - 1 - i) for i in range(span)]
+    week_list = series_weeks(as_of, trend=trend, spikes=spikes, weeks=weeks)
     out = [
         _one_theme(t, by_theme.get(t.theme_id, []), series.get(t.theme_id, []), week_list, trend)
         for t in themes

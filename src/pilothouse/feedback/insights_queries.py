@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import and_, case, distinct, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from pilothouse.accounts.models import CustomerAccount
@@ -211,11 +211,12 @@ def spike_alerts(
     ``as_of`` (default now) fixes which week is current: a check made just after
     midnight on a Monday asks about a week that has only just begun.
 
-    Reads only the weeks the test needs, and only when the feedback changed: the
-    answer is kept per :func:`_feedback_version` (and day), so the home page does
-    not recount 13 weeks of items on every visit (it was three quarters of the
-    page's time under ``benchmarks/load.py``). The key is read from the database
-    on every call, so web workers never disagree about the answer.
+    The database counts the weeks the test needs (:func:`_weekly_theme_counts`); only
+    a row per theme comes back. The answer is also kept per :func:`_feedback_version`
+    (and day), so the home page does not count again while nothing changed. The key is
+    read from the database on every call, so web workers never disagree about the
+    answer. (Counting items in Python was a third of the server's time under
+    ``benchmarks/load.py``, where feedback arrives every few requests.)
     """
     as_of = as_of or datetime.now(UTC)
     key = (str(session.get_bind().url), as_of.date(), _feedback_version(session), limit)
@@ -245,13 +246,58 @@ def _feedback_version(session: Session) -> tuple[Any, ...]:
 
 
 def _spike_alerts(session: Session, as_of: datetime, limit: int) -> list[insights.ThemeStats]:
-    summaries = themes.list_themes(session)
-    if not summaries:
+    infos = _visible_theme_infos(session)
+    if not infos:
         return []
-    history = item_facts(session, InsightFilter(), since=_history_since(as_of))
-    stats = insights.theme_stats(history, _infos(summaries), as_of)
+    weeks = insights.series_weeks(as_of)
+    weekly, customers = _weekly_theme_counts(session, weeks)
+    stats = insights.series_stats(infos, weekly, weeks, customer_counts=customers)
     spiking = [s for s in stats if s.spike is not None and s.spike.flagged]
     return sorted(spiking, key=lambda s: s.spike.q_value if s.spike else 1.0)[:limit]
+
+
+def _visible_theme_infos(session: Session) -> list[insights.ThemeInfo]:
+    """The labels of the themes not hidden (no counts: the spike test makes its own)."""
+    rows = session.execute(
+        select(FeedbackTheme.id, FeedbackTheme.label, FeedbackTheme.created_at)
+        .where(FeedbackTheme.hidden.is_(False))
+        .order_by(FeedbackTheme.id)
+    )
+    return [insights.ThemeInfo(theme_id, label, "", created) for theme_id, label, created in rows]
+
+
+def _weekly_theme_counts(
+    session: Session, weeks: Sequence[date]
+) -> tuple[dict[int, list[int]], dict[int, int]]:
+    """Items per theme per week, and distinct customers per theme, over ``weeks``.
+
+    One grouped statement with a conditional sum per week: the database counts, so a
+    workspace with a busy feedback inbox does not send every recent item to Python.
+    Week bounds are bound as timestamps (Monday 00:00 UTC), which both SQLite and
+    PostgreSQL compare exactly; the distinct count is exact on both.
+    """
+    bounds = [datetime(w.year, w.month, w.day, tzinfo=UTC) for w in weeks]
+    bounds.append(bounds[-1] + timedelta(weeks=1))
+    created = FeedbackItem.created_at
+    per_week = [
+        func.sum(case((and_(created >= low, created < high), 1), else_=0))
+        for low, high in zip(bounds, bounds[1:], strict=False)
+    ]
+    query = (
+        select(
+            FeedbackThemeMember.theme_id, func.count(distinct(FeedbackItem.account_id)), *per_week
+        )
+        .join(FeedbackItem, FeedbackItem.id == FeedbackThemeMember.item_id)
+        .where(FeedbackThemeMember.theme_id.is_not(None))
+        .where(created >= bounds[0], created < bounds[-1])
+        .group_by(FeedbackThemeMember.theme_id)
+    )
+    weekly: dict[int, list[int]] = {}
+    customers: dict[int, int] = {}
+    for theme_id, accounts, *counts in session.execute(query):
+        weekly[theme_id] = [int(c or 0) for c in counts]
+        customers[theme_id] = int(accounts)
+    return weekly, customers
 
 
 MAX_CHART_WEEKS = 156
