@@ -33,6 +33,7 @@ from pilothouse.playbooks.pages import router as playbooks_pages
 from pilothouse.reports.routes import pages_router as reports_pages
 from pilothouse.roadmap.pages import router as roadmap_pages
 from pilothouse.tools.pages import router as tools_pages
+from pilothouse.web import heap
 from pilothouse.web.api import API_PREFIX, api_routers
 from pilothouse.web.api.docs import router as docs_router
 from pilothouse.web.api.health import router as health_router
@@ -75,13 +76,19 @@ RFC 9457 `application/problem+json` documents.
 
 
 def create_app(
-    settings: Settings | None = None, *, runtime: Runtime | None = None, migrate: bool = True
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    migrate: bool = True,
+    settle_heap: bool = False,
 ) -> FastAPI:
     """Build the app for ``settings`` (read from the environment when not given).
 
     Args:
         runtime: an existing runtime to share (tests pass one); otherwise one is built.
         migrate: apply pending migrations at start-up, as ``pilothouse serve`` does.
+        settle_heap: once started, exempt the start-up objects from garbage collection
+            (:func:`pilothouse.web.heap.settle_heap`); for a served process only.
     """
     runtime = runtime or Runtime.from_settings(settings or Settings())
     logging.getLogger("pilothouse").setLevel(runtime.settings.log_level)
@@ -95,6 +102,8 @@ def create_app(
         async with inprocess_jobs(runtime):  # job threads, when jobs_mode is inprocess
             async with dispatcher_loop(runtime):  # automation rules, in the same mode
                 async with scheduler_loop(runtime):  # periodic jobs, in the same mode
+                    if settle_heap:
+                        heap.settle_heap()
                     yield
 
     app = FastAPI(
@@ -148,5 +157,5 @@ def create_app(
 
 
 def create_app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory`` (used by ``pilothouse serve --reload``)."""
-    return create_app()
+    """Factory for ``uvicorn --factory``: the app of ``pilothouse serve``."""
+    return create_app(settle_heap=True)

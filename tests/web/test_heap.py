@@ -1,0 +1,45 @@
+"""A served app freezes its start-up heap; an app built for tests does not."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pilothouse.core.runtime import Runtime
+from pilothouse.web.app import create_app
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    gc.unfreeze()
+    yield
+    gc.unfreeze()  # give the test process its collector back
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_a_served_app_freezes_its_start_up_objects(runtime: Runtime) -> None:
+    app = create_app(runtime=runtime, migrate=False, settle_heap=True)
+    assert gc.get_freeze_count() == 0
+    with TestClient(app) as client:  # runs the lifespan, as uvicorn does
+        assert gc.get_freeze_count() > 10_000  # the route table, templates, mappers, ...
+        assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_an_app_built_without_serving_leaves_the_collector_alone(runtime: Runtime) -> None:
+    with TestClient(create_app(runtime=runtime, migrate=False)) as client:
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() == 0
+
+
+def test_the_serve_factory_settles_the_heap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pilothouse serve`` builds its app with ``create_app_from_env``."""
+    from pilothouse.web import app as app_module
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(app_module, "create_app", lambda **kw: seen.update(kw) or "app")
+    assert app_module.create_app_from_env() == "app"
+    assert seen == {"settle_heap": True}
