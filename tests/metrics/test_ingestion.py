@@ -70,6 +70,46 @@ def test_batch_retried_three_times_is_stored_once(
     assert stored(runtime, "SELECT count(*), count(DISTINCT message_id) FROM events") == [(50, 50)]
 
 
+def test_a_message_id_repeated_inside_one_batch_is_stored_once_as_first_sent(
+    client: TestClient, runtime: Runtime, write_key: str
+) -> None:
+    first = track(1, properties={"format": "csv"})
+    again = track(1, properties={"format": "pdf"})  # same messageId, other content
+    batch = {"batch": [first, track(2), again]}
+    response = client.post("/api/v1/batch", json=batch, headers=basic(write_key))
+    assert response.status_code == 200, response.text
+    assert response.json()["stored"] == 2
+    rows = stored(runtime, "SELECT message_id, properties->>'format' FROM events ORDER BY 1")
+    assert rows == [("m-1", "csv"), ("m-2", "csv")]
+
+
+def test_writes_committed_together_keep_the_first_copy_of_a_shared_message_id(
+    runtime: Runtime,
+) -> None:
+    """Concurrent calls share one commit; a message id sent by two of them is stored once."""
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import UTC, datetime
+
+    from pilothouse.metrics.segment import TrackedEvent
+
+    def event(message_id: str, n: int) -> TrackedEvent:
+        moment = datetime(2026, 11, 2, 10, tzinfo=UTC)
+        return TrackedEvent(message_id, "Report Exported", f"u{n}", None, None, moment, {"n": n})
+
+    calls = [[event(f"shared-{n % 5}", n), event(f"own-{n}", n)] for n in range(40)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(
+            pool.map(
+                lambda events: runtime.event_store.write(
+                    events=events, received_at=datetime.now(UTC)
+                ),
+                calls,
+            )
+        )
+    assert sum(r.stored for r in results) == 45
+    assert stored(runtime, "SELECT count(*), count(DISTINCT message_id) FROM events") == [(45, 45)]
+
+
 def test_invalid_messages_are_reported_by_index_and_valid_ones_stored(
     client: TestClient, runtime: Runtime, write_key: str
 ) -> None:
