@@ -10,13 +10,16 @@ from fastapi.testclient import TestClient
 
 from pilothouse.core.runtime import Runtime
 from pilothouse.web.app import create_app
+from pilothouse.web.heap import FULL_COLLECTION_EVERY, SETTLE_AFTER_REQUESTS
 
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
+    thresholds = gc.get_threshold()
     gc.unfreeze()
     yield
     gc.unfreeze()  # give the test process its collector back
+    gc.set_threshold(*thresholds)
 
 
 @pytest.mark.usefixtures("unfrozen")
@@ -25,6 +28,7 @@ def test_a_served_app_freezes_its_start_up_objects(runtime: Runtime) -> None:
     assert gc.get_freeze_count() == 0
     with TestClient(app) as client:  # runs the lifespan, as uvicorn does
         assert gc.get_freeze_count() > 10_000  # the route table, templates, mappers, ...
+        assert gc.get_threshold()[2] == FULL_COLLECTION_EVERY
         assert client.get("/healthz").status_code == 200
 
 
@@ -33,6 +37,7 @@ def test_an_app_built_without_serving_leaves_the_collector_alone(runtime: Runtim
     with TestClient(create_app(runtime=runtime, migrate=False)) as client:
         assert client.get("/healthz").status_code == 200
         assert gc.get_freeze_count() == 0
+        assert gc.get_threshold()[2] != FULL_COLLECTION_EVERY
 
 
 def test_the_serve_factory_settles_the_heap(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,3 +48,19 @@ def test_the_serve_factory_settles_the_heap(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(app_module, "create_app", lambda **kw: seen.update(kw) or "app")
     assert app_module.create_app_from_env() == "app"
     assert seen == {"settle_heap": True}
+
+
+@pytest.mark.usefixtures("unfrozen")
+def test_the_heap_settles_again_after_the_first_requests(runtime: Runtime) -> None:
+    """What the first requests load (lazy imports, caches) is frozen at the marks."""
+    app = create_app(runtime=runtime, migrate=False, settle_heap=True)
+    with TestClient(app) as client:
+        at_start = gc.get_freeze_count()
+        marks = sorted(SETTLE_AFTER_REQUESTS)
+        for _ in range(marks[0] - 1):
+            assert client.get("/healthz").status_code == 200
+        before_mark = gc.get_freeze_count()
+        assert before_mark <= at_start  # nothing froze yet (frozen objects may die)
+        kept = [[n] for n in range(5_000)]  # survivors of the warm-up, say (tracked)
+        client.get("/healthz")  # the mark
+        assert gc.get_freeze_count() >= before_mark + len(kept)

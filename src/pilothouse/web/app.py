@@ -153,6 +153,8 @@ def create_app(
         route_caps=route_body_caps(runtime.settings),
     )
     app.add_middleware(SecurityHeaders, hsts_max_age=runtime.settings.hsts_max_age_seconds)
+    if settle_heap:
+        app.add_middleware(heap.SettleAfterWarmUp)
     return app
 
 

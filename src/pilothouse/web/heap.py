@@ -9,6 +9,17 @@ request's CPU. :func:`gc.freeze` moves everything alive now into a permanent
 generation the collector skips (what the Python documentation advises for servers);
 objects made later are collected as before.
 
+What a request then makes and keeps (lazily imported modules such as SciPy and the
+embedding model, warmed caches: about 200,000 objects after the first requests of the
+load mix) is not frozen, and a full collection over it still paused the process for
+100-200 ms, about every 4 s at 40 requests/s: the reads' p99 under
+``benchmarks/load.py``. Full collections are therefore made ten times rarer
+(:data:`FULL_COLLECTION_EVERY`), and the heap is settled again once the first requests
+have warmed it (:class:`SettleAfterWarmUp`), so that a full collection walks only what
+requests made since. Young objects are still collected as before, and reference cycles
+that reach the oldest generation wait a little longer. Whatever a request in flight
+holds when the heap settles again stays frozen: a few objects, three times per process.
+
 Only a served process does this: a test run builds many apps in one process, and
 freezing each would keep every earlier one alive.
 """
@@ -16,12 +27,43 @@ freezing each would keep every earlier one alive.
 from __future__ import annotations
 
 import gc
+from typing import Any
 
-__all__ = ["settle_heap"]
+__all__ = ["FULL_COLLECTION_EVERY", "SETTLE_AFTER_REQUESTS", "SettleAfterWarmUp", "settle_heap"]
+
+#: Collections of the middle generation between two full ones (CPython's default: 10).
+FULL_COLLECTION_EVERY = 100
 
 
 def settle_heap() -> int:
-    """Collect what start-up left behind, then freeze the rest; returns how many froze."""
+    """Collect what start-up left behind, freeze the rest, and space out full collections.
+
+    Returns how many objects froze.
+    """
     gc.collect()
     gc.freeze()
+    young, middle, _full = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
     return gc.get_freeze_count()
+
+
+#: Settle the heap again after this many requests (the lazy imports and caches of the
+#: first pages, then what rarer pages load).
+SETTLE_AFTER_REQUESTS = (100, 1_000, 10_000)
+
+
+class SettleAfterWarmUp:
+    """ASGI middleware: count answered requests and settle the heap again at the marks."""
+
+    def __init__(self, app: Any, marks: tuple[int, ...] = SETTLE_AFTER_REQUESTS) -> None:
+        self.app = app
+        self.marks = frozenset(marks)
+        self.answered = 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            return
+        self.answered += 1  # one event loop per process: no lock needed
+        if self.answered in self.marks:
+            settle_heap()
