@@ -82,6 +82,8 @@ def test_every_roadmap_page_renders(client: TestClient, team: Team, accounts: Ac
     assert 'type="number"' not in table.text  # viewers cannot edit inputs
     item = client.get("/roadmap/items/FEAT-1").text
     assert "Self-serve analytics" in item and "OBJ-1" in item
+    breadcrumb = item.split('<nav aria-label="breadcrumb">')[1].split("</nav>")[0]
+    assert '<a href="/roadmap/items/INIT-1">INIT-1 Self-serve analytics</a>' in breadcrumb
     assert "<h3>Evidence</h3>" in item and "Feedback 77</del>" in item  # gone: struck
     assert ">400<" in item  # the RICE score in the breakdown
     objectives = client.get("/roadmap/objectives").text
@@ -89,6 +91,18 @@ def test_every_roadmap_page_renders(client: TestClient, team: Team, accounts: Ac
     assert client.get("/roadmap/shares").status_code == 200
     assert client.get("/roadmap/items/FEAT-99").status_code == 404
     assert client.get("/roadmap/board?view=999").status_code == 404
+
+
+def test_the_breadcrumb_names_every_parent_outermost_first(
+    client: TestClient, team: Team, accounts: Accounts
+) -> None:
+    _plan(team)
+    idea = team.item(kind="idea", title="Edit many rows at once", parent="FEAT-1")
+    sign_in(client, accounts.person(Role.viewer))
+    page = client.get(f"/roadmap/items/{idea['key']}").text
+    breadcrumb = page.split('<nav aria-label="breadcrumb">')[1].split("</nav>")[0]
+    crumbs = re.findall(r'<a href="/roadmap/items/([^"]+)">([^<]+)</a>', breadcrumb)
+    assert crumbs == [("INIT-1", "INIT-1 Self-serve analytics"), ("FEAT-1", "FEAT-1 Bulk edit")]
 
 
 def test_table_edit_reranks_and_board_move_form(

@@ -7,6 +7,7 @@ them, so the app includes one router.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -37,6 +38,7 @@ from pilothouse.web.deps import OwnWrite, RuntimeDep, SessionDep, Viewer
 from pilothouse.web.templating import flash_redirect, render
 
 __all__ = [
+    "Ancestor",
     "delete_view_from_form",
     "item_aliases",
     "item_page",
@@ -62,12 +64,32 @@ def landing_page(request: Request, principal: Viewer, session: SessionDep) -> Re
     )
 
 
-def _ancestors(item: RoadmapItem) -> list[RoadmapItem]:
-    chain: list[RoadmapItem] = []
-    current = item.parent
-    while current is not None and len(chain) <= items.MAX_DEPTH:
-        chain.insert(0, current)
-        current = current.parent
+@dataclass(frozen=True)
+class Ancestor:
+    """What the breadcrumb shows of a parent item."""
+
+    key: str
+    title: str
+
+
+def _ancestors(session: Any, item: RoadmapItem) -> list[Ancestor]:
+    """The item's parents, outermost first: a key and title per level.
+
+    Columns only: loading each parent as an item would also load its tags, fields,
+    objectives and references (five statements a level on the page's hot path).
+    """
+    chain: list[Ancestor] = []
+    parent_id = item.parent_id
+    while parent_id is not None and len(chain) <= items.MAX_DEPTH:
+        row = session.execute(
+            select(RoadmapItem.key, RoadmapItem.title, RoadmapItem.parent_id).where(
+                RoadmapItem.id == parent_id
+            )
+        ).one_or_none()
+        if row is None:
+            break
+        chain.insert(0, Ancestor(row.key, row.title))
+        parent_id = row.parent_id
     return chain
 
 
@@ -90,7 +112,7 @@ def item_page(
         "roadmap/item.html",
         {
             "item": item,
-            "ancestors": _ancestors(item),
+            "ancestors": _ancestors(session, item),
             "horizon": board.effective_horizon(item),
             "names": Names(session),
             "fields": custom_fields.values_of(item),
