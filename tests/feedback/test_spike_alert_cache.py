@@ -59,8 +59,8 @@ def test_spike_alerts_answer_follows_new_feedback(runtime: Runtime) -> None:
 def test_weekly_counts_made_in_sql_match_counting_by_hand(runtime: Runtime) -> None:
     """The database's per-week, per-theme counts equal a plain count of the same moments.
 
-    Moments fall on week edges (Monday 00:00 UTC exactly, a microsecond before), outside
-    the window on both sides, and in a hidden theme's items, in several time zones.
+    Moments fall on week edges (Monday 00:00 UTC exactly, a microsecond before) and
+    outside the window on both sides, written in several time zones.
     """
     actor = _admin()
     rng = random.Random(7)
