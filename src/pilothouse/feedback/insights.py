@@ -252,7 +252,6 @@ def series_stats(
     weekly: Mapping[int, Sequence[int]],
     weeks: list[date],
     *,
-    item_counts: Mapping[int, int] | None = None,
     customer_counts: Mapping[int, int] | None = None,
     trend: TrendConfig = TrendConfig(),
     spikes: SpikeConfig = SpikeConfig(),
@@ -261,7 +260,8 @@ def series_stats(
 
     The same arithmetic as :func:`theme_stats` without item facts: for the spike alerts,
     whose counts are taken in SQL so that the cost does not grow with every item in
-    Python. Counts and customers are what the caller counted; the mix stays empty.
+    Python. An item count is the series' total, customers are what the caller counted;
+    the mix stays empty.
     """
     out = []
     for info in themes:
@@ -271,7 +271,7 @@ def series_stats(
             ThemeStats(
                 theme_id=info.theme_id,
                 label=info.label,
-                item_count=(item_counts or {}).get(info.theme_id, sum(series)),
+                item_count=sum(series),
                 customer_count=(customer_counts or {}).get(info.theme_id, 0),
                 weeks=weeks,
                 weekly=series,
