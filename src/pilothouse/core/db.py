@@ -189,6 +189,8 @@ class Database:
         except BaseException as exc:
             session.rollback()
             record = getattr(exc, "record", None)
+            if record is not None:
+                exc.record = None  # kept once, even when sessions are nested
             if record is not None and is_reading(session):  # a write: not in a reader
                 with self.session() as writer:
                     _keep_record(writer, record)

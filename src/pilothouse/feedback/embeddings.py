@@ -19,6 +19,7 @@ import functools
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -33,6 +34,7 @@ from pilothouse.feedback.synthesis.embedders import Embedder, normalize_rows
 __all__ = [
     "STEP",
     "default_config",
+    "embed_ahead",
     "embedder",
     "embedder_is_loaded",
     "ensure_embeddings",
@@ -97,9 +99,58 @@ def embedder_is_loaded(config: EmbedderConfig | None = None) -> bool:
 
 def item_text(item: FeedbackItem) -> str:
     """What is embedded: the title (when there is one) and the text."""
-    title = (item.title or "").strip()
-    text = (item.text or "").strip()
+    return composed_text(item.title, item.text)
+
+
+def composed_text(title: str | None, text: str | None) -> str:
+    """:func:`item_text` of a title and text not stored yet."""
+    title = (title or "").strip()
+    text = (text or "").strip()
     return f"{title}. {text}" if title and title not in text else text
+
+
+# --- vectors made before a write transaction ------------------------------------------------
+
+#: Vectors embedded ahead and not used yet, by (model id, text); the oldest are dropped.
+_ahead: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_ahead_lock = threading.Lock()
+AHEAD_KEPT = 256
+
+
+def embed_ahead(texts: Iterable[tuple[str | None, str | None]]) -> int:
+    """Embed ``(title, text)`` pairs of feedback about to be stored; returns how many.
+
+    Why: a request that creates feedback embeds it after storing it, inside its
+    transaction, and on SQLite that transaction holds the one write lock. Embedding
+    first, before the route's first statement, takes the model's few milliseconds
+    out of the lock; :func:`ensure_embeddings` then finds the vector here instead of
+    embedding again. Only when the model is already loaded in this process (themes
+    exist and an item was placed since the start): loading it is the first
+    placement's work, not every request's. A vector that is never asked for is
+    dropped once :data:`AHEAD_KEPT` newer ones are kept; a text changed on the way
+    in (the service trims it, say) is simply embedded again.
+    """
+    if not embedder_is_loaded():
+        return 0
+    model = embedder()
+    wanted = sorted({joined for pair in texts if (joined := composed_text(*pair))})
+    if not wanted:
+        return 0
+    matrix = normalize_rows(model.embed(wanted))
+    with _ahead_lock:
+        for text, vector in zip(wanted, matrix, strict=True):
+            _ahead[(model.model_id, text)] = vector
+            _ahead.move_to_end((model.model_id, text))
+        while len(_ahead) > AHEAD_KEPT:
+            _ahead.popitem(last=False)
+    return len(wanted)
+
+
+def _take_ahead(model_id: str, texts: Iterable[str]) -> dict[str, np.ndarray]:
+    """The vectors of ``texts`` embedded ahead, removed from the memo."""
+    with _ahead_lock:
+        found = {text: _ahead.pop((model_id, text), None) for text in texts}
+    return {text: vector for text, vector in found.items() if vector is not None}
 
 
 def text_hash(text: str) -> str:
@@ -166,13 +217,18 @@ def ensure_embeddings(
     by_text: dict[str, list[int]] = {}
     for item_id in missing:
         by_text.setdefault(texts[item_id], []).append(item_id)
-    unique = sorted(by_text, key=len)
+    ahead = _take_ahead(model.model_id, by_text)
+    unique = sorted((text for text in by_text if text not in ahead), key=len)
     total, done = len(missing), 0
     if progress:
         progress(0, total, "embedding")
-    for start in range(0, len(unique), STEP):
-        chunk = unique[start : start + STEP]
-        matrix = normalize_rows(model.embed(chunk))
+    steps = [list(ahead)] if ahead else []
+    steps += [unique[start : start + STEP] for start in range(0, len(unique), STEP)]
+    for chunk in steps:
+        if chunk and chunk[0] in ahead:
+            matrix = np.vstack([ahead[text] for text in chunk])
+        else:
+            matrix = normalize_rows(model.embed(chunk))
         new_rows: list[dict[str, object]] = []
         for text, vector in zip(chunk, matrix, strict=True):
             for item_id in by_text[text]:

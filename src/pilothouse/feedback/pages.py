@@ -28,7 +28,7 @@ from pilothouse.feedback.models import FeedbackItem, FeedbackStatus, SourceKind
 from pilothouse.feedback.report_routes import report_response
 from pilothouse.feedback.routes import Filters
 from pilothouse.feedback.synthesis import ModelUnavailableError
-from pilothouse.feedback.synthesis_service import assign_new_item
+from pilothouse.feedback.synthesis_service import assign_new_item, embed_ahead
 from pilothouse.feedback.triage_pages import router as triage_router
 from pilothouse.web.deps import EditorWrite, RuntimeDep, SessionDep, Viewer
 from pilothouse.web.templating import flash_redirect, render
@@ -88,6 +88,7 @@ def log_feedback_form(
     product_area: Annotated[str, Form(max_length=200)] = "",
     tags: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    embed_ahead([(None, text)])  # before the first statement takes the write lock
     item = service.create_feedback(
         session,
         principal.actor,

@@ -28,7 +28,7 @@ from pilothouse.feedback.schemas import (
     LinkList,
     LinkRead,
 )
-from pilothouse.feedback.synthesis_service import assign_new_items
+from pilothouse.feedback.synthesis_service import assign_new_items, embed_ahead
 from pilothouse.web.deps import EditorWrite, PageParams, RuntimeDep, SessionDep, Viewer
 from pilothouse.web.openapi import CSV_OR_JSON_ROWS
 
@@ -107,12 +107,23 @@ def _store(
     return item, action, []
 
 
+def _texts(raw_items: list[Any]) -> list[tuple[str | None, str]]:
+    """``(title, text)`` of the raw batch items that have a text, before validation."""
+    pairs: list[tuple[str | None, str]] = []
+    for raw in raw_items:
+        if isinstance(raw, dict) and isinstance(raw.get("text"), str):
+            title = raw.get("title")
+            pairs.append((title if isinstance(title, str) else None, raw["text"]))
+    return pairs
+
+
 def _batch(session: Session, actor: Actor, raw_items: Any) -> FeedbackBatchRead:
     if not isinstance(raw_items, list) or not 1 <= len(raw_items) <= MAX_BATCH:
         raise ValidationFailed(
             f"items must be a list of 1 to {MAX_BATCH} feedback items",
             errors=[FieldError("items", f"1 to {MAX_BATCH} objects")],
         )
+    embed_ahead(_texts(raw_items))  # before the write lock (see embed_ahead)
     errors: list[FieldError] = []
     stored: list[FeedbackItem] = []
     counts = {"created": 0, "updated": 0, "unchanged": 0}
@@ -153,6 +164,7 @@ def create_feedback(
     values, errors = _validated(body, "")
     if values is None:
         raise ValidationFailed(f"{errors[0].field}: {errors[0].message}", errors=errors)
+    embed_ahead([(values.get("title"), values.get("text"))])  # before the write lock
     item, _action = service.save_feedback(session, principal.actor, values, create_accounts=False)
     assign_new_items(session, [item.id])  # into the nearest theme, once themes exist
     return FeedbackRead.model_validate(item)

@@ -41,6 +41,7 @@ from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
 from pilothouse.feedback.duplicate_check import link_new_duplicates
 from pilothouse.feedback.embeddings import (
+    embed_ahead,
     embedder,
     ensure_embeddings,
     from_bytes,
@@ -78,6 +79,7 @@ __all__ = [
     "SynthesisReport",
     "assign_new_item",
     "assign_new_items",
+    "embed_ahead",
     "last_run",
     "synthesize_feedback",
 ]

@@ -37,6 +37,7 @@ from pilothouse.web import heap
 from pilothouse.web.api import API_PREFIX, api_routers
 from pilothouse.web.api.docs import router as docs_router
 from pilothouse.web.api.health import router as health_router
+from pilothouse.web.blas import use_one_blas_thread
 from pilothouse.web.bounds import integers_in_range
 from pilothouse.web.middleware import BodySizeLimit, SecurityHeaders, route_body_caps
 from pilothouse.web.openapi import install_openapi
@@ -159,5 +160,7 @@ def create_app(
 
 
 def create_app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory``: the app of ``pilothouse serve``."""
+    """Factory for ``uvicorn --factory``: the app of ``pilothouse serve``, which also
+    runs BLAS on one thread (:mod:`pilothouse.web.blas`)."""
+    use_one_blas_thread()
     return create_app(settle_heap=True)

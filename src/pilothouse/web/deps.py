@@ -159,6 +159,29 @@ def _authenticate(request: Request, session: Session, runtime: Runtime) -> Princ
     )
 
 
+def _authenticate_before_writing(request: Request, session: Session, runtime: Runtime) -> Principal:
+    """Who is asking, read in a transaction of its own, for a write request on SQLite.
+
+    SQLite has one writer at a time, and a write request's session takes the write
+    lock at its first statement (``BEGIN IMMEDIATE``, see ``core/db.py``). Were the
+    credentials checked in that session, every write would hold the lock through
+    the token or session look-up and the rate-limit check as well as its own work,
+    and other writers would queue behind it. They are read beside it instead, the
+    way a GET reads them, and the person is then attached to the request's session
+    without a statement (``merge(load=False)``), so the lock is taken only when the
+    route itself starts on the database. A refusal's record is written once, by the
+    reading session.
+    """
+    with runtime.database.session(reading=True) as reader:
+        principal = _authenticate(request, reader, runtime)
+        _note_activity(reader, runtime, principal)
+    user = session.merge(principal.user, load=False)
+    web_session = principal.web_session
+    if web_session is not None:
+        web_session = session.merge(web_session, load=False)
+    return Principal(user, principal.actor, principal.via, web_session)
+
+
 def _note_activity(session: Session, runtime: Runtime, principal: Principal) -> None:
     """Weekly active users of Pilothouse (process health): at most one row per person
     and day, written beside a reading session. Bookkeeping never fails a request."""
@@ -211,14 +234,20 @@ class Requires:
     async def __call__(
         self, request: Request, session: SessionDep, runtime: RuntimeDep
     ) -> Principal:
-        try:
-            principal = await run_in_threadpool(_authenticate, request, session, runtime)
-        except Unauthorized:
-            await run_in_threadpool(session.commit)  # keep expired-session clean-up
-            raise
-        request.state.principal = principal
-        await run_in_threadpool(_note_activity, session, runtime, principal)
         unsafe = request.method in UNSAFE_METHODS
+        if unsafe and runtime.database.is_sqlite:
+            principal = await run_in_threadpool(
+                _authenticate_before_writing, request, session, runtime
+            )
+            request.state.principal = principal
+        else:
+            try:
+                principal = await run_in_threadpool(_authenticate, request, session, runtime)
+            except Unauthorized:
+                await run_in_threadpool(session.commit)  # keep expired-session clean-up
+                raise
+            request.state.principal = principal
+            await run_in_threadpool(_note_activity, session, runtime, principal)
         if unsafe and principal.via == "session":
             await _check_csrf(request, principal)
         principal.actor.require(self.role, write=self.write or unsafe)
