@@ -94,3 +94,22 @@ def test_a_writing_session_keeps_nothing(crew: Crew, runtime: Runtime) -> None:
             features_of(session, found)
             experiments_linked_to(session, launch_ref(found))
         assert len(seen) == 2  # both asked again: the links of each
+
+
+def test_features_are_loaded_together_in_link_order(crew: Crew, runtime: Runtime) -> None:
+    """Four features cost as many statements as one (they were five statements each),
+    and come back in the order they were linked."""
+    crew.template()
+    titles = ["Scheduled exports", "Export to Sheets", "Export audit log", "CSV encoding"]
+    keys = [crew.feature(title)["key"] for title in titles]
+    one = crew.launch(features=[keys[0]])
+    many = crew.launch(name="Exports, all of them", features=[keys[2], keys[0], keys[3], keys[1]])
+    counts = []
+    for launch in (one, many):
+        with runtime.database.session() as session:  # writing: nothing kept between calls
+            found = find_launch(session, launch["key"])
+            with _statements(runtime) as seen:
+                items = features_of(session, found)
+            counts.append(len(seen))
+    assert [i.key for i in items] == [keys[2], keys[0], keys[3], keys[1]]
+    assert counts[0] == counts[1]

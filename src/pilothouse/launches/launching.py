@@ -20,6 +20,7 @@ from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change, snapshot
 from pilothouse.core.db import is_reading, utcnow
 from pilothouse.core.errors import Conflict, FieldError, NotFound
+from pilothouse.core.ids import parse_id
 from pilothouse.core.links import ObjectRef, add_link, links_of, remove_link
 from pilothouse.core.models import Role
 from pilothouse.core.pagination import Page, PageRequest, paginate
@@ -99,17 +100,16 @@ def features_of(session: Session, launch: Launch) -> list[RoadmapItem]:
 
 
 def _features_of(session: Session, launch: Launch) -> list[RoadmapItem]:
-    found: list[RoadmapItem] = []
-    for link in links_of(session, launch_ref(launch), kind=FEATURE_LINK_KIND):
-        if link.to_type != roadmap_items.ITEM_OBJECT_TYPE:
-            continue
-        try:
-            item = roadmap_items.find_item(session, link.to_id)
-        except NotFound:
-            continue
-        if item not in found:
-            found.append(item)
-    return found
+    """The linked items that still exist, in link order, each once, loaded together."""
+    links = links_of(session, launch_ref(launch), kind=FEATURE_LINK_KIND)
+    ids = [
+        item_id
+        for link in links
+        if link.to_type == roadmap_items.ITEM_OBJECT_TYPE
+        and (item_id := parse_id(link.to_id)) is not None
+    ]
+    items = roadmap_items.find_items_by_id(session, ids)
+    return [items[item_id] for item_id in dict.fromkeys(ids) if item_id in items]
 
 
 def _feature(session: Session, ref: Any, field: str) -> RoadmapItem:

@@ -47,11 +47,18 @@ def copy_demo_definitions(folder: Path) -> int:
     return copied
 
 
-def load_demo_events(session: Session, actor: Actor, runtime: Runtime) -> DemoResult:
-    """Add the demo events, accounts, contacts and metric definitions (idempotent: the
-    simulation is seeded and message ids are fixed, so a second load stores nothing)."""
+def load_demo_events(
+    session: Session, actor: Actor, runtime: Runtime, *, now: datetime | None = None
+) -> DemoResult:
+    """Add the demo events, accounts, contacts and metric definitions.
+
+    The simulation is seeded and its message ids are fixed, so loading again stores
+    nothing already stored; it does store the events simulated between the two loads
+    (the simulation runs up to ``now``, the current time by default), as a live
+    product would have sent them.
+    """
     del actor  # tracking data has no human author
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     batch = simulate(demo_start(now), now)
     ingest.merge_entities(session, batch)
     written = runtime.event_store.write(

@@ -11,7 +11,7 @@ field values, tags and objectives included.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -54,6 +54,7 @@ __all__ = [
     "create_item",
     "delete_item",
     "find_item",
+    "find_items_by_id",
     "find_parent",
     "item_ref",
     "item_snapshot",
@@ -102,6 +103,17 @@ def find_item(session: Session, ref: str | int) -> RoadmapItem:
     if item is None:
         raise NotFound(f"no roadmap item {text!r}")
     return item
+
+
+def find_items_by_id(session: Session, ids: Iterable[int]) -> dict[int, RoadmapItem]:
+    """Items by numeric id, in one statement (and one per eager collection), whatever
+    their number; ids with no item are left out. For lists of linked items: a launch's
+    features loaded one :func:`find_item` at a time cost five statements each."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    found = session.scalars(select(RoadmapItem).where(RoadmapItem.id.in_(wanted)))
+    return {item.id: item for item in found}
 
 
 def children_of(session: Session, item: RoadmapItem) -> list[RoadmapItem]:
