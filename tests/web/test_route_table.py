@@ -14,9 +14,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.testclient import TestClient
+from starlette.routing import compile_path
 
 from pilothouse.core.models import Role
 from pilothouse.metrics.routes import WriteKeyAuth
+from pilothouse.web.api import API_PREFIX
 from pilothouse.web.deps import PublicAccess, Requires
 from tests.support.accounts import Accounts, sign_in
 from tests.support.routes import api_routes, mounts
@@ -78,6 +80,25 @@ def test_every_route_declares_exactly_one_role(app: FastAPI) -> None:
         problems
     )
     assert mounts(app) == ["/static"], "only the static assets may be mounted"
+
+
+def test_the_tracking_routes_share_no_path_with_any_other_route(app: FastAPI) -> None:
+    """The tracking router is checked first (``web/api/__init__.py``): that changes no
+    answer only while no other route matches a tracking path, and none matches any
+    other route's path."""
+    from pilothouse.metrics.routes import ingest_router
+
+    tracking = {API_PREFIX + route.path for route in ingest_router.routes}
+    assert {"/api/v1/batch", "/api/v1/track"} <= tracking
+    others = [r.path for r in api_routes(app) if r.path not in tracking]
+    assert len(others) > 200
+    for path in others:
+        pattern, _format, _convertors = compile_path(path)
+        clashes = [t for t in tracking if pattern.match(t)]
+        assert not clashes, f"{path} also matches {clashes}"
+    for path in tracking:
+        pattern, _format, _convertors = compile_path(path)
+        assert not [o for o in others if pattern.match(_concrete_path(o))], path
 
 
 def test_public_routes_are_exactly_the_expected_ones(app: FastAPI) -> None:
