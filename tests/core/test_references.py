@@ -3,7 +3,7 @@ struck through (never an error), names are escaped, and links read as words."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import event
@@ -113,3 +113,51 @@ def test_links_read_as_words_from_either_end() -> None:
     assert relation_label("related", "experiment", outgoing=True) == "Experiments"
     assert relation_label("related", "launch", outgoing=True) == "Related"
     assert relation_label("blocks", "roadmap_item", outgoing=True) == "Blocks"
+
+
+def test_a_reading_session_resolves_each_reference_once(runtime: Runtime) -> None:
+    """A page shows the same objects in several places; within a GET (a reading session)
+    the second resolve sends nothing, and the next session sees a renamed object."""
+    with runtime.database.session() as session:
+        made = [
+            items.create_item(session, CLI, {"kind": "feature", "title": f"Item {n}"})
+            for n in range(3)
+        ]
+        refs = [ObjectRef("roadmap_item", str(i.id)) for i in made]
+    with runtime.database.session(reading=True) as reader:
+        with counted(reader) as first:
+            found = resolve(reader, refs[:2])
+        with counted(reader) as second:
+            again = resolve(reader, refs)
+        assert first and len(second) >= 1  # only the third item is new
+        assert again[refs[0]] is found[refs[0]] and again[refs[2]].label == "Item 2"
+        with counted(reader) as third:
+            assert resolve(reader, refs) == again
+        assert third == []
+    with runtime.database.session() as writer:
+        items.update_item(writer, CLI, items.find_item(writer, made[0].id), {"title": "Renamed"})
+        with counted(writer) as fourth:
+            assert resolve(writer, refs[:1])[refs[0]].label == "Renamed"
+        assert fourth  # a writing session keeps nothing
+    with runtime.database.session(reading=True) as reader:
+        assert resolve(reader, refs[:1])[refs[0]].label == "Renamed"
+
+
+def test_answers_that_depend_on_the_runtime_are_kept_apart(runtime: Runtime) -> None:
+    """A resolver that reads the runtime (the metric catalog) answers differently with
+    and without one; a reading session keeps both answers, not the first for both."""
+    from pilothouse.core import references
+
+    def by_runtime(context: references.ResolveContext, ids: Sequence[str]) -> dict:
+        named = "with runtime" if context.runtime is not None else "without"
+        return {i: references.Found(f"{i} {named}") for i in ids}
+
+    references.register_type("probe", "Probe", by_runtime, reads_runtime=True)
+    try:
+        ref = ObjectRef("probe", "p1")
+        with runtime.database.session(reading=True) as reader:
+            assert resolve(reader, [ref])[ref].label == "p1 without"
+            assert resolve(reader, [ref], runtime)[ref].label == "p1 with runtime"
+            assert resolve(reader, [ref])[ref].label == "p1 without"
+    finally:
+        references._TYPES.pop("probe", None)

@@ -24,6 +24,7 @@ from typing import Any
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
+from pilothouse.core.db import is_reading
 from pilothouse.core.links import ObjectRef
 from pilothouse.core.models import Link
 
@@ -71,6 +72,8 @@ Resolver = Callable[[ResolveContext, Sequence[str]], Mapping[str, Found]]
 class _TypeInfo:
     label: str
     resolver: Resolver
+    #: The resolver answers more when given the runtime (metrics: the catalog's names).
+    reads_runtime: bool = False
 
 
 _TYPES: dict[str, _TypeInfo] = {}
@@ -81,12 +84,16 @@ _USAGES: list[tuple[str, str, UsageProvider]] = []
 _loaded = False
 
 
-def register_type(type_name: str, label: str, resolver: Resolver) -> None:
+def register_type(
+    type_name: str, label: str, resolver: Resolver, *, reads_runtime: bool = False
+) -> None:
     """Register how objects of ``type_name`` are named (``label``: "Launch") and found.
 
-    Registering a type again replaces it (a test or plugin may override a built-in).
+    ``reads_runtime``: the resolver's answer depends on whether a runtime is given, so a
+    reading session keeps its answers apart by that. Registering a type again replaces
+    it (a test or plugin may override a built-in).
     """
-    _TYPES[type_name] = _TypeInfo(label, resolver)
+    _TYPES[type_name] = _TypeInfo(label, resolver, reads_runtime)
 
 
 def register_usage(target_type: str, heading: str, provider: UsageProvider) -> None:
@@ -191,12 +198,25 @@ def resolve(
     nothing can tell). A resolver that fails for a type leaves those refs as plain text.
     """
     _load()
+    # A reading session (a GET) keeps what it resolved: a page shows the same objects
+    # in several places (its links, its impact chain), and nothing can change them
+    # within the request. A writing session resolves afresh each time.
+    kept: dict[tuple[ObjectRef, bool], Reference] | None = (
+        session.info.setdefault(_RESOLVED, {}) if is_reading(session) else None
+    )
+
+    def key(ref: ObjectRef) -> tuple[ObjectRef, bool]:
+        info = _TYPES.get(ref.type)
+        return ref, info is not None and info.reads_runtime and runtime is not None
+
+    out: dict[ObjectRef, Reference] = {}
     by_type: dict[str, list[str]] = defaultdict(list)
     for ref in refs:
-        if ref.id not in by_type[ref.type]:
+        if kept is not None and key(ref) in kept:
+            out[ref] = kept[key(ref)]
+        elif ref.id not in by_type[ref.type]:
             by_type[ref.type].append(ref.id)
     context = ResolveContext(session, runtime)
-    out: dict[ObjectRef, Reference] = {}
     for type_name, ids in by_type.items():
         info = _TYPES.get(type_name)
         if info is None:
@@ -214,7 +234,13 @@ def resolve(
                 if hit is not None
                 else _deleted(ref)
             )
+            if kept is not None:
+                kept[key(ref)] = out[ref]
     return out
+
+
+#: ``session.info`` key of the references a reading session has resolved.
+_RESOLVED = "resolved_references"
 
 
 def resolve_one(session: Session, ref: ObjectRef, runtime: Any = None) -> Reference:

@@ -43,7 +43,7 @@ def resolve_metrics(context: ResolveContext, ids: Sequence[str]) -> Mapping[str,
     return out
 
 
-register_type(METRIC_OBJECT_TYPE, "Metric", resolve_metrics)
+register_type(METRIC_OBJECT_TYPE, "Metric", resolve_metrics, reads_runtime=True)
 
 
 def metric_backlinks(
