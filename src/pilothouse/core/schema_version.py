@@ -16,7 +16,7 @@ from pilothouse.core.db import Database
 __all__ = ["HEAD_REVISION", "is_current", "stored_revision"]
 
 #: The newest migration shipped with this version (``migrations/versions``).
-HEAD_REVISION = "0023"
+HEAD_REVISION = "0024"
 
 
 def stored_revision(database: Database) -> str | None:

@@ -100,6 +100,8 @@ class FeedbackItem(Base):
     __table_args__ = (
         UniqueConstraint("source_name", "external_id", name="uq_feedback_items_source_external"),
         Index("ix_feedback_items_status_created", "status", "created_at"),
+        # The inbox's order, newest first (migration 0024; feedback/inbox_order.py).
+        Index("ix_feedback_items_created_at_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -108,3 +108,43 @@ def test_themes_page_by_page_keeping_the_sort(
     past_the_end = client.get("/feedback/themes", params={"sort": "customers", "page": 9}).text
     assert _theme_labels(past_the_end) == ["T25", "T26", "T27", "T28", "T29"]
     assert client.get("/feedback/themes", params={"page": 0}).status_code == 422
+
+
+def test_the_inbox_reads_its_order_from_an_index(runtime: Runtime) -> None:
+    """Newest first, ties by id, comes from ``ix_feedback_items_created_at_id`` (read
+    backwards, one page), not from sorting every item per page (migration 0024)."""
+    from sqlalchemy import event, text
+
+    from pilothouse.feedback.inbox_order import list_inbox
+
+    with runtime.database.session() as session:
+        for n in range(30):
+            values = {"text": f"Item {n}", "source_kind": "email", "source_name": "test"}
+            service.create_feedback(session, CLI, {**values, "created_at": BASE.isoformat()})
+    sent: list[tuple[str, object]] = []
+    engine = runtime.database.engine
+
+    def note(
+        _conn: object, _cursor: object, statement: str, parameters: object, *_a: object
+    ) -> None:
+        sent.append((statement, parameters))
+
+    with runtime.database.session(reading=True) as session:
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            assert len(list_inbox(session, limit=10).items) == 10
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        statement, parameters = next((s, p) for s, p in sent if "ORDER BY" in s)
+        connection = session.connection()
+        if runtime.database.is_sqlite:
+            plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            steps = " | ".join(str(row[-1]) for row in plan)
+            assert "ix_feedback_items_created_at_id" in steps, steps
+            assert "TEMP B-TREE" not in steps, steps
+        else:
+            connection.execute(text("SET LOCAL enable_sort = off"))
+            connection.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+            steps = " | ".join(str(row[0]) for row in plan)
+            assert "ix_feedback_items_created_at_id" in steps, steps
