@@ -209,3 +209,31 @@ def test_empty_workspace_says_what_to_do(client: TestClient, team: dict[str, Per
         ("attention-decisions", "No decision recorded yet"),
     ):
         assert words in _block(home, testid), testid
+
+
+def test_late_launches_never_read_gates_or_approvals(
+    client: TestClient, accounts: Accounts, runtime: Runtime, team: dict[str, Person]
+) -> None:
+    """Lateness needs the stages and their checklists; gates and their approvals were
+    loaded with them for nothing (two statements and their rows on every home view)."""
+    from sqlalchemy import event
+
+    from pilothouse.launches.attention import late_launches
+
+    today = workspace_today(runtime.settings.timezone)
+    _launches(client, accounts.bearer(team["editor"]), today)
+    sent: list[str] = []
+    engine = runtime.database.engine
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        sent.append(statement)
+
+    with runtime.database.session(reading=True) as session:
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            late = late_launches(session, today)
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+    assert [entry.launch.key for entry in late] == ["LAUNCH-1"]
+    assert any("launch_items" in s for s in sent)
+    assert not any("launch_gates" in s or "launch_gate_approvals" in s for s in sent), sent
