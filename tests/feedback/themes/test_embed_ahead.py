@@ -30,13 +30,8 @@ class Counting:
         self.inner = inner
         self.texts: list[str] = []
 
-    @property
-    def model_id(self) -> str:
-        return self.inner.model_id
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
+    def __getattr__(self, name: str) -> object:  # model_id, dimension: the real ones
+        return getattr(self.inner, name)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         self.texts += list(texts)
