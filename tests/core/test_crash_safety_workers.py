@@ -82,17 +82,20 @@ def worker_pids(parent: int) -> list[int]:
             command = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == parent and b"spawn_main" in command:
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == parent and b"spawn_main" in command and state not in "ZX":
             found.append(int(entry.name))
     return sorted(found)
 
 
-def wait_for_workers(parent: int, count: int) -> list[int]:
+def wait_for_workers(parent: int, count: int, gone: int | None = None) -> list[int]:
+    """The workers once there are ``count`` of them and ``gone`` (a killed one) is not
+    among them: SIGKILL is delivered after ``os.kill`` returns, so right after it the
+    victim can still be listed (this test once read the old pair back that way)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         pids = worker_pids(parent)
-        if len(pids) >= count:
+        if len(pids) >= count and gone not in pids:
             return pids
         time.sleep(0.1)
     raise AssertionError(f"{count} workers did not start: {worker_pids(parent)}")
@@ -114,7 +117,7 @@ def test_batches_through_several_workers_survive_a_worker_kill_exactly_once(
             client.start()
         sender.wait_for_acks(kill_after)
         os.kill(victims[0], signal.SIGKILL)
-        replaced = wait_for_workers(parent, WORKERS)
+        replaced = wait_for_workers(parent, WORKERS, gone=victims[0])
         sender.wait_for_acks(kill_after + 20)  # the other worker and the new one go on
         sender.stop.set()
         for client in clients:

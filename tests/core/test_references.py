@@ -161,3 +161,18 @@ def test_answers_that_depend_on_the_runtime_are_kept_apart(runtime: Runtime) -> 
             assert resolve(reader, [ref])[ref].label == "p1 without"
     finally:
         references._TYPES.pop("probe", None)
+
+
+def test_writing_beside_a_reading_session_forgets_what_it_kept(runtime: Runtime) -> None:
+    """``write_beside`` ends the reading session's snapshot; the names it kept go too."""
+    from pilothouse.core.db import write_beside
+
+    with runtime.database.session() as session:
+        item = items.create_item(session, CLI, {"kind": "feature", "title": "Before"})
+        ref = ObjectRef("roadmap_item", str(item.id))
+    with runtime.database.session(reading=True) as reader:
+        assert resolve(reader, [ref])[ref].label == "Before"
+        with write_beside(reader) as writer:
+            found = items.find_item(writer, item.id)
+            items.update_item(writer, CLI, found, {"title": "After"})
+        assert resolve(reader, [ref])[ref].label == "After"

@@ -113,3 +113,28 @@ def test_features_are_loaded_together_in_link_order(crew: Crew, runtime: Runtime
             counts.append(len(seen))
     assert [i.key for i in items] == [keys[2], keys[0], keys[3], keys[1]]
     assert counts[0] == counts[1]
+
+
+def test_a_feature_linked_by_key_is_found_too(crew: Crew, runtime: Runtime) -> None:
+    """An automation's ``link`` action may name the item by key (``roadmap_item:FEAT-12``);
+    such a link counts beside the ones made by id, and the same item is listed once."""
+    from pilothouse.core.actor import Actor
+    from pilothouse.core.links import ObjectRef, add_link
+    from pilothouse.launches.common import FEATURE_LINK_KIND
+
+    crew.template()
+    by_id, by_key = crew.feature("Scheduled exports"), crew.feature("Export to Sheets")
+    launch = crew.launch(features=[by_id["key"]])
+    with runtime.database.session() as session:
+        found = find_launch(session, launch["key"])
+        for key in (by_key["key"], by_id["key"]):  # the second names an item already linked
+            add_link(
+                session,
+                Actor.command_line(),
+                launch_ref(found),
+                ObjectRef("roadmap_item", key),
+                FEATURE_LINK_KIND,
+            )
+    with runtime.database.session(reading=True) as session:
+        items = features_of(session, find_launch(session, launch["key"]))
+    assert [i.key for i in items] == [by_id["key"], by_key["key"]]

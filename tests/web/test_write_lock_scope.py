@@ -102,6 +102,8 @@ def test_a_refused_form_never_waits_for_the_write_lock(
 
 
 def test_a_bad_token_on_a_write_is_recorded_once(runtime: Runtime, client: TestClient) -> None:
+    """A guard for the nested sessions: the reading one keeps the refusal's record, and
+    the request's own must not keep it again (``Database.session`` clears it)."""
     refused = client.post(
         "/api/v1/areas", json={"name": "Guessed"}, headers={"Authorization": "Bearer ph_wrong"}
     )
@@ -127,3 +129,34 @@ def test_a_write_with_a_browser_session_still_checks_its_csrf_token(
     assert logged.status_code == 303, logged.text
     refused = client.post("/feedback", data={"text": "Again", "csrf_token": csrf + "x"})
     assert refused.status_code == 403
+
+
+def test_the_route_reads_the_person_as_its_own_transaction_sees_them(
+    runtime: Runtime, accounts: Accounts
+) -> None:
+    """The person was read before the lock; what the route reads of them (a password
+    hash, a role) is read again in its own transaction, so a change made while the
+    request waited is seen."""
+    from sqlalchemy import update
+    from starlette.requests import Request
+
+    from pilothouse.core.models import User
+    from pilothouse.web.deps import _authenticate_before_writing
+
+    person = accounts.person(Role.editor)
+    headers = accounts.bearer(person)
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/areas",
+        "headers": [(b"authorization", headers["Authorization"].encode())],
+        "client": ("10.0.0.7", 5000),
+    }
+    with runtime.database.session() as session:
+        principal = _authenticate_before_writing(Request(scope), session, runtime)
+        assert principal.identity.name != "Renamed meanwhile"
+        with runtime.database.session() as other:  # while this request waits for the lock
+            other.execute(
+                update(User).filter_by(email=person.email).values(name="Renamed meanwhile")
+            )
+        assert principal.user.name == "Renamed meanwhile"

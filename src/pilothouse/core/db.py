@@ -240,6 +240,22 @@ def _note_write_while_reading(session: Session, _context: Any, _instances: Any) 
     log.warning(message)
 
 
+#: ``session.info`` key of the answers a reading session keeps (:func:`reading_memo`).
+_MEMOS = "reading_memos"
+
+
+def reading_memo(session: Session, name: str) -> dict[Any, Any]:
+    """A dictionary that lives as long as ``session``'s snapshot, for answers a page asks
+    for more than once (an item's keys, its evidence, the names of what it links to).
+
+    Only for reading sessions (callers check :func:`is_reading`): nothing a GET does can
+    change those answers, except :func:`write_beside`, which ends the snapshot and
+    forgets every memo with it.
+    """
+    memos: dict[str, dict[Any, Any]] = session.info.setdefault(_MEMOS, {})
+    return memos.setdefault(name, {})
+
+
 @contextmanager
 def write_beside(session: Session) -> Iterator[Session]:
     """A session to write in from code that may run on a read path (first-use seeding).
@@ -256,6 +272,7 @@ def write_beside(session: Session) -> Iterator[Session]:
     with database.session() as writer:
         yield writer
     session.commit()
+    session.info.pop(_MEMOS, None)  # a new snapshot: what was kept may have changed
 
 
 def execute_beside(session: Session, statement: Executable) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
-from pilothouse.core.db import is_reading
+from pilothouse.core.db import is_reading, reading_memo
 from pilothouse.core.links import ObjectRef
 from pilothouse.core.models import Link
 
@@ -202,7 +202,7 @@ def resolve(
     # in several places (its links, its impact chain), and nothing can change them
     # within the request. A writing session resolves afresh each time.
     kept: dict[tuple[ObjectRef, bool], Reference] | None = (
-        session.info.setdefault(_RESOLVED, {}) if is_reading(session) else None
+        reading_memo(session, _RESOLVED) if is_reading(session) else None
     )
 
     def key(ref: ObjectRef) -> tuple[ObjectRef, bool]:

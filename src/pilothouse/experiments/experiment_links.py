@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
-from pilothouse.core.db import is_reading
+from pilothouse.core.db import is_reading, reading_memo
 from pilothouse.core.errors import FieldError, NotFound, ValidationFailed
 from pilothouse.core.links import ObjectRef, add_link, links_of, remove_link
 from pilothouse.core.models import Link
@@ -300,7 +300,7 @@ def _kept_summaries(session: Session) -> dict[int, ExperimentSummary]:
     write keeps nothing: a summary must show the experiment as the writes left it."""
     if not is_reading(session):
         return {}
-    kept: dict[int, ExperimentSummary] = session.info.setdefault("experiment_summaries", {})
+    kept: dict[int, ExperimentSummary] = reading_memo(session, "experiment_summaries")
     return kept
 
 

@@ -115,6 +115,11 @@ def composed_text(title: str | None, text: str | None) -> str:
 _ahead: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 _ahead_lock = threading.Lock()
 AHEAD_KEPT = 256
+#: A request with more texts embeds them in its transaction, as before: embedding
+#: them ahead would let the memo drop some before they are used (and embed them twice).
+AHEAD_MOST = 64
+#: Longer texts are not kept (the API refuses them; the memo's size stays bounded).
+AHEAD_MAX_CHARS = 20_000
 
 
 def embed_ahead(texts: Iterable[tuple[str | None, str | None]]) -> int:
@@ -126,16 +131,19 @@ def embed_ahead(texts: Iterable[tuple[str | None, str | None]]) -> int:
     out of the lock; :func:`ensure_embeddings` then finds the vector here instead of
     embedding again. Only when the model is already loaded in this process (themes
     exist and an item was placed since the start): loading it is the first
-    placement's work, not every request's. A vector that is never asked for is
-    dropped once :data:`AHEAD_KEPT` newer ones are kept; a text changed on the way
-    in (the service trims it, say) is simply embedded again.
+    placement's work, not every request's. At most :data:`AHEAD_MOST` texts a call
+    (a larger batch embeds in its transaction, as before). A vector that is never
+    asked for (the item was refused, or was unchanged) is dropped once
+    :data:`AHEAD_KEPT` newer ones are kept; a text changed on the way in (the service
+    trims it, say) is simply embedded again.
     """
     if not embedder_is_loaded():
         return 0
-    model = embedder()
     wanted = sorted({joined for pair in texts if (joined := composed_text(*pair))})
-    if not wanted:
+    wanted = [text for text in wanted if len(text) <= AHEAD_MAX_CHARS]
+    if not wanted or len(wanted) > AHEAD_MOST:
         return 0
+    model = embedder()
     matrix = normalize_rows(model.embed(wanted))
     with _ahead_lock:
         for text, vector in zip(wanted, matrix, strict=True):

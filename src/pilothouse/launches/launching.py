@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change, snapshot
-from pilothouse.core.db import is_reading, utcnow
+from pilothouse.core.db import is_reading, reading_memo, utcnow
 from pilothouse.core.errors import Conflict, FieldError, NotFound
 from pilothouse.core.ids import parse_id
 from pilothouse.core.links import ObjectRef, add_link, links_of, remove_link
@@ -93,23 +93,39 @@ def features_of(session: Session, launch: Launch) -> list[RoadmapItem]:
     """
     if not is_reading(session):
         return _features_of(session, launch)
-    kept: dict[int, list[RoadmapItem]] = session.info.setdefault("launch_features", {})
+    kept: dict[int, list[RoadmapItem]] = reading_memo(session, "launch_features")
     if launch.id not in kept:
         kept[launch.id] = _features_of(session, launch)
     return list(kept[launch.id])
 
 
 def _features_of(session: Session, launch: Launch) -> list[RoadmapItem]:
-    """The linked items that still exist, in link order, each once, loaded together."""
-    links = links_of(session, launch_ref(launch), kind=FEATURE_LINK_KIND)
-    ids = [
-        item_id
-        for link in links
+    """The linked items that still exist, in link order, each once.
+
+    Links made here name items by id, and those are loaded together; a link that names
+    an item by key (an automation's ``link`` action may write ``roadmap_item:FEAT-12``)
+    is looked up on its own.
+    """
+    refs = [
+        link.to_id
+        for link in links_of(session, launch_ref(launch), kind=FEATURE_LINK_KIND)
         if link.to_type == roadmap_items.ITEM_OBJECT_TYPE
-        and (item_id := parse_id(link.to_id)) is not None
     ]
-    items = roadmap_items.find_items_by_id(session, ids)
-    return [items[item_id] for item_id in dict.fromkeys(ids) if item_id in items]
+    by_id = roadmap_items.find_items_by_id(session, filter(None, map(parse_id, refs)))
+    found: dict[int, RoadmapItem] = {}
+    for ref in refs:
+        item_id = parse_id(ref)
+        item = by_id.get(item_id) if item_id is not None else _item_by_key(session, ref)
+        if item is not None:
+            found.setdefault(item.id, item)
+    return list(found.values())
+
+
+def _item_by_key(session: Session, key: str) -> RoadmapItem | None:
+    try:
+        return roadmap_items.find_item(session, key)
+    except NotFound:
+        return None
 
 
 def _feature(session: Session, ref: Any, field: str) -> RoadmapItem:

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pilothouse.accounts import service as accounts_service
-from pilothouse.core.db import is_reading
+from pilothouse.core.db import is_reading, reading_memo
 from pilothouse.core.models import Link
 from pilothouse.roadmap.models import RoadmapItem
 
@@ -154,7 +154,7 @@ def evidence_sources(
     then for its impact chain's); a session that may write, or a custom resolver, does not.
     """
     if resolver is None and is_reading(session):
-        kept: dict[int, EvidenceSources] = session.info.setdefault("roadmap_evidence_sources", {})
+        kept: dict[int, EvidenceSources] = reading_memo(session, "roadmap_evidence_sources")
         missing = [item for item in items if item.id not in kept]
         if missing:
             kept.update(_evidence_sources(session, missing, None))

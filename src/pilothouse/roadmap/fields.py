@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change, snapshot
-from pilothouse.core.db import is_reading
+from pilothouse.core.db import is_reading, reading_memo
 from pilothouse.core.errors import BadRequest, Conflict, FieldError, NotFound
 from pilothouse.core.models import Role
 from pilothouse.roadmap.common import clean_key, clean_name, invalid, parse_date, resolve_user
@@ -58,13 +58,14 @@ MAX_OPTIONS = 200
 def list_fields(session: Session) -> list[RoadmapField]:
     """Every custom field in order; a reading session asks once (the item page and its
     scores both need them)."""
-    if is_reading(session) and "roadmap_fields" in session.info:
-        return list(session.info["roadmap_fields"])
+    kept = reading_memo(session, "roadmap_fields") if is_reading(session) else {}
+    if "all" in kept:
+        return list(kept["all"])
     found = list(
         session.scalars(select(RoadmapField).order_by(RoadmapField.position, RoadmapField.id))
     )
     if is_reading(session):
-        session.info["roadmap_fields"] = found
+        kept["all"] = found
     return list(found)
 
 

@@ -8,7 +8,10 @@ nothing, and its spinning takes a core from the request threads: in
 ``benchmarks/request_cost.py`` a feedback creation used twice its wall time in CPU,
 and under ``benchmarks/load.py`` at 40 requests/s the reads' p95 went from 35 ms to
 25-30 ms with one thread. A served process gets its parallelism from concurrent
-requests and ``--workers``; commands and job workers keep every BLAS thread.
+requests and ``--workers``. Commands and separate ``pilothouse jobs worker``
+processes keep every BLAS thread; jobs the server runs itself (the default
+``PILOTHOUSE_JOBS_MODE=inprocess``) share its one thread, a little slower for a large
+synthesis run.
 """
 
 from __future__ import annotations

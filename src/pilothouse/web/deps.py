@@ -178,8 +178,11 @@ def _authenticate_before_writing(request: Request, session: Session, runtime: Ru
     and other writers would queue behind it. They are read beside it instead, the
     way a GET reads them, and the person is then attached to the request's session
     without a statement (``merge(load=False)``), so the lock is taken only when the
-    route itself starts on the database. A refusal's record is written once, by the
-    reading session.
+    route itself starts on the database. The attached objects are expired: a route
+    that reads them (a password change, an admin editing their own account) reads them
+    again in its transaction. The credentials are not checked again: a token revoked
+    while the request waited for the lock is like one revoked just after it. A
+    refusal's record is written once, by the reading session.
     """
     with runtime.database.session(reading=True) as reader:
         principal = _authenticate(request, reader, runtime)
@@ -188,7 +191,14 @@ def _authenticate_before_writing(request: Request, session: Session, runtime: Ru
     web_session = principal.web_session
     if web_session is not None:
         web_session = session.merge(web_session, load=False)
-    return Principal(user, principal.actor, principal.via, web_session)
+    attached = Principal(user, principal.actor, principal.via, web_session)
+    # What the route reads of them is read again inside its own transaction, after the
+    # lock: a password change checks the hash as it is now, not as it was before this
+    # request waited for the lock. A route that reads neither sends no statement.
+    session.expire(user)
+    if web_session is not None:
+        session.expire(web_session)
+    return attached
 
 
 def _note_activity(session: Session, runtime: Runtime, principal: Principal) -> None:

@@ -100,8 +100,20 @@ def test_nothing_is_embedded_ahead_before_the_model_is_loaded(
 @pytest.mark.usefixtures("model")
 def test_the_memo_keeps_only_the_newest_vectors() -> None:
     texts = [(None, f"Feedback number {n}") for n in range(embeddings.AHEAD_KEPT + 3)]
-    assert embeddings.embed_ahead(texts) == len(texts)
+    step = embeddings.AHEAD_MOST
+    for start in range(0, len(texts), step):  # several requests' worth
+        chunk = texts[start : start + step]
+        assert embeddings.embed_ahead(chunk) == len(chunk)
     assert len(embeddings._ahead) == embeddings.AHEAD_KEPT
     kept = {text for _model, text in embeddings._ahead}
-    in_order = sorted(text for _title, text in texts)  # the order they were embedded in
-    assert kept == set(in_order[3:])  # the three oldest were dropped
+    first = sorted(text for _title, text in texts[:step])  # the first call, in its order
+    assert kept == {text for _title, text in texts} - set(first[:3])  # three oldest dropped
+
+
+@pytest.mark.usefixtures("model")
+def test_large_batches_and_long_texts_are_embedded_in_their_transaction() -> None:
+    many = [(None, f"Batch item {n}") for n in range(embeddings.AHEAD_MOST + 1)]
+    assert embeddings.embed_ahead(many) == 0  # would push out vectors before their use
+    long = "word " * (embeddings.AHEAD_MAX_CHARS // 5 + 1)
+    assert embeddings.embed_ahead([(None, long), (None, "Short one")]) == 1
+    assert [text for _model, text in embeddings._ahead] == ["Short one"]

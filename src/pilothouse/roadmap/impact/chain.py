@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from pilothouse.core.db import is_reading
+from pilothouse.core.db import is_reading, reading_memo
 from pilothouse.core.errors import NotFound
 from pilothouse.core.links import ObjectRef
 from pilothouse.core.models import Link
@@ -124,7 +124,7 @@ def _aliases(session: Session, items: Sequence[RoadmapItem]) -> dict[str, int]:
     A reading session keeps each item's keys (an item's chain asks twice: for the
     launches that ship it and for the links of its refs)."""
     kept: dict[int, list[str]] = (
-        session.info.setdefault("roadmap_item_keys", {}) if is_reading(session) else {}
+        reading_memo(session, "roadmap_item_keys") if is_reading(session) else {}
     )
     missing = [i.id for i in items if i.id not in kept]
     if missing:
