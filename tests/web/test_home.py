@@ -225,10 +225,13 @@ def test_late_launches_never_read_gates_or_approvals(
     sent: list[str] = []
     engine = runtime.database.engine
 
-    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        sent.append(statement)
-
     with runtime.database.session(reading=True) as session:
+        mine = session.connection()  # the app's job and schedule threads send others
+
+        def note(conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            if conn is mine:
+                sent.append(statement)
+
         event.listen(engine, "before_cursor_execute", note)
         try:
             late = late_launches(session, today)
