@@ -43,6 +43,7 @@ from pilothouse.web.middleware import BodySizeLimit, SecurityHeaders, route_body
 from pilothouse.web.openapi import install_openapi
 from pilothouse.web.pages import page_routers
 from pilothouse.web.problems import install_error_handlers
+from pilothouse.web.route_guard import install_route_guards
 from pilothouse.web.shedding import LoadShedding
 from pilothouse.web.templating import make_templates
 
@@ -143,6 +144,7 @@ def create_app(
     app.include_router(dashboards_pages)
     app.include_router(ops_health_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_route_guards(app)  # last: the route table is complete (web/route_guard.py)
     app.add_middleware(  # innermost: a 503 when saturated, before any database work
         LoadShedding,
         max_concurrent=runtime.settings.max_concurrent_requests,
