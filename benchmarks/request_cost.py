@@ -125,7 +125,7 @@ def targets_of(sender: Sender, write_keys: list[str]) -> Targets:
     )
 
 
-def profile(sender: Sender, kind: Request, calls: int, top: int) -> None:
+def profile(sender: Sender, kind: Request, calls: int, top: int, dump: str | None = None) -> None:
     """cProfile of ``calls`` requests, with the app's thread hops run inline.
 
     cProfile sees only its own thread, and the app runs sync work in a thread pool;
@@ -158,6 +158,8 @@ def profile(sender: Sender, kind: Request, calls: int, top: int) -> None:
             for _ in range(calls):
                 await one()
             profiler.disable()
+        if dump:  # for pstats' callers and callees, or snakeviz
+            profiler.dump_stats(dump)
         stats = pstats.Stats(profiler).strip_dirs()
         stats.sort_stats("cumulative").print_stats(top)
         stats.sort_stats("tottime").print_stats(top)
@@ -182,7 +184,9 @@ def run(folder: Path, args: argparse.Namespace) -> None:
     from fastapi.testclient import TestClient
 
     from pilothouse.web.app import create_app
+    from pilothouse.web.blas import use_one_blas_thread
 
+    use_one_blas_thread()  # as `pilothouse serve` does (web/blas.py)
     app = create_app(migrate=False)  # no lifespan: no job threads taking CPU meanwhile
     client = TestClient(app, base_url="https://testserver")
     sender = Sender(client, sign_in(client), token, write_keys)
@@ -191,7 +195,7 @@ def run(folder: Path, args: argparse.Namespace) -> None:
     chosen = [k for k in [health, *mix] if not args.only or args.only in k.label]
     if args.profile:
         kind = next(k for k in mix if args.profile in k.label)
-        profile(sender, kind, args.calls, args.top)
+        profile(sender, kind, args.calls, args.top, args.dump)
         return
     counter = StatementCounter(app.state.runtime.database.engine)
     print(
@@ -221,6 +225,7 @@ def main() -> None:
     parser.add_argument("--only", help="only endpoints whose label contains this")
     parser.add_argument("--profile", help="cProfile this endpoint label instead")
     parser.add_argument("--top", type=int, default=30, help="rows of profile output")
+    parser.add_argument("--dump", help="with --profile: also write the raw profile to this file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) if args.database_url else args.keep or Path(tmp)

@@ -141,3 +141,31 @@ def test_a_feature_linked_by_key_is_found_too(crew: Crew, runtime: Runtime) -> N
     with runtime.database.session(reading=True) as session:
         items = features_of(session, find_launch(session, launch["key"]))
     assert [i.key for i in items] == [by_id["key"], by_key["key"]]
+
+
+def test_a_launch_list_reads_counts_but_not_the_people_on_its_checklist(
+    crew: Crew, runtime: Runtime
+) -> None:
+    """A brief needs each item's state and each approval's decision, not who owns or
+    approved them: those people were joined into every checklist row of the list."""
+    from sqlalchemy import inspect
+
+    from pilothouse.core.pagination import PageRequest
+    from pilothouse.launches.launching import list_launches
+
+    crew.template()
+    crew.launch()
+    with runtime.database.session() as session:
+        (launch,) = list_launches(session, PageRequest(limit=10)).items
+        items = [i for s in launch.stages for i in s.items]
+        approvals = [a for s in launch.stages for g in s.gates for a in g.approvals]
+        assert items and approvals
+        assert any(i.owner_id for i in items), "the template should name item owners"
+        for row in items:
+            assert {"owner", "done_by"} <= inspect(row).unloaded
+        for row in approvals:
+            assert "approver" in inspect(row).unloaded
+    listed = crew.client.get(f"{API}/launches", headers=crew.editor)
+    assert listed.status_code == 200
+    (brief,) = listed.json()["items"]
+    assert brief["readiness"] == crew.get(brief["key"])["readiness"]["score"]

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change, snapshot
@@ -400,6 +400,19 @@ def launch_query(
     return query
 
 
+#: What a launch's brief reads (stage names, checklist and approval counts): the people
+#: on checklist items and approvals, joined by default for the launch page, stay unread.
+#: ``GET /api/v1/launches`` read two users per checklist item for nothing.
+BRIEF_LOADING = selectinload(Launch.stages).options(
+    selectinload(LaunchStage.items).options(
+        lazyload(LaunchItem.owner), lazyload(LaunchItem.done_by)
+    ),
+    selectinload(LaunchStage.gates)
+    .selectinload(LaunchGate.approvals)
+    .lazyload(GateApproval.approver),
+)
+
+
 def list_launches(
     session: Session,
     page: PageRequest,
@@ -409,7 +422,7 @@ def list_launches(
     search: str | None = None,
 ) -> Page[Launch]:
     """Launches in id order (the page request says which way), filtered by status, product
-    area and text."""
+    area and text, loaded for their briefs (:data:`BRIEF_LOADING`)."""
     area_id = resolve_area(session, product_area, "product_area") if product_area else None
     query = launch_query(status=status, product_area_id=area_id, search=search)
-    return paginate(session, query, Launch.id, page)
+    return paginate(session, query.options(BRIEF_LOADING), Launch.id, page)
