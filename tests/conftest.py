@@ -65,6 +65,16 @@ EMBEDDED_ENGINE_TESTS = (
 )
 
 
+#: Test files that read the demo's ``core`` and ``events`` steps, loaded once per backend
+#: and process (tests/support/demo_events.py): one worker takes them all, so the
+#: 4-8 s load runs once per backend instead of once per file and worker.
+DEMO_EVENTS_TESTS = (
+    "tests/metrics/test_demo.py",
+    "tests/metrics/test_anomaly_service.py",
+    "tests/experiments/test_demo.py",
+)
+
+
 #: The databases a test that drives Chromium runs on. A page looks and behaves the same
 #: on either database, and every route under those pages is tested over HTTP on both;
 #: a Chromium test costs seconds, so it runs on SQLite only unless this says otherwise.
@@ -72,10 +82,11 @@ BROWSER_BACKENDS = os.environ.get("PILOTHOUSE_TEST_BROWSER_BACKENDS", "sqlite").
 
 
 def worker_group(nodeid: str) -> str:
-    """The unit a worker takes whole: the test's file, or the embedded engines' group."""
+    """The unit a worker takes whole: the test's file, or a group of files sharing state."""
     path = nodeid.split("::", 1)[0]
-    engines = any(path.startswith(prefix) for prefix in EMBEDDED_ENGINE_TESTS)
-    return "embedded-engines" if engines else path
+    if any(path.startswith(prefix) for prefix in EMBEDDED_ENGINE_TESTS):
+        return "embedded-engines"
+    return "demo-events" if path in DEMO_EVENTS_TESTS else path
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
@@ -163,20 +174,27 @@ class DatabaseFactory:
             upgrade(database)
             database.dispose()
             self._templates[backend] = template
-        template = self._templates[backend]
+        return self.copy_of(self._templates[backend], backend)
+
+    def copy_of(self, url: str, backend: str) -> str:
+        """A new database holding what the database at ``url`` holds.
+
+        A file copy on SQLite; ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL, which
+        needs every connection to ``url`` closed (dispose its engine first).
+        """
         if backend == "sqlite":
-            url = self.new_url(backend)
-            source = sqlite3.connect(str(make_url(template).database))
-            target = sqlite3.connect(str(make_url(url).database))
+            copy = self.new_url(backend)
+            source = sqlite3.connect(str(make_url(url).database))
+            target = sqlite3.connect(str(make_url(copy).database))
             with closing(source), closing(target):
                 source.backup(target)  # consistent, whatever the WAL holds
-            return url
+            return copy
         admin = make_url(_admin_url())
         name = f"pilothouse_test_{uuid.uuid4().hex[:10]}"
         engine = create_engine(admin, isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
             connection.execute(
-                text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"')
+                text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(url).database}"')
             )
         engine.dispose()
         self._pg_created.append(name)

@@ -1,6 +1,7 @@
 """The five Ledgerly experiments of the demo: created, analysed and decided for real.
 
-After the ``core`` and ``events`` steps, the ``experiments`` step creates each
+After the ``core`` and ``events`` steps (a copy of them loaded once per backend:
+tests/support/demo_events.py), the ``experiments`` step creates each
 experiment through the registry (as its owner, in its area, on its story days),
 analyses it with the real pipeline on the simulated exposures and stores the
 snapshot; the four finished ones are decided: two "ship", and two flat ones "iterate"
@@ -11,18 +12,20 @@ mismatch.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.runtime import Runtime
-from pilothouse.demo.core_data import load_people_and_areas
 from pilothouse.experiments import demo
 from pilothouse.experiments.analysis.service import latest_results
 from pilothouse.experiments.models import Experiment, ExperimentStatus
-from pilothouse.metrics.demo import demo_start, load_demo_events
+from pilothouse.metrics.demo import demo_start
+from tests.support.demo_events import events_copy
 
 CLI = Actor.command_line()
 
@@ -61,10 +64,17 @@ def _treatment(results: dict, metric: str) -> dict:  # type: ignore[type-arg]
     return row["variations"][1]
 
 
+@pytest.fixture
+def runtime(
+    backend: str, database_factory: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Runtime]:
+    """A copy of the loaded ``core`` and ``events`` steps, the experiments step's input."""
+    loaded = events_copy(backend, database_factory, tmp_path_factory, f"experiments-{backend}")
+    yield loaded.runtime
+    loaded.close()
+
+
 def test_demo_experiments_are_created_analysed_and_decided(runtime: Runtime) -> None:
-    with runtime.database.session() as session:
-        load_people_and_areas(session, CLI, runtime)
-        load_demo_events(session, CLI, runtime)
     with runtime.database.session() as session:
         added = demo.load_demo_experiments(session, CLI, runtime)
         assert added.added == {"analysed experiments": 5} and added.notices == []

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from pilothouse.core.actor import Actor
 from pilothouse.core.models import Event
 from pilothouse.core.runtime import Runtime
-from pilothouse.demo.core_data import load_people_and_areas
 from pilothouse.metrics import demo
 from pilothouse.metrics.anomaly import AnomalyConfig, DayCheck
 from pilothouse.metrics.anomaly_job import (
@@ -30,8 +30,8 @@ from pilothouse.metrics.anomaly_job import (
 )
 from pilothouse.metrics.anomaly_service import check_metric, daily_values
 from pilothouse.metrics.service import settling_days
+from tests.support.demo_events import LoadedEvents, events_copy
 
-CLI = Actor.command_line()
 #: The series come from the embedded DuckDB store whichever app database is used; the
 #: only app-database write, the audit event, is record_change's (tested on both), so
 #: the slow demo load runs once, on SQLite.
@@ -40,12 +40,20 @@ GA_DAY = 85
 EXPERIMENT_DAY = 62
 
 
+@pytest.fixture
+def demo_events(
+    backend: str, database_factory: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LoadedEvents]:
+    """A copy of the demo's ``core`` and ``events`` steps (tests/support/demo_events.py)."""
+    loaded = events_copy(backend, database_factory, tmp_path_factory, f"anomaly-{backend}")
+    yield loaded
+    loaded.close()
+
+
 @SQLITE_ONLY
-def test_the_drop_after_delivery_tracking_is_flagged_down(runtime: Runtime) -> None:
-    with runtime.database.session() as session:
-        load_people_and_areas(session, CLI, runtime)
-        demo.load_demo_events(session, CLI, runtime)
-    start = demo.demo_start(dt.datetime.now(dt.UTC)).date()
+def test_the_drop_after_delivery_tracking_is_flagged_down(demo_events: LoadedEvents) -> None:
+    runtime = demo_events.runtime
+    start = demo.demo_start(demo_events.loaded_at).date()
     checks = check_metric(
         runtime,
         "card_delivery_contacts",
