@@ -10,7 +10,7 @@ from pilothouse.core import areas
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, diff, record_change
 from pilothouse.core.errors import Conflict, Forbidden
-from pilothouse.core.links import ObjectRef, add_link, links_of, remove_link
+from pilothouse.core.links import ObjectRef, add_link, links_of, links_of_any, remove_link
 from pilothouse.core.models import Event, Role
 from pilothouse.core.pagination import PageRequest
 from pilothouse.core.runtime import Runtime
@@ -38,6 +38,50 @@ def test_links_are_followed_both_ways_and_audited(runtime: Runtime) -> None:
         query = select(Event.action).where(Event.object_type == "link").order_by(Event.id)
         actions = list(session.scalars(query))
         assert actions == ["created", "deleted"]
+
+
+def test_a_reading_session_asks_for_each_refs_links_once(runtime: Runtime) -> None:
+    """A launch page asks for the launch's links three times (experiments, decisions, the
+    impact chain with its items' keys): each ref goes to the database once, and the
+    answers are what a fresh session gives."""
+    from sqlalchemy import event
+
+    launch, item, theme = (
+        ObjectRef("launch", "1"),
+        ObjectRef("roadmap_item", "FEAT-3"),
+        ObjectRef("feedback_theme", "7"),
+    )
+    with runtime.database.session() as session:
+        add_link(session, EDITOR, launch, item, "ships")
+        add_link(session, EDITOR, theme, item, "evidence")
+        add_link(session, EDITOR, launch, ObjectRef("experiment", "4"), "tests")
+    with runtime.database.session() as session:
+        expected_launch = [(lk.id, lk.kind) for lk in links_of(session, launch)]
+        expected_both = [(lk.id, lk.kind) for lk in links_of_any(session, [launch, item])]
+    assert [kind for _id, kind in expected_both] == ["ships", "evidence", "tests"]
+    with runtime.database.session(reading=True) as session:
+        mine = session.connection()
+        seen: list[str] = []
+
+        def note(conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            if conn is mine:
+                seen.append(statement)
+
+        event.listen(runtime.database.engine, "before_cursor_execute", note)
+        try:
+            assert [(lk.id, lk.kind) for lk in links_of(session, launch)] == expected_launch
+            assert len(seen) == 1
+            assert [lk.kind for lk in links_of(session, launch, kind="tests")] == ["tests"]
+            assert len(seen) == 1
+            both = [(lk.id, lk.kind) for lk in links_of_any(session, [launch, item])]
+            assert both == expected_both
+            assert len(seen) == 2  # only the item's links were asked for
+            assert links_of_any(session, [item, launch, item]) == links_of_any(
+                session, [launch, item]
+            )
+            assert len(seen) == 2
+        finally:
+            event.remove(runtime.database.engine, "before_cursor_execute", note)
 
 
 def test_viewers_cannot_change_shared_objects(runtime: Runtime) -> None:

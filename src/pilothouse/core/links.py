@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
+from pilothouse.core.db import is_reading, reading_memo
 from pilothouse.core.errors import FieldError, ValidationFailed
 from pilothouse.core.models import Link, Role
 
@@ -98,30 +99,42 @@ def remove_link(session: Session, actor: Actor, link: Link) -> None:
 
 
 def links_of(session: Session, ref: ObjectRef, *, kind: str | None = None) -> list[Link]:
-    """Every link from or to ``ref``, oldest first, so it can be followed both ways."""
-    query = select(Link).where(
-        or_(
-            (Link.from_type == ref.type) & (Link.from_id == ref.id),
-            (Link.to_type == ref.type) & (Link.to_id == ref.id),
-        )
-    )
-    if kind is not None:
-        query = query.where(Link.kind == kind)
-    return list(session.scalars(query.order_by(Link.id)))
+    """Every link from or to ``ref`` (of ``kind``, when given), oldest first, so it can be
+    followed both ways."""
+    return [link for link in links_of_any(session, [ref]) if kind is None or link.kind == kind]
 
 
 def links_of_any(session: Session, refs: Iterable[ObjectRef]) -> list[Link]:
-    """Every link from or to any of ``refs``, each once, oldest first: what calling
-    :func:`links_of` per ref and keeping each link once gives, in one query (an item is
-    linked under its id and every key it ever had)."""
-    ends = [
-        ((Link.from_type == r.type) & (Link.from_id == r.id))
-        | ((Link.to_type == r.type) & (Link.to_id == r.id))
-        for r in refs
-    ]
-    if not ends:
-        return []
-    return list(session.scalars(select(Link).where(or_(*ends)).order_by(Link.id)))
+    """Every link from or to any of ``refs``, each once, oldest first, in one query (an
+    item is linked under its id and every key it ever had).
+
+    A reading session asks once per ref: a launch page looks at the launch's links for
+    its experiments, its decisions and its impact chain, and an item page lists the
+    item's links and looks among them for experiments. Only the refs not asked about
+    yet go to the database.
+    """
+    wanted = tuple(dict.fromkeys(refs))
+    memo: dict[ObjectRef, list[Link]] = (
+        reading_memo(session, "links_of") if is_reading(session) else {}
+    )
+    missing = [r for r in wanted if r not in memo]
+    if missing:
+        ends = [
+            ((Link.from_type == r.type) & (Link.from_id == r.id))
+            | ((Link.to_type == r.type) & (Link.to_id == r.id))
+            for r in missing
+        ]
+        found = list(session.scalars(select(Link).where(or_(*ends)).order_by(Link.id)))
+        for ref in missing:
+            memo[ref] = [link for link in found if _touches(link, ref)]
+    merged = {link.id: link for ref in wanted for link in memo[ref]}
+    return [merged[i] for i in sorted(merged)]
+
+
+def _touches(link: Link, ref: ObjectRef) -> bool:
+    return (link.from_type == ref.type and link.from_id == ref.id) or (
+        link.to_type == ref.type and link.to_id == ref.id
+    )
 
 
 def links_between(session: Session, type_a: str, type_b: str) -> list[Link]:

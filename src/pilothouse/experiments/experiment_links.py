@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.db import is_reading, reading_memo
 from pilothouse.core.errors import FieldError, NotFound, ValidationFailed
-from pilothouse.core.links import ObjectRef, add_link, links_of, remove_link
+from pilothouse.core.links import ObjectRef, add_link, links_of, links_of_any, remove_link
 from pilothouse.core.models import Link
 from pilothouse.experiments.models import Experiment, ExperimentStatus, MetricRole
 
@@ -332,12 +332,7 @@ def experiments_linked_to_any(
     impact chain asks for a launch and every key of every item it ships)."""
     if not refs:
         return []
-    ends = [
-        ((Link.from_type == r.type) & (Link.from_id == r.id))
-        | ((Link.to_type == r.type) & (Link.to_id == r.id))
-        for r in refs
-    ]
-    links = list(session.scalars(select(Link).where(or_(*ends)).order_by(Link.id)))
+    links = links_of_any(session, refs)
     per_ref = [
         [
             other.id

@@ -20,10 +20,12 @@ __all__ = ["resolve_fields", "resolve_items", "resolve_objectives"]
 def resolve_items(context: ResolveContext, ids: Sequence[str]) -> Mapping[str, Found]:
     """Roadmap items by id or any of their keys: title, page, current key as detail."""
     keys = sorted({i.upper() for i in ids if not i.isdigit()})
-    rows = context.session.execute(
-        select(ItemKey.key, ItemKey.item_id).where(ItemKey.key.in_(keys))
-    )
-    by_key = dict(rows.all())
+    by_key: dict[str, int] = {}
+    if keys:  # most references are by id: no statement for an empty list
+        rows = context.session.execute(
+            select(ItemKey.key, ItemKey.item_id).where(ItemKey.key.in_(keys))
+        )
+        by_key = dict(rows.all())
     wanted = set(numeric_ids(ids)) | set(by_key.values())
     rows = context.session.execute(
         select(RoadmapItem.id, RoadmapItem.key, RoadmapItem.title).where(
