@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute, Match
 
@@ -22,8 +22,9 @@ from pilothouse.core.config import Settings
 from pilothouse.core.db import Database
 from pilothouse.core.migrate import upgrade
 from pilothouse.core.runtime import Runtime
+from pilothouse.web import route_guard
 from pilothouse.web.app import create_app
-from pilothouse.web.route_guard import Reach
+from pilothouse.web.route_guard import Reach, include_guarded
 from tests.support.routes import api_routes
 
 NOWHERE = [
@@ -116,10 +117,45 @@ def test_a_request_under_a_root_path_takes_fastapis_matching(app: FastAPI) -> No
 def test_a_page_late_in_the_table_is_tried_by_its_own_router_only(app: FastAPI) -> None:
     """The point of the guards: only entries whose reach fits run FastAPI's matching."""
     tried = [
-        e for e in app.router.routes if _guarded(e) and e.matches.reach.may_match("/launches/L-1")
+        e for e in app.router.routes if _guarded(e) and e.matches.reach().may_match("/launches/L-1")
     ]
     assert len(tried) == 1
     assert len(app.router.routes) > 40
+
+
+def test_an_app_is_cheap_to_create_and_its_reaches_are_kept_per_router() -> None:
+    """Listing an entry's paths makes FastAPI build every route's dependencies (half a
+    second for the whole table): that happens when a request first asks the entry, once
+    per router and prefix in a process, never when an app is created."""
+    router = APIRouter(prefix="/probe")
+
+    @router.get("/{thing}")
+    def probe(thing: str) -> dict[str, str]:
+        return {"thing": thing}
+
+    listed: list[object] = []
+    real = route_guard._iter_route_contexts
+
+    def counting(routes):  # type: ignore[no-untyped-def]
+        listed.append(routes)
+        return real(routes)
+
+    original = route_guard._iter_route_contexts
+    route_guard._iter_route_contexts = counting
+    try:
+        first, second = FastAPI(), FastAPI()
+        include_guarded(first, router)
+        include_guarded(second, router)
+        assert listed == []  # nothing listed while the apps are built
+        with TestClient(first) as client:
+            assert client.get("/probe/a").json() == {"thing": "a"}
+            assert client.get("/elsewhere").status_code == 404
+        assert len(listed) == 1
+        with TestClient(second) as client:
+            assert client.get("/probe/b").json() == {"thing": "b"}
+        assert len(listed) == 1  # the second app used the first one's reach
+    finally:
+        route_guard._iter_route_contexts = original
 
 
 def test_reach_keeps_literal_starts_and_exact_paths() -> None:

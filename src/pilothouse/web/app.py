@@ -43,7 +43,7 @@ from pilothouse.web.middleware import BodySizeLimit, SecurityHeaders, route_body
 from pilothouse.web.openapi import install_openapi
 from pilothouse.web.pages import page_routers
 from pilothouse.web.problems import install_error_handlers
-from pilothouse.web.route_guard import install_route_guards
+from pilothouse.web.route_guard import include_guarded
 from pilothouse.web.shedding import LoadShedding
 from pilothouse.web.templating import make_templates
 
@@ -122,29 +122,28 @@ def create_app(
     app.state.templates = make_templates(DOMAIN_TEMPLATES)
     install_error_handlers(app)
     install_openapi(app)  # every operation's error responses, declared
-    app.include_router(health_router)
+    include_guarded(app, health_router)
     for router in api_routers:  # each once, with a prefix: see web/api/__init__.py
-        app.include_router(router, prefix=API_PREFIX)
-    app.include_router(docs_router)
+        include_guarded(app, router, prefix=API_PREFIX)
+    include_guarded(app, docs_router)
     for router in page_routers:
-        app.include_router(router, include_in_schema=False)
-    app.include_router(metrics_pages)
-    app.include_router(experiments_pages)
-    app.include_router(feedback_pages)
-    app.include_router(decisions_pages)
-    app.include_router(playbooks_pages)
-    app.include_router(onboarding_pages)
-    app.include_router(tools_pages)
-    app.include_router(launches_pages)
-    app.include_router(public_changelog_pages)
-    app.include_router(changelog_subscriber_pages)
-    app.include_router(roadmap_pages)
-    app.include_router(automations_pages)
-    app.include_router(reports_pages)
-    app.include_router(dashboards_pages)
-    app.include_router(ops_health_pages)
+        include_guarded(app, router, include_in_schema=False)
+    include_guarded(app, metrics_pages)
+    include_guarded(app, experiments_pages)
+    include_guarded(app, feedback_pages)
+    include_guarded(app, decisions_pages)
+    include_guarded(app, playbooks_pages)
+    include_guarded(app, onboarding_pages)
+    include_guarded(app, tools_pages)
+    include_guarded(app, launches_pages)
+    include_guarded(app, public_changelog_pages)
+    include_guarded(app, changelog_subscriber_pages)
+    include_guarded(app, roadmap_pages)
+    include_guarded(app, automations_pages)
+    include_guarded(app, reports_pages)
+    include_guarded(app, dashboards_pages)
+    include_guarded(app, ops_health_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    install_route_guards(app)  # last: the route table is complete (web/route_guard.py)
     app.add_middleware(  # innermost: a 503 when saturated, before any database work
         LoadShedding,
         max_concurrent=runtime.settings.max_concurrent_requests,

@@ -19,17 +19,24 @@ app mounted inside another, or served behind a path prefix) always takes FastAPI
 path. ``tests/web/test_route_guard.py`` compares the guarded answer with FastAPI's for
 every route, its trailing-slash twin and paths that match nothing.
 
-The route table must be complete when the guards are installed: ``create_app`` installs
-them last, after every router and mount is included.
+``create_app`` includes every router through :func:`include_guarded`. A router's routes
+must all be added before an app that includes it serves its first request: the
+reach is kept per router for the life of the process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
+
+try:
+    from fastapi.routing import iter_route_contexts as _iter_route_contexts
+except ImportError:  # pragma: no cover - FastAPI < 0.165 copies routes into a flat table
+    _iter_route_contexts = None  # type: ignore[assignment]
 
 Matcher = Callable[[Scope], tuple[Match, Scope]]
 
@@ -55,37 +62,55 @@ class Reach:
         return path in self.exact or path.startswith(self.starts)
 
 
-def install_route_guards(app: FastAPI) -> int:
-    """Guard every top-level entry whose routes are all plain routes; returns how many.
+def include_guarded(app: FastAPI, router: APIRouter, *, prefix: str = "", **options: Any) -> None:
+    """``app.include_router(router, prefix=prefix, ...)``, with a guard on the new entry.
 
-    Older FastAPI versions copy every route into the app's table, each its own entry
-    with its own regular expression: nothing is gained there, and nothing is installed.
+    The entry's reach is worked out the first time a request asks it, and kept per
+    router and prefix for the life of the process: listing an entry's paths makes
+    FastAPI build every route's dependencies, about 0.5 s for the whole table, which
+    a request walking past the entry pays anyway. Building it up front made every app
+    cost half a second to create (the test suite creates hundreds); kept per router,
+    the next app built from the same routers never builds the routers a request
+    cannot reach.
     """
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # FastAPI < 0.165: a flat route table
-        return 0
-    guarded = 0
-    for entry in app.router.routes:
-        paths = []
-        for context in iter_route_contexts([entry]):
-            if not isinstance(context.original_route, Route) or not context.path:
-                break  # a mount, a websocket or something unknown: FastAPI decides
-            paths.append(context.path)
-        else:
-            if paths:
-                _guard(entry, Reach(paths))
-                guarded += 1
-    return guarded
+    app.include_router(router, prefix=prefix, **options)
+    if _iter_route_contexts is None:  # FastAPI < 0.165: a flat table, nothing to gain
+        return
+    entry = app.router.routes[-1]  # the included router (0.165) or its last route
+    _guard(entry, router, prefix)
 
 
-def _guard(entry: BaseRoute, reach: Reach) -> None:
+#: Reach per (router, prefix): the router is kept so that its id is not reused.
+_REACHES: dict[tuple[int, str], tuple[APIRouter, Reach | None]] = {}
+
+
+def _reach(entry: BaseRoute, router: APIRouter, prefix: str) -> Reach | None:
+    """The entry's reach, or None when something below it is not a plain route (a
+    mount, a websocket): FastAPI decides for such an entry."""
+    key = (id(router), prefix)
+    known = _REACHES.get(key)
+    if known is not None:
+        return known[1]
+    paths: list[str] | None = []
+    for context in _iter_route_contexts([entry]):
+        if not isinstance(context.original_route, Route) or not context.path:
+            paths = None
+            break
+        paths.append(context.path)
+    reach = Reach(paths) if paths else None
+    _REACHES[key] = (router, reach)
+    return reach
+
+
+def _guard(entry: BaseRoute, router: APIRouter, prefix: str) -> None:
     fastapi_matches: Matcher = entry.matches
 
     def matches(scope: Scope) -> tuple[Match, Scope]:
-        if not scope.get("root_path") and not reach.may_match(scope["path"]):
-            return Match.NONE, {}
+        if not scope.get("root_path"):
+            reach = _reach(entry, router, prefix)
+            if reach is not None and not reach.may_match(scope["path"]):
+                return Match.NONE, {}
         return fastapi_matches(scope)
 
-    matches.reach = reach  # type: ignore[attr-defined]  # for tests and debugging
+    matches.reach = lambda: _reach(entry, router, prefix)  # type: ignore[attr-defined]
     entry.matches = matches  # type: ignore[method-assign]  # this entry only
