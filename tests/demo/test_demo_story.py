@@ -1,40 +1,33 @@
 """The whole demo tells one story (docs/demo.md), and loads from the package alone.
 
-The demo is loaded once for the module, on SQLite (it takes about a minute: 120 days
-of events, three analysed experiments, synthesis of 1,510 messages), with every read
-below ``shared/data`` refused, as after a plain ``pip install``. The assertions then
-follow the chains the way a product manager clicks through them: theme → roadmap item
-→ launch → experiment → metric, and the decisions about them.
+The demo is loaded on SQLite once per test run (tests/support/demo_workspace.py: 120
+days of events, five analysed experiments, synthesis of 1,510 messages), with every
+read below ``shared/data`` refused, as after a plain ``pip install``; this module reads
+its own copy. The assertions follow the chains the way a product manager clicks
+through them: theme → roadmap item → launch → experiment → metric, and the decisions
+about them.
 """
 
 from __future__ import annotations
 
-import builtins
-import io
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pilothouse.core.actor import Actor
-from pilothouse.core.db import Database
 from pilothouse.core.links import ObjectRef, links_of
-from pilothouse.core.migrate import upgrade
 from pilothouse.core.models import ProductArea, Role
 from pilothouse.core.pagination import PageRequest
-from pilothouse.core.runtime import Runtime
 from pilothouse.decisions.linking import decisions_about
-from pilothouse.demo import load_demo
-from pilothouse.demo.registry import DemoResult, DemoStep
 from pilothouse.feedback import themes
 from pilothouse.feedback.demo_links import CHAINS
 from pilothouse.feedback.insights_queries import spike_alerts
-from pilothouse.launches.common import FEATURE_LINK_KIND, launch_ref, workspace_today
+from pilothouse.launches.common import FEATURE_LINK_KIND, launch_ref
 from pilothouse.launches.cross_links import linked_experiments
 from pilothouse.launches.launching import features_of, list_launches
 from pilothouse.roadmap import items as roadmap_items
@@ -42,52 +35,23 @@ from pilothouse.roadmap import kr_metrics
 from pilothouse.roadmap.evidence import evidence_for
 from pilothouse.roadmap.listing import ItemFilter, filtered_items
 from pilothouse.roadmap.models import KeyResult, RoadmapItem
-from tests.conftest import SHARED_DATA
-from tests.conftest import test_settings as settings_for_tests
 from tests.support.accounts import Person, sign_in
+from tests.support.demo_workspace import LoadedDemo, demo_copy
 
 pytestmark = pytest.mark.slow
 
-Loaded = tuple[Runtime, list[tuple[DemoStep, DemoResult]]]
-
-
-def _refuse_shared_data(real: Any) -> Any:
-    """``open`` that fails for anything under ``shared/data``: the demo must not need it."""
-    shared = str(SHARED_DATA.resolve())
-
-    def guarded(file: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(file, str | Path) and str(Path(file).resolve()).startswith(shared):
-            raise FileNotFoundError(f"the demo read {file} (not in an installed package)")
-        return real(file, *args, **kwargs)
-
-    return guarded
-
-
-#: When each runtime's demo was loaded: its spike is in the week of loading, which is
-#: no longer the current week when the suite crosses midnight into a Monday.
-LOADED_AT: dict[int, datetime] = {}
-#: The workspace's day when loading began, which the demo's dates count from.
-LOADED_ON: dict[int, date] = {}
-
 
 @pytest.fixture(scope="module")
-def demo(database_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
-    database = Database(database_factory.new_url("sqlite"))
-    upgrade(database)
-    home = tmp_path_factory.mktemp("demo-home")
-    settings = settings_for_tests(home, database.url, jobs_mode="immediate")
-    settings.ensure_home()
-    runtime = Runtime(settings=settings, database=database)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(builtins, "open", _refuse_shared_data(builtins.open))
-        patch.setattr(io, "open", _refuse_shared_data(io.open))
-        LOADED_ON[id(runtime)] = workspace_today(settings.timezone)
-        results = load_demo(runtime, Actor.command_line())
-    LOADED_AT[id(runtime)] = datetime.now(UTC)
-    yield runtime, results
-    if "event_store" in runtime.__dict__:
-        runtime.event_store.close()
-    database.dispose()
+def demo(database_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedDemo]:
+    """This module's copy of the demo loaded once per run from the package alone."""
+    loaded = demo_copy(database_factory, tmp_path_factory, "demo-story-home")
+    yield loaded
+    loaded.close()
+
+
+def _loaded_on(demo: LoadedDemo) -> date:
+    """The workspace's day when loading began, which the demo's dates count from."""
+    return demo.loaded_at.astimezone(ZoneInfo(demo.runtime.settings.timezone)).date()
 
 
 def _item(session: Session, title: str) -> RoadmapItem:
@@ -110,9 +74,8 @@ def _linked_to(session: Session, ref: ObjectRef, kind: str) -> set[tuple[str, st
     return ends
 
 
-def test_every_step_loads_from_the_package_without_notices(demo: Loaded) -> None:
-    _, results = demo
-    steps = {step.name: result for step, result in results}
+def test_every_step_loads_from_the_package_without_notices(demo: LoadedDemo) -> None:
+    steps = demo.added  # what each step added, in loading order
     assert list(steps) == [
         "core",
         "events",
@@ -126,14 +89,15 @@ def test_every_step_loads_from_the_package_without_notices(demo: Loaded) -> None
         "playbooks",
         "tools",
     ]
-    assert all(result.added for result in steps.values()), steps
-    notices = [n for result in steps.values() for n in result.notices]
+    assert all(added for added in steps.values()), steps
+    assert list(demo.notices) == list(steps)
+    notices = [n for step in demo.notices.values() for n in step]
     assert len(notices) == 1 and notices[0].startswith("Sign in as"), notices
-    assert steps["feedback"].added["feedback items"] == 1510
+    assert steps["feedback"]["feedback items"] == 1510
 
 
-def test_card_delivery_chain_theme_item_launch_experiment_metric_decision(demo: Loaded) -> None:
-    runtime, _ = demo
+def test_card_delivery_chain_theme_item_launch_experiment_metric_decision(demo: LoadedDemo) -> None:
+    runtime = demo.runtime
     with runtime.database.session() as session:
         item = _item(session, "Card delivery tracking")
         assert item.status.key == "launched"
@@ -155,7 +119,7 @@ def test_card_delivery_chain_theme_item_launch_experiment_metric_decision(demo: 
         launch = launches["Card delivery tracking"]
         assert shipped_in == [str(launch.id)]
         assert [f.id for f in features_of(session, launch)] == [item.id]
-        today = LOADED_ON[id(runtime)]
+        today = _loaded_on(demo)
         assert launch.target_date == today - timedelta(days=120 - 85)
         assert launch.status.value == "launched" and launch.notes_published_at is not None
         # The experiment that decided it, linked to the launch and the item.
@@ -172,8 +136,8 @@ def test_card_delivery_chain_theme_item_launch_experiment_metric_decision(demo: 
             assert "Ship card delivery tracking to every account" in titles, ref
 
 
-def test_each_chain_theme_is_named_and_linked_to_its_item(demo: Loaded) -> None:
-    runtime, _ = demo
+def test_each_chain_theme_is_named_and_linked_to_its_item(demo: LoadedDemo) -> None:
+    runtime = demo.runtime
     with runtime.database.session() as session:
         for chain in CHAINS:
             theme_id = _theme_id(session, chain.theme_name)
@@ -181,7 +145,7 @@ def test_each_chain_theme_is_named_and_linked_to_its_item(demo: Loaded) -> None:
             linked = _linked_to(session, roadmap_items.item_ref(item), "evidence")
             assert ("feedback_theme", str(theme_id)) in linked, chain
             assert evidence_for(session, [item])[item.id].customer_count > 0, chain
-        spiking = [s.label for s in spike_alerts(session, as_of=LOADED_AT[id(runtime)])]
+        spiking = [s.label for s in spike_alerts(session, as_of=demo.finished_at)]
         assert "Top-ups failing" in spiking
         sequencing = _item(session, "Transfer status and arrival time")
         about = decisions_about(session, roadmap_items.item_ref(sequencing))
@@ -191,11 +155,11 @@ def test_each_chain_theme_is_named_and_linked_to_its_item(demo: Loaded) -> None:
         ]
 
 
-def test_the_other_chains_launches_and_experiments(demo: Loaded) -> None:
-    runtime, _ = demo
+def test_the_other_chains_launches_and_experiments(demo: LoadedDemo) -> None:
+    runtime = demo.runtime
     today = None
     with runtime.database.session() as session:
-        today = LOADED_ON[id(runtime)]
+        today = _loaded_on(demo)
         launches = {x.name: x for x in list_launches(session, PageRequest(100)).items}
         expected = {
             "One-step identity verification": (45, "launched", "Verification in one step"),
@@ -211,8 +175,8 @@ def test_the_other_chains_launches_and_experiments(demo: Loaded) -> None:
         assert launches["Instant top-ups"].stage.name == "Beta"  # type: ignore[union-attr]
 
 
-def test_roadmap_is_ledgerly_and_key_results_resolve_to_catalog_metrics(demo: Loaded) -> None:
-    runtime, _ = demo
+def test_roadmap_is_ledgerly_and_key_results_resolve_to_catalog_metrics(demo: LoadedDemo) -> None:
+    runtime = demo.runtime
     with runtime.database.session() as session:
         areas = {a.id: a.name for a in session.scalars(select(ProductArea))}
         every = filtered_items(session, ItemFilter())
@@ -226,15 +190,15 @@ def test_roadmap_is_ledgerly_and_key_results_resolve_to_catalog_metrics(demo: Lo
     assert len(slugs) == 5 and all(values[s] is not None for s in slugs), values
 
 
-def test_the_chain_is_visible_on_the_pages(demo: Loaded) -> None:
+def test_the_chain_is_visible_on_the_pages(demo: LoadedDemo) -> None:
     """Signed in as the demo admin (the password the load printed), the item page links
     every step of the chain, and the home page shows the spike and the late launch."""
     from fastapi.testclient import TestClient
 
     from pilothouse.web.app import create_app
 
-    runtime, results = demo
-    notice = next(n for _, result in results for n in result.notices)
+    runtime = demo.runtime
+    notice = next(n for notices in demo.notices.values() for n in notices)
     password = re.fullmatch(r"Sign in as \S+ with password (\S+) .*", notice)
     assert password is not None
     with runtime.database.session() as session:
@@ -265,15 +229,15 @@ def test_the_chain_is_visible_on_the_pages(demo: Loaded) -> None:
         assert "Top-ups failing" in home.text and "Spending limits per card" in home.text
 
 
-def test_the_impact_view_measures_what_shipped(demo: Loaded) -> None:
+def test_the_impact_view_measures_what_shipped(demo: LoadedDemo) -> None:
     """The impact view measures each launched item's metrics around the launch's GA on
     the story's day (85, 45): card-delivery contacts are lower after GA, and activation
     rose after one-step verification beyond its earlier trend."""
     from pilothouse.roadmap.impact.chain import item_chain
     from pilothouse.roadmap.impact.its import Status
 
-    runtime, _ = demo
-    today = LOADED_ON[id(runtime)]
+    runtime = demo.runtime
+    today = _loaded_on(demo)
     with runtime.database.session() as session:
         tracking = item_chain(session, runtime, _item(session, "Card delivery tracking"))
         assert tracking.ga_date == today - timedelta(days=120 - 85)
@@ -298,7 +262,7 @@ def test_the_impact_view_measures_what_shipped(demo: Loaded) -> None:
         assert result.level_change is not None and result.level_change > 0.15, result
 
 
-def test_the_periodic_check_announces_the_spike_and_the_late_launch_once(demo: Loaded) -> None:
+def test_the_periodic_check_announces_the_spike_and_the_late_launch_once(demo: LoadedDemo) -> None:
     """The hourly check records ``feedback.theme_spiking`` for "Top-ups failing" and
     ``launch.overdue`` for "Spending limits per card", once each, as events the
     dispatcher maps to their domain event types."""
@@ -308,7 +272,7 @@ def test_the_periodic_check_announces_the_spike_and_the_late_launch_once(demo: L
     from pilothouse.automations.periodic import emit_periodic_events
     from pilothouse.core.models import Event
 
-    runtime, _ = demo
+    runtime = demo.runtime
     first = emit_periodic_events(runtime)
     assert first["feedback.theme_spiking"] >= 1 and first["launch.overdue"] >= 1
     assert emit_periodic_events(runtime) == {"launch.overdue": 0, "feedback.theme_spiking": 0}

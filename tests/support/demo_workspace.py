@@ -1,12 +1,17 @@
 """The whole demo workspace on SQLite, loaded once per test run and copied for each reader.
 
 Loading the demo (every step of ``pilothouse.demo.load_demo``: 185,000 events, feedback
-synthesis, analysed experiments) takes 15-25 s. Report, health, backup and browser
-tests read a loaded workspace but do not test the loading: that is tested by
-``tests/demo/test_demo_story.py`` and each domain's demo tests. Those readers call
-:func:`demo_copy`, which loads the demo once into a template (a SQLite file and a data
-folder, shared by the xdist workers of this run under a file lock) and gives each
-caller its own copy, with the template's secret key and its load time.
+synthesis, analysed experiments) takes 15-25 s. Story, report, health, backup and
+browser tests read a loaded workspace; each domain's demo tests test its own step.
+Those readers call :func:`demo_copy`, which loads the demo once into a template (a
+SQLite file and a data folder, shared by the xdist workers of this run under a file
+lock) and gives each caller its own copy, with the template's secret key, its load
+time and what each step reported.
+
+The template is loaded as after a plain ``pip install``: every read below
+``shared/data`` (test data next to the repository) is refused while it loads, so a
+demo that needed a file outside the package fails to load
+(``tests/demo/test_demo_story.py`` checks the load's results).
 
 The demo is dated relative to its load time, so a template is used only on the day
 (UTC and workspace time zone) it was loaded; on a new day a new template is loaded.
@@ -15,7 +20,9 @@ Tests take dates from :attr:`LoadedDemo.loaded_at`, never from a second clock re
 
 from __future__ import annotations
 
+import builtins
 import fcntl
+import io
 import json
 import os
 import re
@@ -50,6 +57,8 @@ class LoadedDemo:
     password: str
     loaded_at: datetime  # when loading began (UTC): the demo's dates count from it
     added: dict[str, dict[str, int]]  # what each step added to the template, by step name
+    notices: dict[str, list[str]]  # what each step told the person loading, by step name
+    finished_at: datetime  # when loading ended (UTC)
 
     @property
     def home(self) -> Path:
@@ -76,9 +85,32 @@ def _day_key() -> str:
     return f"{now.date()}_{now.astimezone(ZoneInfo(timezone)).date()}"
 
 
+def _refuse_shared_data(real: Any) -> Any:
+    """``open`` that fails for anything under ``shared/data``: the demo must not need it."""
+    from tests.conftest import SHARED_DATA
+
+    shared = str(SHARED_DATA.resolve())
+
+    def guarded(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, str | Path) and str(Path(file).resolve()).startswith(shared):
+            raise FileNotFoundError(f"the demo read {file} (not in an installed package)")
+        return real(file, *args, **kwargs)
+
+    return guarded
+
+
+def _load_from_the_package_alone(runtime: Runtime) -> list[tuple[Any, Any]]:
+    """Every demo step, with reads below ``shared/data`` refused as in a plain install."""
+    from pilothouse.demo import load_demo
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(builtins, "open", _refuse_shared_data(builtins.open))
+        patch.setattr(io, "open", _refuse_shared_data(io.open))
+        return load_demo(runtime, Actor.command_line())
+
+
 def _build(folder: Path) -> None:
     """Load the whole demo into ``folder`` (a SQLite file and a data folder)."""
-    from pilothouse.demo import load_demo
     from tests.conftest import test_settings
 
     database = Database(f"sqlite:///{folder / 'demo.db'}")
@@ -88,9 +120,10 @@ def _build(folder: Path) -> None:
     runtime = Runtime(settings=settings, database=database)
     loaded_at = datetime.now(UTC)
     try:
-        results = load_demo(runtime, Actor.command_line())
+        results = _load_from_the_package_alone(runtime)
     finally:
         runtime.close()
+    finished_at = datetime.now(UTC)
     notice = next(n for _, result in results for n in result.notices)
     password = re.fullmatch(r"Sign in as \S+ with password (\S+) .*", notice)
     assert password is not None, notice
@@ -98,7 +131,9 @@ def _build(folder: Path) -> None:
         "password": password.group(1),
         "secret_key": settings.resolved_secret_key(),
         "loaded_at": loaded_at.isoformat(),
+        "finished_at": finished_at.isoformat(),
         "added": {step.name: result.added for step, result in results},
+        "notices": {step.name: result.notices for step, result in results},
     }
     (folder / _META).write_text(json.dumps(meta))
 
@@ -140,4 +175,7 @@ def demo_copy(database_factory: Any, factory: pytest.TempPathFactory, name: str)
     settings.ensure_home()
     runtime = Runtime(settings=settings, database=Database(url))
     loaded_at = datetime.fromisoformat(meta["loaded_at"])
-    return LoadedDemo(runtime, meta["password"], loaded_at, meta["added"])
+    finished_at = datetime.fromisoformat(meta["finished_at"])
+    return LoadedDemo(
+        runtime, meta["password"], loaded_at, meta["added"], meta["notices"], finished_at
+    )
