@@ -211,11 +211,12 @@ def test_empty_workspace_says_what_to_do(client: TestClient, team: dict[str, Per
         assert words in _block(home, testid), testid
 
 
-def test_late_launches_never_read_gates_or_approvals(
+def test_late_launches_never_read_gates_approvals_or_checklist_people(
     client: TestClient, accounts: Accounts, runtime: Runtime, team: dict[str, Person]
 ) -> None:
     """Lateness needs the stages and their checklists; gates and their approvals were
-    loaded with them for nothing (two statements and their rows on every home view)."""
+    loaded with them for nothing (two statements and their rows on every home view),
+    and so were the owner and the doer of every checklist item (two joined users)."""
     from sqlalchemy import event
 
     from pilothouse.launches.attention import late_launches
@@ -238,5 +239,6 @@ def test_late_launches_never_read_gates_or_approvals(
         finally:
             event.remove(engine, "before_cursor_execute", note)
     assert [entry.launch.key for entry in late] == ["LAUNCH-1"]
-    assert any("launch_items" in s for s in sent)
+    (checklist,) = [s for s in sent if "FROM launch_items" in s]
+    assert "users" not in checklist, checklist
     assert not any("launch_gates" in s or "launch_gate_approvals" in s for s in sent), sent

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from pilothouse.launches.models import (
     ApprovalDecision,
     GateApproval,
     Launch,
     LaunchGate,
+    LaunchItem,
     LaunchStage,
     LaunchStatus,
 )
@@ -97,9 +98,15 @@ def _lateness(launch: Launch, today: date) -> LateLaunch | None:
 def late_launches(session: Session, today: date, *, limit: int = 20) -> list[LateLaunch]:
     """Planned or in-progress launches behind their plan on ``today`` — GA date passed,
     current stage past its due date, or required checklist items overdue — latest first."""
-    # Lateness reads the stages and their checklists, never the gates and approvals:
-    # those are loaded only if something asks for them (two statements fewer per view).
-    unread = selectinload(Launch.stages).lazyload(LaunchStage.gates)
+    # Lateness reads the stages and their checklists, never the gates and approvals
+    # (two statements fewer per view) nor who owns or did each checklist item (two user
+    # rows joined into each): those are loaded only if something asks for them.
+    unread = selectinload(Launch.stages).options(
+        lazyload(LaunchStage.gates),
+        selectinload(LaunchStage.items).options(
+            lazyload(LaunchItem.owner), lazyload(LaunchItem.done_by)
+        ),
+    )
     launches = session.scalars(
         select(Launch)
         .where(Launch.status.in_(OPEN_STATUSES))
