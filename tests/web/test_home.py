@@ -189,10 +189,13 @@ def test_recent_decisions_newest_decision_first(
     new = {"title": "Partner for ETL", "status": "decided", "chosen_option": "Partner"}
     _post(client, "/decisions", {**new, "decided_on": "2026-05-20"}, editor)
     _post(client, "/decisions", {"title": "Offline mode?", "status": "proposed"}, editor)
+    late = {"title": "Drop IE11", "status": "decided", "chosen_option": "Drop"}
+    _post(client, "/decisions", {**late, "decided_on": "2025-11-30"}, editor)  # recorded last
     block = _block(_home(client, team["bystander"]), "attention-decisions")
     assert [t for _h, t in _links(block) if _h.startswith("/decisions/DEC")] == [
         "Partner for ETL",
         "Keep the landing page",
+        "Drop IE11",
     ]
     assert "chose “Partner”" in block
 

@@ -18,8 +18,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from pilothouse.core.pagination import PageRequest
-from pilothouse.decisions import DecisionStatus
-from pilothouse.decisions.search import DecisionFilter, list_decisions
+from pilothouse.decisions.search import recent_decisions
 from pilothouse.experiments.models import Experiment, ExperimentStatus
 from pilothouse.experiments.registry import list_experiments
 from pilothouse.feedback.insights_queries import spike_alerts
@@ -70,17 +69,13 @@ def _my_items(session: Session, user_id: int) -> list[RoadmapItem]:
 
 def attention(session: Session, user_id: int, today: date) -> dict[str, Any]:
     """Every block of the home page for person ``user_id`` on ``today`` (workspace date)."""
-    decided = list_decisions(
-        session, DecisionFilter(status=DecisionStatus.decided), PageRequest(limit=50)
-    ).items
-    decided.sort(key=lambda d: (d.decided_on or date.min, d.id), reverse=True)
     return {
         "gates": gates_waiting_for(session, user_id),
         "ready": _ready_experiments(session, user_id),
         "late": late_launches(session, today),
         "spikes": spike_alerts(session),
         "my_items": _my_items(session, user_id),
-        "decisions": decided[:5],
+        "decisions": recent_decisions(session, 5),
         "today": today,
         "limit": BLOCK_LIMIT,
     }
