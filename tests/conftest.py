@@ -53,6 +53,16 @@ os.environ.setdefault(
     "PILOTHOUSE_MODELS_DIR",
     str(Path(tempfile.gettempdir()) / f"pilothouse-test-models-{os.getuid()}"),
 )
+# Python processes the tests start (served apps, workers, commands) share one bytecode
+# cache, outside the source tree. This tree's environment sets PYTHONDONTWRITEBYTECODE,
+# so each of them compiled every Pilothouse module again: about 0.7 s of CPU per
+# server start (benchmarks/server_start.py runs its processes the same way). The cache
+# is checked against each source file's time and size, so edits are picked up.
+if "PYTHONPYCACHEPREFIX" not in os.environ:
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(
+        Path(tempfile.gettempdir()) / f"pilothouse-test-pycache-{os.getuid()}"
+    )
 
 
 #: Test files that start the process-wide embedded ClickHouse (chdb) or Spark session.
