@@ -55,6 +55,8 @@ def process_env(runtime: Runtime) -> dict[str, str]:
         PILOTHOUSE_ARGON2_MEMORY_KIB="8192",
         PILOTHOUSE_LOG_LEVEL="WARNING",
     )
+    if "PILOTHOUSE_MODELS_DIR" in os.environ:  # the run's int8 embedder (tests/conftest.py)
+        env["PILOTHOUSE_MODELS_DIR"] = os.environ["PILOTHOUSE_MODELS_DIR"]
     return env
 
 

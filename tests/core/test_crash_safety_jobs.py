@@ -1,18 +1,19 @@
 """Crash safety of long jobs: a ``pilothouse jobs worker`` killed with SIGKILL mid-run.
 
 A feedback synthesis job (real MiniLM embeddings of BANKING77 messages) is killed
-while it reports progress; a restarted worker shows the job ``failed``, and
-``pilothouse jobs retry`` runs it to ``succeeded`` with consistent themes. An experiment
-analysis job is killed while PostgreSQL's lock on the snapshots table holds it before it
-can store its snapshot: nothing half-done is left, and the retry stores one. The queue
-is the default SQLite file in the data folder; the app database is SQLite or
-PostgreSQL. Nothing is timed: the kill point is the job's own progress record.
+while it reports progress; a restarted worker shows the job ``failed``, and a retry
+runs it to ``succeeded`` with consistent themes. An experiment analysis job is killed
+while PostgreSQL's lock on the snapshots table holds it before it can store its
+snapshot: nothing half-done is left, and the retry stores one. The queue is the
+default SQLite file in the data folder; the app database is SQLite or PostgreSQL.
+Nothing is timed: the kill point is the job's own progress record. The workers are
+real processes; the import, the submits and the retries run in the test's process.
 """
 
 from __future__ import annotations
 
 import csv
-import json
+import os
 import signal
 import socket
 import subprocess
@@ -21,13 +22,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select, text
+from typer.testing import CliRunner
 
+from pilothouse.cli.main import app as cli_app
 from pilothouse.core import jobs
+from pilothouse.core.actor import Actor
 from pilothouse.core.db import utcnow
 from pilothouse.core.job_models import Job, JobStatus
+from pilothouse.core.job_queue import queue_for
 from pilothouse.core.runtime import Runtime
 from pilothouse.experiments.models import ExperimentSnapshot
 from pilothouse.feedback.models import (
@@ -42,15 +49,23 @@ from tests.experiments.analysis.test_analysis_service import _create, shop  # no
 BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "data" / "feedback" / "banking77"
 ITEMS = 400
 TIMEOUT = 180.0
+COMMAND_LINE = Actor.command_line()
 
 
 class Processes:
-    """Worker and command processes sharing the test's database and data folder."""
+    """Worker processes, and what feeds them, on the test's database and data folder.
+
+    Workers are real processes, killed for real. What feeds them runs in this process:
+    a new ``python -m pilothouse`` cost 1-3 s of imports per command, several times a
+    test, and no test here kills a command.
+    """
 
     def __init__(self, runtime: Runtime, tmp_path: Path) -> None:
         self.env = {**process_env(runtime), "PILOTHOUSE_JOBS_MODE": "worker"}
+        self.runtime = runtime
         self.tmp_path = tmp_path
         self.workers: list[subprocess.Popen[bytes]] = []
+        self._queueing: Runtime | None = None
 
     def worker(self) -> subprocess.Popen[bytes]:
         command = [sys.executable, "-m", "pilothouse", "jobs", "worker", "--workers", "1"]
@@ -60,10 +75,34 @@ class Processes:
         return process
 
     def cli(self, *args: str) -> str:
-        command = [sys.executable, "-m", "pilothouse", *args]
-        done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stdout + done.stderr
+        """Run ``pilothouse <args>`` here, with the workers' settings; returns its stdout."""
+        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("PILOTHOUSE_")}
+        env.update({k: v for k, v in self.env.items() if k.startswith("PILOTHOUSE_")})
+        done = CliRunner().invoke(cli_app, list(args), env=env, catch_exceptions=False)
+        assert done.exit_code == 0, done.output
         return done.stdout
+
+    def submit(self, kind: str, payload: dict[str, Any] | None = None) -> int:
+        """Queue a job for the workers, as ``pilothouse jobs submit --queue`` does."""
+        job = jobs.submit_job(self._queue_runtime(), COMMAND_LINE, kind, payload, run_now=False)
+        return job.id
+
+    def retry(self, job_id: int) -> None:
+        """Queue a failed job again, as ``pilothouse jobs retry --queue`` does."""
+        jobs.retry_job(self._queue_runtime(), COMMAND_LINE, job_id, run_now=False)
+
+    def _queue_runtime(self) -> Runtime:
+        """The test's database with the workers' queue: its broker connection is closed
+        by :meth:`stop` (a command's would be by the end of its process)."""
+        if self._queueing is None:
+            broker = self.env.get("PILOTHOUSE_JOBS_BROKER_URL")
+            update = {
+                "jobs_mode": "worker",
+                "jobs_broker_url": SecretStr(broker) if broker else None,
+            }
+            settings = self.runtime.settings.model_copy(update=update)
+            self._queueing = Runtime(settings=settings, database=self.runtime.database)
+        return self._queueing
 
     def output(self) -> str:
         return "\n".join(p.read_text() for p in sorted(self.tmp_path.glob("worker-*.log")))
@@ -73,6 +112,8 @@ class Processes:
             if process.poll() is None:
                 process.terminate()
                 process.wait(timeout=60)
+        if self._queueing is not None:
+            queue_for(self._queueing).close()
 
 
 @pytest.fixture
@@ -105,7 +146,7 @@ def test_a_synthesis_job_killed_mid_run_fails_visibly_and_a_retry_succeeds(
     write_feedback(export)
     processes.cli("feedback", "import", str(export))
     crashing = processes.worker()
-    job_id = int(processes.cli("jobs", "submit", "feedback.synthesize", "--queue").split()[0])
+    job_id = processes.submit("feedback.synthesize")
 
     def mid_run() -> bool:
         job = jobs.get_job(runtime, job_id)
@@ -122,7 +163,7 @@ def test_a_synthesis_job_killed_mid_run_fails_visibly_and_a_retry_succeeds(
     )
     assert "stopped before it finished" in (jobs.get_job(runtime, job_id).error or "")
 
-    processes.cli("jobs", "retry", str(job_id))
+    processes.retry(job_id)
     wait_until(
         lambda: jobs.get_job(runtime, job_id).status not in (JobStatus.queued, JobStatus.running),
         "the retry",
@@ -171,11 +212,7 @@ def test_an_analysis_job_killed_mid_run_fails_visibly_and_a_retry_succeeds(
     key = _create(runtime)
     runtime.event_store.close()  # the worker process reads the store now
     del runtime.__dict__["event_store"]
-    payload = json.dumps({"experiment": key})
-    submitted = processes.cli(
-        "jobs", "submit", "experiments.analyze", "--payload", payload, "--queue"
-    )
-    job_id = int(submitted.split()[0])
+    job_id = processes.submit("experiments.analyze", {"experiment": key})
 
     def mid_run() -> bool:
         job = jobs.get_job(runtime, job_id)
@@ -195,7 +232,7 @@ def test_an_analysis_job_killed_mid_run_fails_visibly_and_a_retry_succeeds(
     with runtime.database.session() as session:
         assert session.scalar(select(func.count()).select_from(ExperimentSnapshot)) == 0
 
-    processes.cli("jobs", "retry", str(job_id))
+    processes.retry(job_id)
     wait_until(
         lambda: jobs.get_job(runtime, job_id).status not in (JobStatus.queued, JobStatus.running),
         "the retry",

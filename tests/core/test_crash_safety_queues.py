@@ -17,7 +17,6 @@ Nothing is timed: the kill point is the job's own progress record.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -39,6 +38,11 @@ from pilothouse.feedback.models import FeedbackItem, FeedbackSynthesisRun, Feedb
 from tests.conftest import DatabaseFactory
 from tests.core.test_crash_safety import server
 from tests.core.test_crash_safety_jobs import ITEMS, Processes, wait_until, write_feedback
+
+#: The ``core.sleep`` job killed on the PostgreSQL queue. It reports progress after its
+#: first 0.05 s step, when the test kills it: the rest of the two seconds is the margin
+#: for that kill to land before the job ends. The retry sleeps the whole two seconds.
+SLEEP_SECONDS, SLEEP_STEPS = 2, 40
 
 
 def run_statuses(runtime: Runtime) -> dict[str, int]:
@@ -62,27 +66,29 @@ def finished(runtime: Runtime, job_id: int) -> bool:
 def test_the_server_killed_mid_job_fails_it_visibly_and_runs_the_retry(
     runtime: Runtime, tmp_path: Path
 ) -> None:
-    processes = Processes(runtime, tmp_path)  # commands only: the server runs the jobs
+    processes = Processes(runtime, tmp_path)  # no workers: the server runs the jobs
     export = tmp_path / "feedback.csv"
     write_feedback(export)
     processes.cli("feedback", "import", str(export))
     log = tmp_path / "server.log"
-    with server(runtime, log) as (_url, crashing):
-        submitted = processes.cli("jobs", "submit", SYNTHESIZE, "--queue")
-        job_id = int(submitted.split()[0])
-        wait_until(lambda: mid_run(runtime, job_id, processes), "synthesis progress", processes)
-        crashing.send_signal(signal.SIGKILL)
-        crashing.wait(timeout=60)
-    assert jobs.get_job(runtime, job_id).status is JobStatus.running  # nobody knows yet
-    assert run_statuses(runtime) == {"running": 1}
+    try:
+        with server(runtime, log) as (_url, crashing):
+            job_id = processes.submit(SYNTHESIZE)
+            wait_until(lambda: mid_run(runtime, job_id, processes), "synthesis progress", processes)
+            crashing.send_signal(signal.SIGKILL)
+            crashing.wait(timeout=60)
+        assert jobs.get_job(runtime, job_id).status is JobStatus.running  # nobody knows yet
+        assert run_statuses(runtime) == {"running": 1}
 
-    with server(runtime, log):  # recovery runs before the server answers
-        job = jobs.get_job(runtime, job_id)
-        assert job.status is JobStatus.failed, job
-        assert "stopped before it finished" in (job.error or "")
-        assert run_statuses(runtime) == {INTERRUPTED: 1}
-        processes.cli("jobs", "retry", str(job_id))
-        wait_until(lambda: finished(runtime, job_id), "the retry", processes)
+        with server(runtime, log):  # recovery runs before the server answers
+            job = jobs.get_job(runtime, job_id)
+            assert job.status is JobStatus.failed, job
+            assert "stopped before it finished" in (job.error or "")
+            assert run_statuses(runtime) == {INTERRUPTED: 1}
+            processes.retry(job_id)
+            wait_until(lambda: finished(runtime, job_id), "the retry", processes)
+    finally:
+        processes.stop()
     done = jobs.get_job(runtime, job_id)
     assert done.status is JobStatus.succeeded, (done.error, log.read_text()[-3000:])
     assert done.attempts == 2
@@ -107,9 +113,7 @@ def test_a_worker_killed_on_a_postgresql_queue_fails_the_job_and_the_retry_runs_
     processes.env["PILOTHOUSE_JOBS_BROKER_URL"] = broker
     try:
         crashing = processes.worker()
-        payload = json.dumps({"seconds": 5, "steps": 100})
-        submitted = processes.cli("jobs", "submit", "core.sleep", "--payload", payload, "--queue")
-        job_id = int(submitted.split()[0])
+        job_id = processes.submit("core.sleep", {"seconds": SLEEP_SECONDS, "steps": SLEEP_STEPS})
         wait_until(lambda: mid_run(runtime, job_id, processes), "the job to start", processes)
         crashing.send_signal(signal.SIGKILL)
         crashing.wait(timeout=60)
@@ -118,13 +122,14 @@ def test_a_worker_killed_on_a_postgresql_queue_fails_the_job_and_the_retry_runs_
         wait_until(
             lambda: jobs.get_job(runtime, job_id).status is JobStatus.failed, "recovery", processes
         )
-        processes.cli("jobs", "retry", str(job_id))
+        processes.retry(job_id)
         wait_until(lambda: finished(runtime, job_id), "the retry", processes)
     finally:
         processes.stop()
     done = jobs.get_job(runtime, job_id)
     assert done.status is JobStatus.succeeded, (done.error, processes.output())
-    assert done.attempts == 2 and done.result == {"slept_seconds": 5, "steps": 100}
+    assert done.attempts == 2
+    assert done.result == {"slept_seconds": SLEEP_SECONDS, "steps": SLEEP_STEPS}
     with runtime.database.session() as session:
         outcomes = session.scalars(
             select(Event.name).where(Event.object_type == "job", Event.object_id == str(job_id))
