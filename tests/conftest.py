@@ -317,9 +317,14 @@ def accounts(runtime: Runtime) -> Accounts:
 def served_server(
     backend: str, database_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[served_app.ServedApp]:
-    """``pilothouse serve`` in a child process on a free loopback port, per backend."""
+    """``pilothouse serve`` in a child process on a free loopback port, per backend.
+
+    Its database is a copy of one migrated once per run, so the server starts without
+    migrating (a second or two, more on PostgreSQL); that ``serve`` migrates an empty
+    database first is what the API fuzz and SSO servers, started on empty ones, go through.
+    """
     home = tmp_path_factory.mktemp(f"served-{backend}")
-    url = database_factory.new_url(backend)
+    url = database_factory.migrated_url(backend)
     with served_app.serve(home, url) as server:
         yield server
 
