@@ -122,10 +122,6 @@ class Workers:
         self.started.append(process)
         return process
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "pilothouse", *args]
-        return subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=120)
-
     def output(self) -> str:
         return "\n".join(p.read_text() for p in sorted(self.tmp_path.glob("worker-*.log")))
 
@@ -234,8 +230,7 @@ def test_a_worker_killed_mid_job_leaves_it_failed_and_retry_runs_it(
     assert "stopped before it finished" in (failed.error or "")
     assert runs(log) == [(job.id, crashing.pid)]  # the lost message was not run again
 
-    retried = workers.cli("jobs", "retry", str(job.id))
-    assert retried.returncode == 0, retried.stdout + retried.stderr
+    jobs.retry_job(team, Actor.command_line(), job.id)  # queued, as by `pilothouse jobs retry`
     done = jobs.wait_for_job(team, job.id, timeout=TIMEOUT)
     assert done.status is JobStatus.succeeded, (done.error, workers.output())
     assert done.attempts == 2 and done.result == {"pid": restarted.pid}
