@@ -83,3 +83,44 @@ def test_evidence_and_fields_are_read_once_per_reading_session(runtime: Runtime)
         assert len(seen) >= 2
     with runtime.database.session(reading=True) as session:  # the next request sees it
         assert [f.key for f in custom_fields.list_fields(session)] == ["team", "squad"]
+
+
+def test_an_item_answer_reads_its_parent_key_without_the_parents_details(
+    runtime: Runtime,
+) -> None:
+    """An answer, a page or an audit snapshot shows the parent's key only: the parent
+    was loaded with its tags, fields, objectives and references (six statements), three
+    times over for one change. A change of parent is still seen and audited."""
+    from sqlalchemy import select
+
+    from pilothouse.core.models import Event
+    from pilothouse.roadmap.presenters import item_read
+
+    with runtime.database.session() as session:
+        first = items.create_item(session, EDITOR, {"kind": "initiative", "title": "Exports"})
+        other = items.create_item(session, EDITOR, {"kind": "initiative", "title": "Imports"})
+        child = items.create_item(
+            session, EDITOR, {"kind": "feature", "title": "CSV", "parent": first.key, "tags": ["x"]}
+        )
+        keys = first.key, other.key, child.key
+    with runtime.database.session(reading=True) as session:
+        found = items.find_item(session, keys[2])
+        with _statements(runtime) as seen:
+            answer = item_read(found)
+        assert answer.parent == keys[0]
+        assert len(seen) == 1, seen
+        assert "roadmap_item_tags" not in " ".join(seen)
+    with runtime.database.session() as session:
+        found = items.find_item(session, keys[2])
+        with _statements(runtime) as seen:
+            items.update_item(session, EDITOR, found, {"description": "Comma separated"})
+            assert item_read(found).parent == keys[0]
+        parents_read = [s for s in seen if s.lstrip().startswith("SELECT roadmap_items.id")]
+        assert len(parents_read) == 1, seen
+        items.update_item(session, EDITOR, found, {"parent": keys[1]})
+        assert item_read(found).parent == keys[1]
+    with runtime.database.session() as session:
+        changes = session.scalars(
+            select(Event.changes).where(Event.object_type == "roadmap_item").order_by(Event.id)
+        ).all()
+    assert changes[-1]["parent"] == {"before": keys[0], "after": keys[1]}

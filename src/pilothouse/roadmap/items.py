@@ -14,8 +14,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session, lazyload
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change, snapshot
@@ -57,6 +57,7 @@ __all__ = [
     "find_items_by_id",
     "find_parent",
     "item_ref",
+    "parent_of",
     "item_snapshot",
     "link_item",
     "unlink_item",
@@ -121,11 +122,29 @@ def children_of(session: Session, item: RoadmapItem) -> list[RoadmapItem]:
     return list(session.scalars(query))
 
 
+def parent_of(session: Session, item: RoadmapItem) -> RoadmapItem | None:
+    """The item's parent, kept on the item for the rest of the session.
+
+    Pages, snapshots and answers show only the parent's key, so a parent not loaded yet
+    is read without its tags, fields, objectives and references (one statement, not
+    five); those load if something asks for them.
+    """
+    if item.parent_id is None:
+        return None
+    if "parent" not in inspect(item).unloaded:
+        return item.parent
+    # Held while the relationship loads: the identity map keeps objects weakly.
+    light = session.get(RoadmapItem, item.parent_id, options=[lazyload("*")])
+    parent = item.parent  # found in the identity map: no statement
+    del light
+    return parent
+
+
 def item_snapshot(session: Session, item: RoadmapItem) -> dict[str, Any]:
     """Every audited value of an item, with references shown by their keys."""
     values = snapshot(item, AUDITED_ITEM_FIELDS)
     status = session.get(WorkflowStatus, item.status_id) if item.status_id else None
-    parent = session.get(RoadmapItem, item.parent_id) if item.parent_id else None
+    parent = parent_of(session, item)
     values["status"] = status.key if status else None
     values["parent"] = parent.key if parent else None
     values["tags"] = sorted(item.tags)
@@ -327,9 +346,19 @@ def update_item(
             raise invalid("kind", "initiative, feature or idea") from None
         if "parent" not in values and item.parent_id is not None:
             _check_parent(session, item, session.get(RoadmapItem, item.parent_id))
+    status_id, parent_id = item.status_id, item.parent_id
     _apply(session, item, values)
     session.flush()
-    session.expire(item, ["status", "parent"])
+    stale = [
+        name
+        for name, was, now in (
+            ("status", status_id, item.status_id),
+            ("parent", parent_id, item.parent_id),
+        )
+        if was != now
+    ]
+    if stale:  # relationships that still show the old row
+        session.expire(item, stale)
     record_change(
         session,
         actor,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy.orm import object_session
+
 from pilothouse.roadmap import fields as custom_fields
 from pilothouse.roadmap.board import effective_horizon
 from pilothouse.roadmap.expressions import FormulaError
+from pilothouse.roadmap.items import parent_of
 from pilothouse.roadmap.models import NUMERIC_INPUTS, Objective, RoadmapItem
 from pilothouse.roadmap.objectives import progress_of
 from pilothouse.roadmap.schemas import (
@@ -25,6 +28,8 @@ __all__ = ["formula_problem", "formula_read", "item_read", "objective_read", "ra
 
 
 def item_read(item: RoadmapItem) -> ItemRead:
+    session = object_session(item)
+    parent = parent_of(session, item) if session is not None else item.parent
     return ItemRead(
         id=item.id,
         key=item.key,
@@ -32,7 +37,7 @@ def item_read(item: RoadmapItem) -> ItemRead:
         title=item.title,
         description=item.description,
         status=StatusBrief.model_validate(item.status),
-        parent=item.parent.key if item.parent else None,
+        parent=parent.key if parent else None,
         owner_id=item.owner_id,
         product_area_id=item.product_area_id,
         tags=item.tags,
