@@ -237,6 +237,10 @@ def test_links_to_roadmap_items_and_launches(crew: Crew) -> None:
 
     read = client.get(f"{API}/experiments/{key}", headers=crew.viewer).json()
     assert [link["type"] for link in read["links"]] == ["roadmap_item", "launch"]
+    assert [(link["label"], link["url"]) for link in read["links"]] == [
+        (f"{feature['key']} Scheduled reports", f"/roadmap/items/{feature['key']}"),
+        (f"{launch['key']} {launch['name']}", f"/launches/{launch['key']}"),
+    ]
     # The roadmap item sees the same link from its side.
     item_links = client.get(f"{API}/roadmap/items/{feature['key']}/links", headers=crew.viewer).text
     assert '"experiment"' in item_links and f'"{experiment["id"]}"' in item_links

@@ -24,6 +24,7 @@ from pilothouse.core.db import is_reading, reading_memo
 from pilothouse.core.errors import FieldError, NotFound, ValidationFailed
 from pilothouse.core.links import ObjectRef, add_link, links_of, links_of_any, remove_link
 from pilothouse.core.models import Link
+from pilothouse.core.references import resolve
 from pilothouse.experiments.models import Experiment, ExperimentStatus, MetricRole
 
 __all__ = [
@@ -149,18 +150,22 @@ def remove_experiment_link(
 
 def experiment_links(session: Session, experiment: Experiment) -> list[LinkView]:
     """The objects linked to the experiment, oldest link first, with labels where they
-    resolve (a deleted item keeps its ref and no label)."""
+    resolve (a deleted item keeps its ref and no label).
+
+    Labels come from the shared reference resolvers, one statement per type: finding
+    each item and launch loaded its checklist or its fields (five statements each).
+    """
     mine = experiment_ref(experiment)
+    ends = [(link, _other_end(link, mine)) for link in links_of(session, mine)]
+    named = resolve(session, [other for _link, other in ends if other.type in LINKABLE_TYPES])
     out = []
-    for link in links_of(session, mine):
-        other = _other_end(link, mine)
+    for link, other in ends:
+        found = named.get(other)
         label: str | None = None
         url: str | None = None
-        if other.type in LINKABLE_TYPES:
-            try:
-                _, label, url = _resolve(session, other.type, other.id)
-            except NotFound:
-                pass
+        if found is not None and found.url and not found.deleted:
+            label = f"{found.detail} {found.label}" if found.detail else found.label
+            url = found.url
         out.append(LinkView(other.type, other.id, link.kind, label, url))
     return out
 
