@@ -21,16 +21,15 @@ import sys
 import threading
 
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from pilothouse.automations import rules
 from pilothouse.automations.models import Delivery
-from pilothouse.cli.main import app as cli_app
 from pilothouse.core.actor import Actor
 from pilothouse.core.runtime import Runtime
 from pilothouse.roadmap import items
 from tests.automations.conftest import allow_private
 from tests.automations.receiver import Receiver, verify
+from tests.support.commands import run_command
 
 CLI = Actor.command_line()
 WAIT_SECONDS = 60
@@ -54,14 +53,6 @@ def _dispatcher(runtime: Runtime, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         command, env=_env(runtime), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-
-
-def _dispatch_once(runtime: Runtime) -> None:
-    """``pilothouse automations dispatch``, run here with the dispatcher's environment."""
-    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("PILOTHOUSE_")}
-    env.update({k: v for k, v in _env(runtime).items() if k.startswith("PILOTHOUSE_")})
-    done = CliRunner().invoke(cli_app, ["automations", "dispatch"], env=env)
-    assert done.exit_code == 0, (done.output, done.exception)
 
 
 def _item(runtime: Runtime, title: str) -> None:
@@ -100,8 +91,8 @@ def test_each_event_is_processed_once_across_a_kill_9(runtime: Runtime, receiver
         assert stuck.status == "running"  # claimed, sent, never recorded
 
     _item(runtime, "Committed while the dispatcher was dead")
-    _dispatch_once(runtime)  # recovers the killed one's job, then sends
-    _dispatch_once(runtime)  # a further round sends nothing more
+    run_command(_env(runtime), "automations", "dispatch")  # recovers the job, sends again
+    run_command(_env(runtime), "automations", "dispatch")  # a further round sends nothing
 
     assert all(verify(secret, r.headers, r.body) for r in receiver.received)
     processed: dict[str, str] = {}

@@ -5,7 +5,8 @@
   exactly once (counted by message id in the DuckDB store); a batch without an answer is
   stored whole or not at all; after a restart, re-sending every batch duplicates nothing.
 - Feedback import: ``pilothouse feedback import`` killed while its write transaction is
-  open leaves all rows or none (with their audit entries); running it again completes.
+  open leaves all rows or none (with their audit entries); running it again (in the
+  test's process) completes.
 
 Both run on SQLite and PostgreSQL app databases. Nothing here measures time: the kill
 point is chosen by counting acknowledgements or by seeing the open write transaction.
@@ -35,6 +36,7 @@ from pilothouse.core.models import Event
 from pilothouse.core.runtime import Runtime
 from pilothouse.feedback.models import FeedbackItem
 from pilothouse.metrics import sources
+from tests.support.commands import run_command
 from tests.support.served_app import _wait_healthy, free_port
 
 BATCH_SIZE = 100
@@ -255,9 +257,12 @@ def test_a_feedback_import_killed_mid_write_is_all_or_nothing_and_reruns(
 ) -> None:
     export = tmp_path / "tickets.csv"
     write_csv(export)
-    command = [sys.executable, "-m", "pilothouse", "feedback", "import", str(export)]
+    args = ["feedback", "import", str(export)]
     importing = subprocess.Popen(
-        command, env=process_env(runtime), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "pilothouse", *args],
+        env=process_env(runtime),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         while not writing(runtime):
@@ -274,8 +279,7 @@ def test_a_feedback_import_killed_mid_write_is_all_or_nothing_and_reruns(
         with runtime.database.engine.connect() as connection:
             assert connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
 
-    rerun = subprocess.run(command, env=process_env(runtime), capture_output=True, text=True)
-    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    run_command(process_env(runtime), *args)  # the re-run (in this process) exits with 0
     items, item_audits, imports = stored_feedback(runtime)
     assert (items, item_audits) == (IMPORT_ROWS, IMPORT_ROWS)
     assert imports == after_kill[2] + 1  # the re-run is recorded too, and changed nothing twice

@@ -13,7 +13,6 @@ real processes; the import, the submits and the retries run in the test's proces
 from __future__ import annotations
 
 import csv
-import os
 import signal
 import socket
 import subprocess
@@ -27,9 +26,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select, text
-from typer.testing import CliRunner
 
-from pilothouse.cli.main import app as cli_app
 from pilothouse.core import jobs
 from pilothouse.core.actor import Actor
 from pilothouse.core.db import utcnow
@@ -45,6 +42,7 @@ from pilothouse.feedback.models import (
 )
 from tests.core.test_crash_safety import process_env
 from tests.experiments.analysis.test_analysis_service import _create, shop  # noqa: F401
+from tests.support.commands import run_command
 
 BANKING77 = Path(__file__).resolve().parents[3] / "shared" / "data" / "feedback" / "banking77"
 ITEMS = 400
@@ -76,11 +74,7 @@ class Processes:
 
     def cli(self, *args: str) -> str:
         """Run ``pilothouse <args>`` here, with the workers' settings; returns its stdout."""
-        env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("PILOTHOUSE_")}
-        env.update({k: v for k, v in self.env.items() if k.startswith("PILOTHOUSE_")})
-        done = CliRunner().invoke(cli_app, list(args), env=env, catch_exceptions=False)
-        assert done.exit_code == 0, done.output
-        return done.stdout
+        return run_command(self.env, *args).stdout
 
     def submit(self, kind: str, payload: dict[str, Any] | None = None) -> int:
         """Queue a job for the workers, as ``pilothouse jobs submit --queue`` does."""
