@@ -99,9 +99,8 @@ def _message(row: Mapping[str, Any], mapping: ColumnMapping, default_id: str) ->
     if "properties" in row and isinstance(row["properties"], dict):
         properties = dict(row["properties"])
     else:
-        properties = {
-            k: v for k, v in row.items() if k not in mapping.columns() and v not in (None, "")
-        }
+        mapped = mapping.columns()  # once per row: it was built again for every key
+        properties = {k: v for k, v in row.items() if k not in mapped and v not in (None, "")}
     timestamp = row.get(mapping.timestamp)
     if isinstance(timestamp, datetime):
         aware = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=UTC)
