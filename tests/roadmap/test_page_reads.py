@@ -124,3 +124,24 @@ def test_an_item_answer_reads_its_parent_key_without_the_parents_details(
             select(Event.changes).where(Event.object_type == "roadmap_item").order_by(Event.id)
         ).all()
     assert changes[-1]["parent"] == {"before": keys[0], "after": keys[1]}
+
+
+def test_the_parent_of_an_item_held_by_another_session(runtime: Runtime) -> None:
+    """A snapshot may be asked for with another session than the item's own."""
+    from pilothouse.roadmap.models import RoadmapItem
+
+    with runtime.database.session() as session:
+        top = items.create_item(session, EDITOR, {"kind": "initiative", "title": "Exports"})
+        child = items.create_item(
+            session, EDITOR, {"kind": "feature", "title": "CSV", "parent": top.key}
+        )
+        child_id, top_key = child.id, top.key
+    with (
+        runtime.database.session(reading=True) as one,
+        runtime.database.session(reading=True) as two,
+    ):
+        held = one.get(RoadmapItem, child_id)
+        assert held is not None
+        found = items.parent_of(two, held)
+        assert found is not None and found.key == top_key
+        assert items.item_snapshot(two, held)["parent"] == top_key

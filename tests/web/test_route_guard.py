@@ -41,6 +41,8 @@ NOWHERE = [
     "/static/app.css",
     "/launches/",
     "//",
+    "/login\n",  # a route's ``$`` matches before a final newline
+    "/api/v1/batch\n",
 ]
 
 
@@ -156,6 +158,27 @@ def test_an_app_is_cheap_to_create_and_its_reaches_are_kept_per_router() -> None
         assert len(listed) == 1  # the second app used the first one's reach
     finally:
         route_guard._iter_route_contexts = original
+
+
+def test_a_route_added_after_the_first_request_is_found() -> None:
+    router = APIRouter(prefix="/later")
+
+    @router.get("/first")
+    def first() -> dict[str, str]:
+        return {"route": "first"}
+
+    app = FastAPI()
+    include_guarded(app, router)
+    with TestClient(app) as client:
+        assert client.get("/later/first").json() == {"route": "first"}
+        assert client.get("/elsewhere/second").status_code == 404
+
+        @router.get("/elsewhere/second", include_in_schema=False)
+        def second() -> dict[str, str]:
+            return {"route": "second"}
+
+        # FastAPI 0.165 counts the change; the guard works its reach out again.
+        assert client.get("/later/elsewhere/second").json() == {"route": "second"}
 
 
 def test_reach_keeps_literal_starts_and_exact_paths() -> None:

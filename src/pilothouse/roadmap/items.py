@@ -131,7 +131,10 @@ def parent_of(session: Session, item: RoadmapItem) -> RoadmapItem | None:
     """
     if item.parent_id is None:
         return None
-    if "parent" not in inspect(item).unloaded:
+    state = inspect(item)
+    if state.session is not session or state.pending:  # detached, elsewhere or new
+        return session.get(RoadmapItem, item.parent_id, options=[lazyload("*")])
+    if "parent" not in state.unloaded:
         return item.parent
     # Held while the relationship loads: the identity map keeps objects weakly.
     light = session.get(RoadmapItem, item.parent_id, options=[lazyload("*")])

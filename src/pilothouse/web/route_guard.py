@@ -19,14 +19,15 @@ app mounted inside another, or served behind a path prefix) always takes FastAPI
 path. ``tests/web/test_route_guard.py`` compares the guarded answer with FastAPI's for
 every route, its trailing-slash twin and paths that match nothing.
 
-``create_app`` includes every router through :func:`include_guarded`. A router's routes
-must all be added before an app that includes it serves its first request: the
-reach is kept per router for the life of the process.
+``create_app`` includes every router through :func:`include_guarded`. The reach is kept
+per router for the life of the process, with the change counts FastAPI keeps for the
+router and those included under it: a route added later is seen at the next request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -58,8 +59,13 @@ class Reach:
 
     def may_match(self, path: str) -> bool:
         """False only when no route below the entry can match ``path``. (Starlette's
-        trailing-slash redirect asks again with the other form of the path.)"""
-        return path in self.exact or path.startswith(self.starts)
+        trailing-slash redirect asks again with the other form of the path; a route's
+        ``$`` also matches before a final newline, so ``/login%0A`` is ``/login``.)"""
+        return (
+            path in self.exact
+            or path.startswith(self.starts)
+            or (path.endswith("\n") and path[:-1] in self.exact)
+        )
 
 
 def include_guarded(app: FastAPI, router: APIRouter, *, prefix: str = "", **options: Any) -> None:
@@ -80,8 +86,22 @@ def include_guarded(app: FastAPI, router: APIRouter, *, prefix: str = "", **opti
     _guard(entry, router, prefix)
 
 
-#: Reach per (router, prefix): the router is kept so that its id is not reused.
-_REACHES: dict[tuple[int, str], tuple[APIRouter, Reach | None]] = {}
+@dataclass(frozen=True)
+class _Known:
+    """A router's reach and the route-table versions it was worked out from."""
+
+    router: APIRouter  # kept, so that its id is not reused
+    reach: Reach | None
+    routers: tuple[Any, ...]  # the router and every router included under it
+    versions: tuple[int, ...]
+
+    def current(self) -> bool:
+        """False once a route was added below the router (FastAPI counts changes)."""
+        return _versions(self.routers) == self.versions
+
+
+#: Reach per (router, prefix).
+_REACHES: dict[tuple[int, str], _Known] = {}
 
 
 def _reach(entry: BaseRoute, router: APIRouter, prefix: str) -> Reach | None:
@@ -89,8 +109,10 @@ def _reach(entry: BaseRoute, router: APIRouter, prefix: str) -> Reach | None:
     mount, a websocket): FastAPI decides for such an entry."""
     key = (id(router), prefix)
     known = _REACHES.get(key)
-    if known is not None:
-        return known[1]
+    if known is not None and known.current():
+        return known.reach
+    routers = tuple(_routers_under(router))
+    versions = _versions(routers)
     paths: list[str] | None = []
     for context in _iter_route_contexts([entry]):
         if not isinstance(context.original_route, Route) or not context.path:
@@ -98,8 +120,24 @@ def _reach(entry: BaseRoute, router: APIRouter, prefix: str) -> Reach | None:
             break
         paths.append(context.path)
     reach = Reach(paths) if paths else None
-    _REACHES[key] = (router, reach)
+    _REACHES[key] = _Known(router, reach, routers, versions)
     return reach
+
+
+def _routers_under(router: Any) -> list[Any]:
+    """The router and those included under it, at any depth (FastAPI 0.165 keeps an
+    included router as an entry holding the original)."""
+    found = [router]
+    for route in getattr(router, "routes", []):
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            found += _routers_under(inner)
+    return found
+
+
+def _versions(routers: tuple[Any, ...]) -> tuple[int, ...]:
+    """Each router's change count (FastAPI 0.165 bumps it when a route is added)."""
+    return tuple(getattr(r, "_routes_version", 0) for r in routers)
 
 
 def _guard(entry: BaseRoute, router: APIRouter, prefix: str) -> None:
