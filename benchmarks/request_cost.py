@@ -227,6 +227,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30, help="rows of profile output")
     parser.add_argument("--dump", help="with --profile: also write the raw profile to this file")
     args = parser.parse_args()
+    if args.dump and not args.profile:
+        parser.error("--dump needs --profile (the profile of one endpoint)")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) if args.database_url else args.keep or Path(tmp)
         database = None

@@ -140,3 +140,23 @@ def test_missing_days_are_dropped_and_a_40_percent_fall_is_measured() -> None:
     assert result.relative_ci_low < result.relative_change < result.relative_ci_high
     assert result.mean_before == pytest.approx(40, abs=2.5)
     assert result.mean_after == pytest.approx(24, abs=2.5)
+
+
+def test_a_page_fits_a_series_once_and_the_kept_fit_is_a_fresh_ones() -> None:
+    """Item and launch pages measure their metrics on every view; the fit (seeded
+    bootstrap included) is kept per series, and a changed series is fitted again."""
+    from pilothouse.roadmap.impact.measure import _level_change
+
+    days, values = _series(np.random.default_rng(11), 40, 30, step=2.0)
+    series = tuple(float(v) for v in values)
+    kept = _level_change(tuple(days), series, GA, None)
+    assert _level_change(tuple(days), series, GA, None) is kept
+    fresh = estimate_level_change(days, list(series), GA)
+    assert (kept.status, kept.level_change, kept.ci_low, kept.ci_high) == (
+        fresh.status,
+        fresh.level_change,
+        fresh.ci_low,
+        fresh.ci_high,
+    )
+    moved = _level_change(tuple(days), (*series[:-1], series[-1] + 50.0), GA, None)
+    assert moved is not kept and moved.level_change != kept.level_change

@@ -27,6 +27,8 @@ def resolve_items(context: ResolveContext, ids: Sequence[str]) -> Mapping[str, F
         )
         by_key = dict(rows.all())
     wanted = set(numeric_ids(ids)) | set(by_key.values())
+    if not wanted:
+        return {}
     rows = context.session.execute(
         select(RoadmapItem.id, RoadmapItem.key, RoadmapItem.title).where(
             RoadmapItem.id.in_(sorted(wanted))
