@@ -57,9 +57,9 @@ __all__ = [
     "find_items_by_id",
     "find_parent",
     "item_ref",
-    "parent_of",
     "item_snapshot",
     "link_item",
+    "parent_of",
     "unlink_item",
     "update_item",
 ]
@@ -136,11 +136,10 @@ def parent_of(session: Session, item: RoadmapItem) -> RoadmapItem | None:
         return session.get(RoadmapItem, item.parent_id, options=[lazyload("*")])
     if "parent" not in state.unloaded:
         return item.parent
-    # Held while the relationship loads: the identity map keeps objects weakly.
+    # ``light`` holds the row while the relationship loads (the identity map keeps
+    # objects weakly), so ``item.parent`` finds it there without a statement.
     light = session.get(RoadmapItem, item.parent_id, options=[lazyload("*")])
-    parent = item.parent  # found in the identity map: no statement
-    del light
-    return parent
+    return item.parent if light is not None else None
 
 
 def item_snapshot(session: Session, item: RoadmapItem) -> dict[str, Any]:
