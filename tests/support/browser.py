@@ -50,19 +50,25 @@ class Watched:
 
     def __init__(self, browser: object, served: ServedApp, **context_args: object) -> None:
         self.context = browser.new_context(base_url=served.base_url, **context_args)  # type: ignore[attr-defined]
-        self.page = self.context.new_page()
+        self.base_url = served.base_url
         self.errors: list[str] = []
         self.foreign: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on(
+        self.page = self.new_page()
+
+    def new_page(self) -> object:
+        """Another tab in the same context (signed in alike), watched like the first."""
+        page = self.context.new_page()  # type: ignore[attr-defined]
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on(
             "request",
             lambda r: (
                 None
-                if r.url.startswith(served.base_url) or r.url.startswith("data:")
+                if r.url.startswith(self.base_url) or r.url.startswith("data:")
                 else self.foreign.append(r.url)
             ),
         )
+        return page
 
     def close(self) -> None:
         self.context.close()
