@@ -4,8 +4,9 @@ Issue 14.3: ``benchmarks/load.py`` measures latency under a fixed arrival rate, 
 on a shared machine mixes our cost with everyone else's. This script measures what
 one process spends: it builds the app in-process over a demo-loaded data folder (the
 same set-up as ``load.py``), sends each kind of request of the load mix ``--calls``
-times through Starlette's ``TestClient`` and divides the process's CPU time
-(``time.process_time``, all threads) by the number of calls. CPU time does not grow
+times straight into the ASGI app (one event loop, the app's own thread pool, no HTTP
+client in between) and divides the process's CPU time (``time.process_time``, all
+threads) by the number of calls. CPU time does not grow
 when other processes take the cores, so the figures compare across runs and machines
 of the same speed. It also counts the SQL statements each request sends, which finds
 N+1 queries without a profiler.
@@ -15,15 +16,20 @@ N+1 queries without a profiler.
     .venv/bin/python benchmarks/request_cost.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     .venv/bin/python benchmarks/request_cost.py --keep /tmp/cost --profile "GET /launches/{key}"
 
-The ``GET /healthz`` row is the harness's floor (the test client, routing and the
-middleware with no database work); the other rows include it.
+The ``GET /healthz`` row is the harness's floor (routing and the middleware with no
+database work); the other rows include it. Until 2026-12-07 the requests went through
+Starlette's ``TestClient``, whose own thread hops and response handling added 5 ms or
+more per call, growing with the response's size; figures in docs/benchmarks.md from
+before then include that.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import cProfile
+import json
 import os
 import pstats
 import random
@@ -59,7 +65,8 @@ class Sender:
     """Sends one request of a kind the way ``load.py`` does (cookie, token or write key)."""
 
     def __init__(self, client: Any, cookie: str, token: str, write_keys: list[str]) -> None:
-        self.client = client
+        self.client = client  # the test client, for setting up only
+        self.asgi = AsgiCaller(client.app)
         self.cookie = cookie
         self.token = token
         self.write_keys = write_keys
@@ -78,8 +85,59 @@ class Sender:
     def send(self, kind: Request, rng: random.Random) -> int:
         method, path, kwargs = kind.build(rng)
         headers = self.headers(path, dict(kwargs.pop("headers", {})), rng)
-        response = self.client.request(method, path, headers=headers, **kwargs)
-        return int(response.status_code)
+        if "json" in kwargs:
+            body = json.dumps(kwargs["json"]).encode()
+            headers.setdefault("Content-Type", "application/json")
+        else:
+            body = kwargs.get("content", b"")
+        return self.asgi.call(method, path, headers, body)
+
+
+class AsgiCaller:
+    """Sends a request straight into the ASGI app, as uvicorn would, on one event loop.
+
+    No HTTP client sits between: the CPU time measured is the app's (its middleware,
+    routing, thread-pool hops and work), not a client's.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+
+    def call(self, method: str, path: str, headers: dict[str, str], body: bytes) -> int:
+        return self.loop.run_until_complete(self._call(method, path, headers, body))
+
+    async def _call(self, method: str, path: str, headers: dict[str, str], body: bytes) -> int:
+        route, _, query = path.partition("?")
+        raw = [(b"host", b"testserver"), (b"content-length", str(len(body)).encode())]
+        raw += [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "https",
+            "path": route,
+            "raw_path": route.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": raw,
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 443),
+            "state": {},
+        }
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        started: list[int] = []
+
+        async def receive() -> dict:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                started.append(int(message["status"]))
+
+        await self.app(scope, receive, send)
+        return started[0]
 
 
 class StatementCounter:
@@ -129,47 +187,32 @@ def profile(sender: Sender, kind: Request, calls: int, top: int, dump: str | Non
     """cProfile of ``calls`` requests, with the app's thread hops run inline.
 
     cProfile sees only its own thread, and the app runs sync work in a thread pool;
-    the requests therefore go through ``httpx.ASGITransport`` in this thread, with
-    ``anyio.to_thread.run_sync`` replaced by a direct call for the duration.
+    ``anyio.to_thread.run_sync`` is therefore replaced by a direct call for the duration.
     """
-    import asyncio
-
     import anyio.to_thread
-    import httpx
 
     async def inline(func: Any, *args: Any, **_kwargs: Any) -> Any:
         return func(*args)
 
-    async def go() -> None:
-        transport = httpx.ASGITransport(app=sender.client.app)
-        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as c:
-            rng = random.Random(11)
-
-            async def one() -> None:
-                method, path, kwargs = kind.build(rng)
-                headers = sender.headers(path, dict(kwargs.pop("headers", {})), rng)
-                await c.request(method, path, headers=headers, **kwargs)
-
-            for _ in range(calls):  # warm-up on the same requests: imports, caches
-                await one()
-            rng.seed(11)
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for _ in range(calls):
-                await one()
-            profiler.disable()
-        if dump:  # for pstats' callers and callees, or snakeviz
-            profiler.dump_stats(dump)
-        stats = pstats.Stats(profiler).strip_dirs()
-        stats.sort_stats("cumulative").print_stats(top)
-        stats.sort_stats("tottime").print_stats(top)
-
     original = anyio.to_thread.run_sync
     anyio.to_thread.run_sync = inline  # type: ignore[assignment]
     try:
-        asyncio.run(go())
+        rng = random.Random(11)
+        for _ in range(calls):  # warm-up on the same requests: imports, caches
+            sender.send(kind, rng)
+        rng.seed(11)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(calls):
+            sender.send(kind, rng)
+        profiler.disable()
     finally:
         anyio.to_thread.run_sync = original
+    if dump:  # for pstats' callers and callees, or snakeviz
+        profiler.dump_stats(dump)
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
 
 
 def run(folder: Path, args: argparse.Namespace) -> None:
@@ -183,14 +226,19 @@ def run(folder: Path, args: argparse.Namespace) -> None:
     ]
     from fastapi.testclient import TestClient
 
+    from pilothouse.web import heap
     from pilothouse.web.app import create_app
     from pilothouse.web.blas import use_one_blas_thread
 
     use_one_blas_thread()  # as `pilothouse serve` does (web/blas.py)
-    app = create_app(migrate=False)  # no lifespan: no job threads taking CPU meanwhile
+    # No lifespan: no job threads taking CPU meanwhile. The heap is settled by hand
+    # below, and again after the warm-up marks, as a served process does (web/heap.py);
+    # without that the first calls paid for full collections over the start-up heap.
+    app = create_app(migrate=False, settle_heap=True)
     client = TestClient(app, base_url="https://testserver")
     sender = Sender(client, sign_in(client), token, write_keys)
     mix = request_mix(targets_of(sender, write_keys))
+    heap.settle_heap()
     health = Request("GET /healthz (harness floor)", 0, False, lambda _r: ("GET", "/healthz", {}))
     chosen = [k for k in [health, *mix] if not args.only or args.only in k.label]
     if args.profile:

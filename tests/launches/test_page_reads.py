@@ -170,3 +170,45 @@ def test_a_launch_list_reads_counts_but_not_the_people_on_its_checklist(
     assert listed.status_code == 200
     (brief,) = listed.json()["items"]
     assert brief["readiness"] == crew.get(brief["key"])["readiness"]["score"]
+
+
+def test_features_come_with_their_status_and_nothing_else(crew: Crew, runtime: Runtime) -> None:
+    """A launch shows its features by key, title and status: loading their tags, fields,
+    objectives (with key results) and references cost five statements per page. What a
+    caller does read of them (release notes, a gate moving their status) still loads."""
+    from sqlalchemy import inspect
+
+    crew.template()
+    feature = crew.feature("Scheduled exports", tags=["exports"])
+    launch = crew.launch(features=[feature["key"]])
+    with runtime.database.session() as session:
+        found = find_launch(session, launch["key"])
+        mine = session.connection()
+        with _statements(runtime, mine) as seen:
+            (item,) = features_of(session, found)
+            assert item.status.key == feature["status"]["key"]
+        items_read = [s for s in seen if "FROM roadmap_items" in s]
+        assert len(items_read) == 1, seen
+        assert not [s for s in seen if "roadmap_item_tags" in s or "roadmap_field_values" in s]
+        assert {"tag_rows", "field_values", "objective_rows", "external_refs"} <= inspect(
+            item
+        ).unloaded
+        assert item.tags == ["exports"]  # read when asked for
+
+
+def test_linked_experiments_are_summarised_without_their_variations(
+    crew: Crew, runtime: Runtime
+) -> None:
+    """A summary shows an experiment's status and primary result; its variations and
+    decision were loaded for it too, two statements per page."""
+    crew.template()
+    launch = crew.launch()
+    key = _link_experiment(crew, launch["key"], "Exports test")
+    with runtime.database.session(reading=True) as session:
+        found = find_launch(session, launch["key"])
+        mine = session.connection()
+        with _statements(runtime, mine) as seen:
+            (summary,) = experiments_linked_to(session, launch_ref(found))
+        assert summary.key == key and summary.status == "draft"
+        assert not [s for s in seen if "experiment_variations" in s or "experiment_decisions" in s]
+        assert [s for s in seen if "experiment_metrics" in s]  # the primary metric's name

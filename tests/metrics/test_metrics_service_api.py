@@ -276,3 +276,23 @@ def test_a_changed_definition_is_compiled_again(
     path.write_text(changed)
     os.utime(path, ns=(1, 1))  # a different signature even within the same mtime tick
     assert _series(client, headers, "signups", grain="total")[0]["value"] == 4
+
+
+def test_the_catalog_signature_sees_nested_new_edited_and_removed_files(tmp_path: Path) -> None:
+    from pilothouse.metrics.service import _signature
+
+    assert _signature(tmp_path / "missing") == ()
+    (tmp_path / "team" / "growth").mkdir(parents=True)
+    (tmp_path / "a.yaml").write_text("metrics: []\n")
+    (tmp_path / "team" / "growth" / "b.yml").write_text("metrics: []\n")
+    (tmp_path / "notes.md").write_text("not a definition\n")
+    outside = tmp_path.parent / f"{tmp_path.name}-linked"
+    outside.mkdir()
+    (outside / "c.yaml").write_text("metrics: []\n")
+    (tmp_path / "linked").symlink_to(outside, target_is_directory=True)  # not followed
+    first = _signature(tmp_path)
+    assert [name for name, _mtime, _size in first] == ["a.yaml", "team/growth/b.yml"]
+    (tmp_path / "team" / "growth" / "b.yml").write_text("metrics: [] # edited\n")
+    assert _signature(tmp_path) != first
+    (tmp_path / "a.yaml").unlink()
+    assert [name for name, _m, _s in _signature(tmp_path)] == ["team/growth/b.yml"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 from sqlalchemy import event
 
@@ -145,3 +146,73 @@ def test_the_parent_of_an_item_held_by_another_session(runtime: Runtime) -> None
         found = items.parent_of(two, held)
         assert found is not None and found.key == top_key
         assert items.item_snapshot(two, held)["parent"] == top_key
+
+
+def test_children_are_listed_with_their_status_and_nothing_else(runtime: Runtime) -> None:
+    """An item page lists the items under it by key, title and status: each child's tags,
+    fields, objectives and references were loaded too (five statements per page)."""
+    from sqlalchemy import inspect
+
+    with runtime.database.session() as session:
+        top = items.create_item(session, EDITOR, {"kind": "initiative", "title": "Exports"})
+        for title in ("CSV", "Sheets"):
+            items.create_item(
+                session,
+                EDITOR,
+                {"kind": "feature", "title": title, "parent": top.key, "tags": [title]},
+            )
+        top_id = top.id
+    with runtime.database.session(reading=True) as session:
+        top = items.find_item(session, top_id)
+        with _statements(runtime) as seen:
+            children = items.children_of(session, top)
+            assert [(c.title, c.status.key) for c in children] == [
+                ("CSV", children[0].status.key),
+                ("Sheets", children[1].status.key),
+            ]
+        assert len(seen) == 1, seen
+        assert all("tag_rows" in inspect(c).unloaded for c in children)
+        assert [c.tags for c in children] == [["CSV"], ["Sheets"]]  # read when asked for
+
+
+def test_an_items_launches_come_with_their_stages_only(runtime: Runtime) -> None:
+    """An item's impact chain shows each launch's status and stages: each launch was
+    loaded on its own with its checklist, gates and approvals (five statements each)."""
+    from pilothouse.core.links import add_link
+    from pilothouse.launches.models import Launch, LaunchStage, LaunchStatus
+    from pilothouse.roadmap.impact.chain import launches_of_items
+
+    with runtime.database.session() as session:
+        item = items.create_item(session, EDITOR, {"kind": "feature", "title": "Exports"})
+        for number in (1, 2):
+            launch = Launch(
+                key=f"LAUNCH-{number}",
+                name=f"Exports, part {number}",
+                target_date=date(2026, 12, number),
+                status=LaunchStatus.planned,
+                current_stage=0,
+                stages=[
+                    LaunchStage(
+                        position=0, name="Build", offset_days=0, due_date=date(2026, 11, 20)
+                    ),
+                    LaunchStage(
+                        position=1, name="Beta", offset_days=0, due_date=date(2026, 11, 30)
+                    ),
+                ],
+            )
+            session.add(launch)
+            session.flush()
+            add_link(
+                session, EDITOR, ObjectRef("launch", str(launch.id)), items.item_ref(item), "ships"
+            )
+        item_id = item.id
+    with runtime.database.session(reading=True) as session:
+        item = items.find_item(session, item_id)
+        with _statements(runtime) as seen:
+            (found,) = launches_of_items(session, [item]).values()
+            stages = [[s.name for s in launch.stages] for launch in found]
+        assert [launch.key for launch in found] == ["LAUNCH-1", "LAUNCH-2"]
+        assert stages == [["Build", "Beta"], ["Build", "Beta"]]
+        assert not [s for s in seen if "launch_items" in s or "launch_gates" in s], seen
+        launch_reads = [s for s in seen if "FROM launches" in s or "FROM launch_stages" in s]
+        assert len(launch_reads) == 2, seen

@@ -59,6 +59,8 @@ def serve(
     typer.echo(f"Pilothouse on http://{bind_host}:{bind_port}/  (Ctrl+C to stop)", err=True)
     options = {"host": bind_host, "port": bind_port, "log_level": settings.log_level.lower()}
     if processes == 1:
+        if reload:  # uvicorn restarts on Python changes; templates are re-read on change
+            os.environ["PILOTHOUSE_RELOAD_TEMPLATES"] = "true"
         _run_uvicorn(reload=reload, **options)
         return
     with _serving_event_store(settings) as socket_path:

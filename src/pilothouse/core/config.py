@@ -195,6 +195,11 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level of the server."
     )
+    reload_templates: bool = Field(
+        default=False,
+        description="Re-read a page template when its file changed (development). Off, each "
+        "template is read once per process; `pilothouse serve --reload` turns it on.",
+    )
     jobs_mode: Literal["inprocess", "worker", "immediate"] = Field(
         default="inprocess",
         description="Who runs jobs: `inprocess` (threads in the web server), `worker` "

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.db import is_reading, reading_memo
@@ -284,6 +284,11 @@ def _summary(session: Session, experiment: Experiment) -> ExperimentSummary:
     )
 
 
+#: A summary reads the experiment's columns and metrics: not its variations, decision,
+#: owner or product area (two statements and two joins fewer per page that shows one).
+SUMMARY_LOADING = (lazyload("*"), selectinload(Experiment.metrics))
+
+
 def experiment_summaries(session: Session, ids: Iterable[int | str]) -> list[ExperimentSummary]:
     """Summaries of the experiments with these primary keys, in key order; ids that
     name no experiment (deleted, or not numeric) are skipped."""
@@ -293,7 +298,8 @@ def experiment_summaries(session: Session, ids: Iterable[int | str]) -> list[Exp
     kept = _kept_summaries(session)
     missing = wanted - kept.keys()
     if missing:
-        for experiment in session.scalars(select(Experiment).where(Experiment.id.in_(missing))):
+        query = select(Experiment).where(Experiment.id.in_(missing)).options(*SUMMARY_LOADING)
+        for experiment in session.scalars(query):
             kept[experiment.id] = _summary(session, experiment)
     found = [kept[i] for i in wanted if i in kept]
     return sorted(found, key=lambda s: (len(s.key), s.key))

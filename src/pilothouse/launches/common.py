@@ -7,11 +7,12 @@ Input checks (names, dates, people, product areas) reuse the roadmap's helpers i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from pilothouse.core.errors import Conflict, NotFound
 from pilothouse.core.links import ObjectRef
@@ -26,6 +27,7 @@ __all__ = [
     "GateRefused",
     "clean_name",
     "find_launch",
+    "find_launches_with_stages",
     "find_template",
     "invalid",
     "launch_label",
@@ -84,6 +86,25 @@ def find_launch(session: Session, ref: str | int) -> Launch:
     if launch is None:
         raise NotFound(f"no launch {text!r}")
     return launch
+
+
+def find_launches_with_stages(session: Session, ids: Iterable[int]) -> dict[int, Launch]:
+    """Launches by id with their stages, in two statements whatever their number.
+
+    For views that show a launch's status and stages but not its checklist, gates or
+    people (an item's impact chain): a launch found one :func:`find_launch` at a time
+    also loaded every checklist item, gate and approval, five statements each. What
+    else is read of them loads when read.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = (
+        select(Launch)
+        .where(Launch.id.in_(wanted))
+        .options(lazyload("*"), selectinload(Launch.stages).lazyload("*"))
+    )
+    return {launch.id: launch for launch in session.scalars(query)}
 
 
 def find_template(session: Session, ref: object, field: str = "template") -> LaunchTemplate:

@@ -111,7 +111,9 @@ def _features_of(session: Session, launch: Launch) -> list[RoadmapItem]:
         for link in links_of(session, launch_ref(launch), kind=FEATURE_LINK_KIND)
         if link.to_type == roadmap_items.ITEM_OBJECT_TYPE
     ]
-    by_id = roadmap_items.find_items_by_id(session, filter(None, map(parse_id, refs)))
+    # Shown by key, title and status (pages, snapshots, answers); what else a caller
+    # reads of them (release notes' descriptions are columns too) loads when read.
+    by_id = roadmap_items.find_items_by_id(session, filter(None, map(parse_id, refs)), brief=True)
     found: dict[int, RoadmapItem] = {}
     for ref in refs:
         item_id = parse_id(ref)

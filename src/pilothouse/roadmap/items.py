@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change, snapshot
@@ -48,6 +48,7 @@ from pilothouse.roadmap.objectives import find_objective
 from pilothouse.roadmap.statuses import default_status, find_status
 
 __all__ = [
+    "BRIEF_ITEM_LOADING",
     "ITEM_OBJECT_TYPE",
     "MAX_DEPTH",
     "children_of",
@@ -106,20 +107,35 @@ def find_item(session: Session, ref: str | int) -> RoadmapItem:
     return item
 
 
-def find_items_by_id(session: Session, ids: Iterable[int]) -> dict[int, RoadmapItem]:
+#: Loading for items shown by name and status only (a launch's features): the status
+#: comes in the same statement, tags, fields, objectives and references when asked for.
+BRIEF_ITEM_LOADING = (lazyload("*"), joinedload(RoadmapItem.status))
+
+
+def find_items_by_id(
+    session: Session, ids: Iterable[int], *, brief: bool = False
+) -> dict[int, RoadmapItem]:
     """Items by numeric id, in one statement (and one per eager collection), whatever
     their number; ids with no item are left out. For lists of linked items: a launch's
-    features loaded one :func:`find_item` at a time cost five statements each."""
+    features loaded one :func:`find_item` at a time cost five statements each.
+
+    ``brief`` items come in one statement with their status only (see
+    :data:`BRIEF_ITEM_LOADING`); the rest loads per item if something reads it.
+    """
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    found = session.scalars(select(RoadmapItem).where(RoadmapItem.id.in_(wanted)))
-    return {item.id: item for item in found}
+    query = select(RoadmapItem).where(RoadmapItem.id.in_(wanted))
+    if brief:
+        query = query.options(*BRIEF_ITEM_LOADING)
+    return {item.id: item for item in session.scalars(query)}
 
 
 def children_of(session: Session, item: RoadmapItem) -> list[RoadmapItem]:
+    """The items directly under ``item``, brief (:data:`BRIEF_ITEM_LOADING`): they are
+    listed by key, title, kind and status, and checked by kind before a move or delete."""
     query = select(RoadmapItem).where(RoadmapItem.parent_id == item.id).order_by(RoadmapItem.id)
-    return list(session.scalars(query))
+    return list(session.scalars(query.options(*BRIEF_ITEM_LOADING)))
 
 
 def parent_of(session: Session, item: RoadmapItem) -> RoadmapItem | None:

@@ -119,7 +119,9 @@ def create_app(
         dependencies=[Depends(integers_in_range)],  # integers that fit a column, or 422
     )
     app.state.runtime = runtime
-    app.state.templates = make_templates(DOMAIN_TEMPLATES)
+    app.state.templates = make_templates(
+        DOMAIN_TEMPLATES, reload_templates=runtime.settings.reload_templates
+    )
     install_error_handlers(app)
     install_openapi(app)  # every operation's error responses, declared
     include_guarded(app, health_router)

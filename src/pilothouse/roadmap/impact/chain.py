@@ -142,7 +142,7 @@ def _aliases(session: Session, items: Sequence[RoadmapItem]) -> dict[str, int]:
 
 def launches_of_items(session: Session, items: Sequence[RoadmapItem]) -> dict[int, list[Any]]:
     """The launches that ship each item (``launch -ships-> roadmap_item``), oldest first."""
-    from pilothouse.launches.common import find_launch
+    from pilothouse.launches.common import find_launch, find_launches_with_stages
 
     aliases = _aliases(session, items)
     query = select(Link.from_id, Link.to_id).where(
@@ -151,11 +151,19 @@ def launches_of_items(session: Session, items: Sequence[RoadmapItem]) -> dict[in
         Link.to_type == "roadmap_item",
         Link.to_id.in_(list(aliases)),
     )
+    links = session.execute(query.order_by(Link.id)).all()
+    # A chain shows each launch's status and stages, not its checklist or gates.
+    launches = find_launches_with_stages(session, (int(i) for i, _ in links if i.isdigit()))
     found: dict[int, list[Any]] = {i.id: [] for i in items}
-    for launch_id, to_id in session.execute(query.order_by(Link.id)):
-        try:
-            launch = find_launch(session, launch_id)
-        except NotFound:  # deleted since: its link is left dangling
+    for launch_id, to_id in links:
+        if launch_id.isdigit():
+            launch = launches.get(int(launch_id))
+        else:  # a link that names the launch by key (an automation's ``link`` action)
+            try:
+                launch = find_launch(session, launch_id)
+            except NotFound:
+                launch = None
+        if launch is None:  # deleted since: its link is left dangling
             continue
         if launch not in found[aliases[to_id]]:
             found[aliases[to_id]].append(launch)
