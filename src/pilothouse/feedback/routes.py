@@ -45,7 +45,7 @@ def _day_start(value: date | datetime | None) -> datetime | None:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
-def feedback_filter(
+async def feedback_filter(  # async: parsing only, no thread-pool hop
     source: Annotated[str | None, Query(description="Source name, e.g. zendesk.")] = None,
     source_kind: SourceKind | None = None,
     status: FeedbackStatus | None = None,

@@ -267,7 +267,7 @@ def delete_key_result(key_result_id: int, principal: EditorWrite, session: Sessi
 # --- items ---------------------------------------------------------------------------------
 
 
-def item_filter(
+async def item_filter(  # async: parsing only, no thread-pool hop
     kind: ItemKind | None = None,
     status: Annotated[
         list[str] | None, Query(description="Status key or name; repeatable.")
