@@ -66,7 +66,6 @@ def inbox_page(
         "kinds": list(SourceKind),
         "form_kinds": FORM_KINDS,
         "areas": areas.list_areas(session, PageRequest(limit=200)).items,
-        "accounts": accounts_service.account_choices(session, 500),
         "query": request.url.query,
         "more_query": urlencode(
             [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
@@ -75,6 +74,19 @@ def inbox_page(
     }
     template = "feedback/_rows.html" if request.headers.get("hx-request") else "feedback/inbox.html"
     return render(request, template, context)
+
+
+@router.get("/account-suggestions")
+def account_suggestions(
+    request: Request,
+    _principal: Viewer,
+    session: SessionDep,
+    account: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """The ``<option>`` rows of the inbox's account suggestions for what was typed so far
+    (htmx fills the ``<datalist>`` as someone types in an account field)."""
+    rows = accounts_service.account_suggestions(session, account)
+    return render(request, "feedback/_account_options.html", {"accounts": rows})
 
 
 @router.post("")
