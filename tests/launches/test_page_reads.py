@@ -212,3 +212,28 @@ def test_linked_experiments_are_summarised_without_their_variations(
         assert summary.key == key and summary.status == "draft"
         assert not [s for s in seen if "experiment_variations" in s or "experiment_decisions" in s]
         assert [s for s in seen if "experiment_metrics" in s]  # the primary metric's name
+
+
+def test_decisions_about_a_launch_come_without_their_tags_and_people(
+    crew: Crew, runtime: Runtime
+) -> None:
+    """The launch lists each decision's key, title, status and day: its tags and the
+    people consulted were loaded for it too, two statements per page."""
+    from pilothouse.launches.cross_links import decisions_about_launch
+
+    crew.template()
+    launch = crew.launch()
+    made = crew.client.post(
+        f"{API}/decisions",
+        json={"title": "Ship reports to all plans", "links": [f"launch:{launch['key']}"],
+              "tags": ["pricing"]},
+        headers=crew.editor,
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    with runtime.database.session(reading=True) as session:
+        found = find_launch(session, launch["key"])
+        mine = session.connection()
+        with _statements(runtime, mine) as seen:
+            (brief,) = decisions_about_launch(session, found)
+        assert brief.key == made.json()["key"] and brief.title == "Ship reports to all plans"
+        assert not [s for s in seen if "decision_tags" in s or "decision_consulted" in s], seen

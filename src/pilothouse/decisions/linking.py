@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.errors import NotFound
@@ -96,11 +96,14 @@ def _target(ref: Reference) -> Target:
     return Target(ref.type, ref.id, label, ref.url, ref.type_label, ref.deleted)
 
 
-def decisions_about(session: Session, ref: ObjectRef) -> list[Decision]:
+def decisions_about(session: Session, ref: ObjectRef, *, brief: bool = False) -> list[Decision]:
     """The decisions linked to ``ref`` (either direction), newest first.
 
     Other domains call this to show "decisions about this item" on their pages.
     Keys are accepted for the types whose services resolve them (``roadmap_item:FEAT-3``).
+    ``brief`` decisions come without their tags, the people consulted, who decided and
+    the product area (two statements and two joins fewer), for lists that show a
+    decision's key, title, status and day; those load if something reads them.
     """
     if ref.type != DECISION_OBJECT_TYPE:
         ref = canonical_ref(session, ref, "linked")
@@ -113,4 +116,6 @@ def decisions_about(session: Session, ref: ObjectRef) -> list[Decision]:
     if not ids:
         return []
     query = select(Decision).where(Decision.id.in_(ids)).order_by(Decision.id.desc())
+    if brief:
+        query = query.options(lazyload("*"))
     return list(session.scalars(query))

@@ -86,7 +86,7 @@ def decision_query(session: Session, where: DecisionFilter) -> Select[Any]:  # n
     if where.decided_from and where.decided_to and where.decided_from > where.decided_to:
         raise invalid("decided_to", "must not be before decided_from")
     if where.linked is not None:
-        ids = [d.id for d in decisions_about(session, where.linked)]
+        ids = [d.id for d in decisions_about(session, where.linked, brief=True)]
         query = query.where(Decision.id.in_(ids))
     return query
 

@@ -116,7 +116,7 @@ def decisions_about_launch(session: Session, launch: Launch) -> list[DecisionBri
             decided_on=d.decided_on,
             url=f"/decisions/{d.key}",
         )
-        for d in decisions_about(session, launch_ref(launch))
+        for d in decisions_about(session, launch_ref(launch), brief=True)
     ]
 
 

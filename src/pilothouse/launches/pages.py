@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from pilothouse.core.models import ProductArea, User
 from pilothouse.core.pagination import PageRequest
@@ -49,7 +49,9 @@ def _today(runtime: Runtime) -> date:
 
 
 def _areas(session: Session) -> list[ProductArea]:
-    return list(session.scalars(select(ProductArea).order_by(ProductArea.name)))
+    """Areas for a form's choices: id and name, without each area's owner joined in."""
+    query = select(ProductArea).options(lazyload("*")).order_by(ProductArea.name)
+    return list(session.scalars(query))
 
 
 def _people(session: Session) -> list[User]:
