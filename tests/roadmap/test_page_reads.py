@@ -216,3 +216,31 @@ def test_an_items_launches_come_with_their_stages_only(runtime: Runtime) -> None
         assert not [s for s in seen if "launch_items" in s or "launch_gates" in s], seen
         launch_reads = [s for s in seen if "FROM launches" in s or "FROM launch_stages" in s]
         assert len(launch_reads) == 2, seen
+
+
+def test_an_item_is_read_without_its_objectives_key_results(runtime: Runtime) -> None:
+    """An item's answer shows its objectives' keys: their key results were loaded with
+    every item read (one statement each time). They still load when asked for."""
+    from pilothouse.roadmap import objectives
+    from pilothouse.roadmap.presenters import item_read
+
+    with runtime.database.session() as session:
+        objective = objectives.create_objective(
+            session,
+            EDITOR,
+            {
+                "title": "Faster exports",
+                "key_results": [{"title": "p95 under 2 s", "target_value": 2}],
+            },
+        )
+        item = items.create_item(
+            session, EDITOR, {"kind": "feature", "title": "CSV", "objectives": [objective.key]}
+        )
+        item_id, objective_key = item.id, objective.key
+    with runtime.database.session(reading=True) as session:
+        with _statements(runtime) as seen:
+            found = items.find_item(session, item_id)
+            assert item_read(found).objectives == [objective_key]
+        assert not [s for s in seen if "roadmap_key_results" in s], seen
+        (row,) = found.objective_rows
+        assert [kr.title for kr in row.objective.key_results] == ["p95 under 2 s"]

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change, snapshot
@@ -49,6 +49,7 @@ from pilothouse.roadmap.statuses import default_status, find_status
 
 __all__ = [
     "BRIEF_ITEM_LOADING",
+    "ITEM_LOADING",
     "ITEM_OBJECT_TYPE",
     "MAX_DEPTH",
     "children_of",
@@ -87,6 +88,20 @@ RANGES = {"confidence": (0.0, 100.0)}
 DIVISORS = frozenset({"effort", "job_size"})
 
 
+#: Loading for a whole item: its objectives come without their key results, which an
+#: item's answer, page and audit snapshot never show (one statement fewer per item
+#: read); they load if something asks for them.
+ITEM_LOADING = (
+    selectinload(RoadmapItem.objective_rows)
+    .joinedload(ItemObjective.objective)
+    .lazyload(Objective.key_results),
+)
+
+#: Loading for items shown by name and status only (a launch's features): the status
+#: comes in the same statement, tags, fields, objectives and references when asked for.
+BRIEF_ITEM_LOADING = (lazyload("*"), joinedload(RoadmapItem.status))
+
+
 def item_ref(item: RoadmapItem) -> ObjectRef:
     """How other domains link to an item: type ``roadmap_item`` and the numeric id."""
     return ObjectRef(ITEM_OBJECT_TYPE, str(item.id))
@@ -97,19 +112,13 @@ def find_item(session: Session, ref: str | int) -> RoadmapItem:
     text = str(ref).strip()
     item: RoadmapItem | None = None
     item_id = parse_id(text)
-    if item_id is not None:
-        item = session.get(RoadmapItem, item_id)
-    else:
+    if item_id is None:
         item_id = session.scalar(select(ItemKey.item_id).where(ItemKey.key == text.upper()))
-        item = session.get(RoadmapItem, item_id) if item_id is not None else None
+    if item_id is not None:
+        item = session.get(RoadmapItem, item_id, options=ITEM_LOADING)
     if item is None:
         raise NotFound(f"no roadmap item {text!r}")
     return item
-
-
-#: Loading for items shown by name and status only (a launch's features): the status
-#: comes in the same statement, tags, fields, objectives and references when asked for.
-BRIEF_ITEM_LOADING = (lazyload("*"), joinedload(RoadmapItem.status))
 
 
 def find_items_by_id(

@@ -25,7 +25,7 @@ from pilothouse.core.pagination import Page, PageRequest, paginate
 from pilothouse.roadmap import fields as custom_fields
 from pilothouse.roadmap import scoring
 from pilothouse.roadmap.common import invalid, resolve_area, resolve_user
-from pilothouse.roadmap.items import find_parent
+from pilothouse.roadmap.items import ITEM_LOADING, find_parent
 from pilothouse.roadmap.models import (
     NUMERIC_INPUTS,
     FieldType,
@@ -77,7 +77,7 @@ class ItemFilter:
 
 def item_query(session: Session, where: ItemFilter) -> Select[Any]:  # noqa: C901
     """The SELECT of the items matching ``where``."""
-    query = select(RoadmapItem)
+    query = select(RoadmapItem).options(*ITEM_LOADING)
     if where.kind is not None:
         query = query.where(RoadmapItem.kind == where.kind)
     if where.status:
