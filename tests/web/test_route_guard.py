@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
+from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match
 
 from pilothouse.core.config import Settings
@@ -83,7 +84,10 @@ def test_every_entry_but_the_static_mount_is_guarded(app: FastAPI) -> None:
     assert unguarded == ["/static"]
 
 
-def test_guarded_answers_equal_fastapis_for_every_route(app: FastAPI) -> None:
+@pytest.mark.parametrize("root_path", ["", "/pilothouse"])
+def test_guarded_answers_equal_fastapis_for_every_route(app: FastAPI, root_path: str) -> None:
+    """Also under a root path: the request's path carries the prefix (an app mounted
+    inside another, or behind a proxy that keeps it) or not (a proxy that strips it)."""
     routes = api_routes(app)
     assert len(routes) > 400
     offered = []
@@ -93,12 +97,15 @@ def test_guarded_answers_equal_fastapis_for_every_route(app: FastAPI) -> None:
             for method in {*route.methods, "DELETE"}:
                 offered.append((method, path))
     offered += [(method, path) for path in NOWHERE for method in ("GET", "POST")]
+    if root_path:
+        offered += [(method, root_path + path) for method, path in offered]
+        offered += [("GET", root_path), ("GET", root_path + "x/roadmap")]
     differences = []
     matched = 0
     for method, path in offered:
         for entry in app.router.routes:
-            guarded = entry.matches(_scope(method, path))
-            unguarded = type(entry).matches(entry, _scope(method, path))
+            guarded = entry.matches(_scope(method, path, root_path))
+            unguarded = type(entry).matches(entry, _scope(method, path, root_path))
             if guarded != unguarded:
                 differences.append((method, path, entry, guarded, unguarded))
             matched += guarded[0] is not Match.NONE
@@ -106,14 +113,27 @@ def test_guarded_answers_equal_fastapis_for_every_route(app: FastAPI) -> None:
     assert matched >= len(routes), "the concrete paths should match their own routes"
 
 
-def test_a_request_under_a_root_path_takes_fastapis_matching(app: FastAPI) -> None:
-    """Under a ``root_path`` the route path is the path minus that prefix: the guard
-    does not repeat Starlette's rule, it steps aside."""
-    scope = _scope("GET", "/pilothouse/roadmap", root_path="/pilothouse")
+def test_a_request_under_a_root_path_is_guarded_too(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a ``root_path`` the route path is the path minus that prefix, as FastAPI's
+    own matching takes it (``get_route_path``): behind a path prefix, the guards still
+    spare the entries that cannot match (they stepped aside before)."""
+    asked = []
+    reach_of = route_guard._reach
+    monkeypatch.setattr(route_guard, "_reach", lambda *a: asked.append(a) or reach_of(*a))
+    scope = _scope("GET", "/pilothouse/launches/L-1", root_path="/pilothouse")
     answers = [entry.matches(dict(scope)) for entry in app.router.routes]
     expected = [type(entry).matches(entry, dict(scope)) for entry in app.router.routes]
     assert answers == expected
     assert any(match is Match.FULL for match, _ in answers)
+    assert len(asked) >= sum(1 for e in app.router.routes if _guarded(e))  # each guard looked
+    tried = [
+        e
+        for e in app.router.routes
+        if _guarded(e) and e.matches.reach().may_match(get_route_path(dict(scope)))
+    ]
+    assert len(tried) == 1
 
 
 def test_a_page_late_in_the_table_is_tried_by_its_own_router_only(app: FastAPI) -> None:

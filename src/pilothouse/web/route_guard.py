@@ -14,10 +14,12 @@ request's path cannot match it, fully or partly (a partial match is a path match
 another method), and its ``matches`` can answer "no" after one ``str.startswith``.
 The guard is a shortcut, never a decision: when it lets a path through, FastAPI's own
 matching runs unchanged and decides; entries below which anything but plain routes
-live (the static files mount) are not guarded; a request under a ``root_path`` (an
-app mounted inside another, or served behind a path prefix) always takes FastAPI's
-path. ``tests/web/test_route_guard.py`` compares the guarded answer with FastAPI's for
-every route, its trailing-slash twin and paths that match nothing.
+live (the static files mount) are not guarded. Under a ``root_path`` (an app mounted
+inside another, or served behind a path prefix) the guard looks at the path the way
+FastAPI's matching does, without that prefix (``get_route_path``).
+``tests/web/test_route_guard.py`` compares the guarded answer with FastAPI's for every
+route, its trailing-slash twin and paths that match nothing, with and without a root
+path.
 
 ``create_app`` includes every router through :func:`include_guarded`. The reach is kept
 per router for the life of the process, with the change counts FastAPI keeps for the
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from starlette._utils import get_route_path  # as FastAPI's own matching imports it
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
@@ -144,10 +147,9 @@ def _guard(entry: BaseRoute, router: APIRouter, prefix: str) -> None:
     fastapi_matches: Matcher = entry.matches
 
     def matches(scope: Scope) -> tuple[Match, Scope]:
-        if not scope.get("root_path"):
-            reach = _reach(entry, router, prefix)
-            if reach is not None and not reach.may_match(scope["path"]):
-                return Match.NONE, {}
+        reach = _reach(entry, router, prefix)
+        if reach is not None and not reach.may_match(get_route_path(scope)):
+            return Match.NONE, {}
         return fastapi_matches(scope)
 
     matches.reach = lambda: _reach(entry, router, prefix)  # type: ignore[attr-defined]
