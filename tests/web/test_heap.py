@@ -10,7 +10,11 @@ from fastapi.testclient import TestClient
 
 from pilothouse.core.runtime import Runtime
 from pilothouse.web.app import create_app
-from pilothouse.web.heap import FULL_COLLECTION_EVERY, SETTLE_AFTER_REQUESTS
+from pilothouse.web.heap import (
+    FULL_COLLECTION_EVERY,
+    SETTLE_AFTER_REQUESTS,
+    YOUNG_COLLECTION_AFTER,
+)
 
 
 @pytest.fixture
@@ -28,6 +32,7 @@ def test_a_served_app_freezes_its_start_up_objects(runtime: Runtime) -> None:
     assert gc.get_freeze_count() == 0
     with TestClient(app) as client:  # runs the lifespan, as uvicorn does
         assert gc.get_freeze_count() > 10_000  # the route table, templates, mappers, ...
+        assert gc.get_threshold()[0] == YOUNG_COLLECTION_AFTER
         assert gc.get_threshold()[2] == FULL_COLLECTION_EVERY
         assert client.get("/healthz").status_code == 200
 
@@ -38,6 +43,7 @@ def test_an_app_built_without_serving_leaves_the_collector_alone(runtime: Runtim
         assert client.get("/healthz").status_code == 200
         assert gc.get_freeze_count() == 0
         assert gc.get_threshold()[2] != FULL_COLLECTION_EVERY
+        assert gc.get_threshold()[0] != YOUNG_COLLECTION_AFTER
 
 
 def test_the_serve_factory_settles_the_heap(monkeypatch: pytest.MonkeyPatch) -> None:
