@@ -18,9 +18,10 @@ import secrets
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -232,6 +233,41 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+class PerBackend:
+    """What a session fixture makes for one backend, kept until the session ends.
+
+    pytest holds one value per session fixture: when the next test asks for the other
+    backend, a fixture that depends on ``backend`` is finished, and made again when the
+    first backend comes back. Under xdist a worker runs a file at a time, its SQLite
+    tests and then its PostgreSQL ones, so every file switched backends twice:
+    ``migrated_database`` migrated a new database (0.4-1 s) and ``served_server``
+    started a new server (4-8 s) per file and backend. Such fixtures get their value
+    from here instead: made on first use, closed (``ExitStack``) when the session ends,
+    as a one-process run (``PILOTHOUSE_TEST_WORKERS=0``), which groups the tests by
+    backend, always kept them.
+    """
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack = stack
+        self._made: dict[tuple[str, str], Any] = {}
+
+    def get(self, name: str, backend: str, make: Callable[[ExitStack], Any]) -> Any:
+        """``make(stack)``'s value for ``(name, backend)``, made once per session."""
+        key = (name, backend)
+        if key not in self._made:
+            self._made[key] = make(self._stack)
+        return self._made[key]
+
+
+@pytest.fixture(scope="session")
+def per_backend(database_factory: DatabaseFactory) -> Iterator[PerBackend]:
+    """Closed before the factory drops its databases: it depends on the factory, so
+    pytest finishes it first."""
+    del database_factory
+    with ExitStack() as stack:
+        yield PerBackend(stack)
+
+
 def clear_all_rows(database: Database) -> None:
     """Delete every row a test left, and restart PostgreSQL's id sequences.
 
@@ -274,11 +310,17 @@ def test_settings(home: Path, database_url: str, **overrides: object) -> Setting
 
 
 @pytest.fixture(scope="session")
-def migrated_database(backend: str, database_factory: DatabaseFactory) -> Iterator[Database]:
-    database = Database(database_factory.new_url(backend))
-    upgrade(database)
-    yield database
-    database.dispose()
+def migrated_database(
+    backend: str, database_factory: DatabaseFactory, per_backend: PerBackend
+) -> Database:
+    def make(stack: ExitStack) -> Database:
+        database = Database(database_factory.new_url(backend))
+        upgrade(database)
+        stack.callback(database.dispose)
+        return database
+
+    database: Database = per_backend.get("migrated_database", backend, make)
+    return database
 
 
 @pytest.fixture
@@ -315,18 +357,26 @@ def accounts(runtime: Runtime) -> Accounts:
 
 @pytest.fixture(scope="session")
 def served_server(
-    backend: str, database_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[served_app.ServedApp]:
-    """``pilothouse serve`` in a child process on a free loopback port, per backend.
+    backend: str,
+    database_factory: DatabaseFactory,
+    tmp_path_factory: pytest.TempPathFactory,
+    per_backend: PerBackend,
+) -> served_app.ServedApp:
+    """``pilothouse serve`` in a child process on a free loopback port, per backend
+    (one per backend and worker for the whole session: see :class:`PerBackend`).
 
     Its database is a copy of one migrated once per run, so the server starts without
     migrating (a second or two, more on PostgreSQL); that ``serve`` migrates an empty
     database first is what the API fuzz and SSO servers, started on empty ones, go through.
     """
-    home = tmp_path_factory.mktemp(f"served-{backend}")
-    url = database_factory.migrated_url(backend)
-    with served_app.serve(home, url) as server:
-        yield server
+
+    def make(stack: ExitStack) -> served_app.ServedApp:
+        home = tmp_path_factory.mktemp(f"served-{backend}")
+        url = database_factory.migrated_url(backend)
+        return stack.enter_context(served_app.serve(home, url))
+
+    server: served_app.ServedApp = per_backend.get("served_server", backend, make)
+    return server
 
 
 @pytest.fixture

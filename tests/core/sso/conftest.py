@@ -8,10 +8,11 @@ client and users afresh (which also gives it new signing keys).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 
-from tests.conftest import DatabaseFactory, clear_all_rows
+from tests.conftest import DatabaseFactory, PerBackend, clear_all_rows
 from tests.core.sso.flow import close_all
 from tests.support import served_app
 from tests.support.oidc_provider import OpenIdProvider, run_provider
@@ -61,8 +62,9 @@ def sso_server(
     database_factory: DatabaseFactory,
     tmp_path_factory: pytest.TempPathFactory,
     oidc_provider: OpenIdProvider,
-) -> Iterator[served_app.ServedApp]:
-    home = tmp_path_factory.mktemp(f"sso-{backend}")
+    per_backend: PerBackend,
+) -> served_app.ServedApp:
+    """One SSO server per backend for the session (see ``tests.conftest.PerBackend``)."""
     env = {
         "PILOTHOUSE_OIDC_ISSUER": oidc_provider.issuer,
         "PILOTHOUSE_OIDC_CLIENT_ID": CLIENT_ID,
@@ -77,8 +79,14 @@ def sso_server(
         # httpx (http.cookiejar) never sends Secure cookies over http://, even on loopback
         "PILOTHOUSE_SESSION_COOKIE_SECURE": "never",
     }
-    with served_app.serve(home, database_factory.new_url(backend), env) as server:
-        yield server
+
+    def make(stack: ExitStack) -> served_app.ServedApp:
+        home = tmp_path_factory.mktemp(f"sso-{backend}")
+        url = database_factory.new_url(backend)
+        return stack.enter_context(served_app.serve(home, url, env))
+
+    server: served_app.ServedApp = per_backend.get("sso_server", backend, make)
+    return server
 
 
 @pytest.fixture
