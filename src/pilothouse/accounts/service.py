@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from pilothouse.accounts.models import Contact, CustomerAccount
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change, snapshot
+from pilothouse.core.db import LIKE_ESCAPE, like_literal
 from pilothouse.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from pilothouse.core.models import Role
 from pilothouse.core.pagination import Page, PageRequest, paginate
@@ -238,12 +239,11 @@ def account_suggestions(session: Session, text: str, limit: int = SUGGESTIONS_SH
     query = select(CustomerAccount.external_id, CustomerAccount.name)
     needle = text.strip().lower()
     if needle:
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
+        pattern = f"%{like_literal(needle)}%"
         query = query.where(
             or_(
-                func.lower(CustomerAccount.external_id).like(pattern, escape="\\"),
-                func.lower(CustomerAccount.name).like(pattern, escape="\\"),
+                func.lower(CustomerAccount.external_id).like(pattern, escape=LIKE_ESCAPE),
+                func.lower(CustomerAccount.name).like(pattern, escape=LIKE_ESCAPE),
             )
         )
     query = query.order_by(func.lower(CustomerAccount.name), CustomerAccount.id).limit(limit)

@@ -25,16 +25,28 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "Base",
     "Database",
+    "LIKE_ESCAPE",
     "PoolLimits",
     "UTCDateTime",
     "WriteWhileReading",
     "execute_beside",
     "is_reading",
+    "like_literal",
     "utcnow",
     "write_beside",
 ]
 
 log = logging.getLogger(__name__)
+
+#: The escape character :func:`like_literal` uses; pass it as ``like(..., escape=...)``.
+LIKE_ESCAPE = "\\"
+
+
+def like_literal(text: str) -> str:
+    """``text`` for a LIKE pattern, matching itself only: ``%`` and ``_`` are characters
+    there, not wildcards (with ``escape=LIKE_ESCAPE``, on SQLite and PostgreSQL alike)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
 
 #: Execution option that tells :func:`_on_begin` how to start a SQLite transaction.
 _SQLITE_BEGIN = "pilothouse_sqlite_begin"

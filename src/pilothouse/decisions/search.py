@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, lazyload
 
+from pilothouse.core.db import LIKE_ESCAPE, like_literal
 from pilothouse.core.links import ObjectRef
 from pilothouse.core.pagination import Page, PageRequest, paginate
 from pilothouse.decisions.common import invalid, normalise, resolve_area, resolve_user
@@ -50,10 +51,6 @@ class DecisionFilter:
     linked: ObjectRef | None = None
 
 
-def _escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search_words(q: str | None) -> list[str]:
     """The normalised words of a query; at most :data:`MAX_WORDS`."""
     words = normalise(q or "").split()
@@ -66,7 +63,9 @@ def decision_query(session: Session, where: DecisionFilter) -> Select[Any]:  # n
     """The SELECT of the decisions matching ``where``."""
     query = select(Decision)
     for word in search_words(where.q):
-        query = query.where(Decision.search_text.like(f"%{_escape(word)}%", escape="\\"))
+        query = query.where(
+            Decision.search_text.like(f"%{like_literal(word)}%", escape=LIKE_ESCAPE)
+        )
     if where.status is not None:
         query = query.where(Decision.status == where.status)
     if where.product_area:

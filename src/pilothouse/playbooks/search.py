@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from pilothouse.core.db import LIKE_ESCAPE, like_literal
 from pilothouse.playbooks.common import invalid
 from pilothouse.playbooks.models import Playbook, PlaybookTerm
 
@@ -74,15 +75,11 @@ class SearchHit:
     score: float
 
 
-def _escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _matching_rows(session: Session, words: list[str]) -> dict[int, dict[int, int]]:
     """``{playbook id: {query word index: weight}}`` for every index row a word matches."""
     last = len(words) - 1
     conditions = [PlaybookTerm.term == w for w in words[:-1]]
-    conditions.append(PlaybookTerm.term.like(f"{_escape(words[last])}%", escape="\\"))
+    conditions.append(PlaybookTerm.term.like(f"{like_literal(words[last])}%", escape=LIKE_ESCAPE))
     rows = session.execute(
         select(PlaybookTerm.playbook_id, PlaybookTerm.term, PlaybookTerm.weight).where(
             or_(*conditions)

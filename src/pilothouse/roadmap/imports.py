@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.audit import Action, record_change
+from pilothouse.core.db import LIKE_ESCAPE, like_literal
 from pilothouse.core.errors import NotFound, PilothouseError
 from pilothouse.core.models import Role, User
 from pilothouse.roadmap import fields as custom_fields
@@ -336,12 +337,12 @@ def _user_for(session: Session, hints: tuple[str, ...]) -> int | None:
     """An active person whose e-mail, name or e-mail local part is one of ``hints``."""
     for hint in hints:
         text = hint.strip().lower()
-        pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "@%"
+        pattern = like_literal(text) + "@%"
         query = select(User.id).where(
             User.is_active.is_(True),
             (func.lower(User.email) == text)
             | (func.lower(User.name) == text)
-            | (func.lower(User.email).like(pattern, escape="\\")),
+            | (func.lower(User.email).like(pattern, escape=LIKE_ESCAPE)),
         )
         found = session.scalar(query.order_by(User.id))
         if found is not None:
