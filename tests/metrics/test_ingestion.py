@@ -70,6 +70,26 @@ def test_batch_retried_three_times_is_stored_once(
     assert stored(runtime, "SELECT count(*), count(DISTINCT message_id) FROM events") == [(50, 50)]
 
 
+def test_a_batch_mixing_retried_and_new_messages_stores_and_counts_only_the_new(
+    client: TestClient, runtime: Runtime, write_key: str
+) -> None:
+    """The store tries a plain INSERT first; a retried message makes it commit again
+    with conflicts ignored, and the traits sent in the same call are kept once."""
+    first = client.post(
+        "/api/v1/batch", json={"batch": [track(i) for i in range(3)]}, headers=basic(write_key)
+    )
+    assert first.json()["stored"] == 3
+    identify = {"type": "identify", "userId": "u9", "traits": {"plan": "pro"}}
+    mixed = {"batch": [track(i) for i in range(1, 6)] + [identify]}
+    response = client.post("/api/v1/batch", json=mixed, headers=basic(write_key))
+    assert response.status_code == 200, response.text
+    assert response.json()["stored"] == 3  # m-3, m-4, m-5; m-1 and m-2 were stored before
+    assert stored(runtime, "SELECT message_id FROM events ORDER BY 1") == [
+        (f"m-{i}",) for i in range(6)
+    ]
+    assert stored(runtime, "SELECT user_id, traits->>'plan' FROM users") == [("u9", "pro")]
+
+
 def test_a_message_id_repeated_inside_one_batch_is_stored_once_as_first_sent(
     client: TestClient, runtime: Runtime, write_key: str
 ) -> None:
