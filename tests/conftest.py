@@ -43,6 +43,10 @@ BACKENDS = ["sqlite", "postgresql"]
 # write fails with "database is locked" (docs/architecture.md, "Data"). Served apps
 # inherit it from this process's environment.
 os.environ.setdefault("PILOTHOUSE_TEST_STRICT_READS", "1")
+# The home page keeps its spike alerts up to 30 s by default, per database URL; the
+# tests reuse URLs for new databases within seconds, so the home page checks on every
+# view here (tests/feedback/test_spike_alert_cache.py tests the window itself).
+os.environ.setdefault("PILOTHOUSE_SPIKE_ALERTS_MAX_AGE_SECONDS", "0")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # Every test's app reuses the routes the first app of this process built (0.5-1 s of CPU
 # per app otherwise; tests/support/fast_routes.py says why that is the same app).

@@ -1,7 +1,8 @@
 """The home page's spike alerts are recomputed whenever feedback, themes or membership change.
 
 ``spike_alerts`` keeps its answer per feedback version; these tests make sure every
-kind of change moves the version, so the cache can never show a stale answer.
+kind of change moves the version, so the cache never shows a stale answer beyond the
+``max_age_seconds`` its caller allows (the home page: 30 s by default).
 """
 
 from __future__ import annotations
@@ -54,6 +55,29 @@ def test_spike_alerts_answer_follows_new_feedback(runtime: Runtime) -> None:
     # Thirty messages this week against an empty history is a spike; had the empty
     # answer above been served from the cache, this list would be empty.
     assert [s.theme_id for s in spiking] == [theme_id]
+
+
+def test_a_kept_answer_is_shown_within_its_max_age_and_checked_after_it(
+    runtime: Runtime, monkeypatch
+) -> None:
+    """``max_age_seconds`` (PILOTHOUSE_SPIKE_ALERTS_MAX_AGE_SECONDS) trades freshness for
+    a statement per view: within it the kept answer stands, after it the version is read."""
+    actor = _admin()
+    clock = [1000.0]
+    monkeypatch.setattr(insights_queries, "_clock", lambda: clock[0])
+    with runtime.database.session() as session:
+        assert spike_alerts(session, max_age_seconds=30) == []
+        theme_id = themes.create_theme(session, actor, label="Card declined")
+        items = [
+            service.create_feedback(session, actor, {"text": f"My card was declined ({n})"})
+            for n in range(30)
+        ]
+        themes.move_items(session, actor, [i.id for i in items], theme_id)
+        clock[0] += 29
+        assert spike_alerts(session, max_age_seconds=30) == []  # kept: 29 s old
+        assert [s.theme_id for s in spike_alerts(session)] == [theme_id]  # 0: always checks
+        clock[0] += 31
+        assert [s.theme_id for s in spike_alerts(session, max_age_seconds=30)] == [theme_id]
 
 
 def test_weekly_counts_made_in_sql_match_counting_by_hand(runtime: Runtime) -> None:

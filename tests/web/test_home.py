@@ -245,3 +245,27 @@ def test_late_launches_never_read_gates_approvals_or_checklist_people(
     (checklist,) = [s for s in sent if "FROM launch_items" in s]
     assert "users" not in checklist, checklist
     assert not any("launch_gates" in s or "launch_gate_approvals" in s for s in sent), sent
+
+
+def test_spike_alerts_are_kept_for_the_configured_seconds(
+    client: TestClient, runtime: Runtime, team: dict[str, Person], monkeypatch: Any
+) -> None:
+    """PILOTHOUSE_SPIKE_ALERTS_MAX_AGE_SECONDS reaches the home page: within it a view
+    shows the kept answer; with 0 every view checks (the tests' setting)."""
+    from pilothouse.core.actor import Actor
+    from pilothouse.feedback import service, themes
+
+    monkeypatch.setattr(runtime.settings, "spike_alerts_max_age_seconds", 300.0)
+    quiet = "No feedback theme rose above its usual weekly volume"
+    assert quiet in _block(_home(client, team["editor"]), "feedback-spikes")
+    actor = Actor(None, "system", Role.admin)
+    with runtime.database.session() as session:
+        theme_id = themes.create_theme(session, actor, label="Card declined")
+        items = [
+            service.create_feedback(session, actor, {"text": f"My card was declined ({n})"})
+            for n in range(30)
+        ]
+        themes.move_items(session, actor, [i.id for i in items], theme_id)
+    assert quiet in _block(_home(client, team["editor"]), "feedback-spikes")  # kept
+    monkeypatch.setattr(runtime.settings, "spike_alerts_max_age_seconds", 0.0)
+    assert "Card declined" in _block(_home(client, team["editor"]), "feedback-spikes")

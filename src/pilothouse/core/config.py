@@ -195,6 +195,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level of the server."
     )
+    spike_alerts_max_age_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="How old the home page's spike alerts may be: a view within this many "
+        "seconds of the last check reuses its answer without asking whether feedback "
+        "changed. 0 checks on every view.",
+    )
     reload_templates: bool = Field(
         default=False,
         description="Re-read a page template when its file changed (development). Off, each "

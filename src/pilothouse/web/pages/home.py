@@ -67,13 +67,18 @@ def _my_items(session: Session, user_id: int) -> list[RoadmapItem]:
     return items
 
 
-def attention(session: Session, user_id: int, today: date) -> dict[str, Any]:
-    """Every block of the home page for person ``user_id`` on ``today`` (workspace date)."""
+def attention(
+    session: Session, user_id: int, today: date, *, spikes_max_age: float = 0.0
+) -> dict[str, Any]:
+    """Every block of the home page for person ``user_id`` on ``today`` (workspace date).
+
+    ``spikes_max_age``: seconds a kept spike-alert answer is shown without checking
+    whether feedback changed (``PILOTHOUSE_SPIKE_ALERTS_MAX_AGE_SECONDS``)."""
     return {
         "gates": gates_waiting_for(session, user_id),
         "ready": _ready_experiments(session, user_id),
         "late": late_launches(session, today),
-        "spikes": spike_alerts(session),
+        "spikes": spike_alerts(session, max_age_seconds=spikes_max_age),
         "my_items": _my_items(session, user_id),
         "decisions": recent_decisions(session, 5),
         "today": today,
@@ -84,4 +89,10 @@ def attention(session: Session, user_id: int, today: date) -> dict[str, Any]:
 @router.get("/")
 def home(request: Request, principal: Viewer, session: SessionDep, runtime: RuntimeDep) -> Response:
     today = workspace_today(runtime.settings.timezone)
-    return render(request, "home.html", attention(session, principal.user.id, today))
+    blocks = attention(
+        session,
+        principal.user.id,
+        today,
+        spikes_max_age=runtime.settings.spike_alerts_max_age_seconds,
+    )
+    return render(request, "home.html", blocks)
