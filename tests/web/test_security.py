@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.db import utcnow
@@ -226,8 +226,33 @@ def test_bad_api_tokens_are_limited_per_address(
     assert int(refused.headers["retry-after"]) > 0
     assert "invalid API token" in refused.json()["detail"]
     assert _count(runtime, ProductArea) == 0
+    # A further guess is refused as such, not told that it was wrong (401).
+    guess = client.get("/api/v1/areas", headers={"Authorization": "Bearer ph_wrong9"})
+    assert guess.status_code == 429, guess.text
+    assert client.get("/api/v1/areas", headers=good).status_code == 429
     # The sign-in limit per address is a separate budget: the form still works.
     assert _post_login(client, accounts.person(Role.viewer)).status_code == 303
+
+
+def test_a_token_and_its_addresss_failures_are_read_in_one_statement(
+    client: TestClient, accounts: Accounts, runtime: Runtime
+) -> None:
+    """The bad-token limit costs no statement of its own on a good token's request."""
+    good = accounts.bearer(accounts.person(Role.editor))
+    assert client.get("/api/v1/areas", headers=good).status_code == 200  # notes its first use
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(runtime.database.engine, "before_cursor_execute", note)
+    try:
+        assert client.get("/api/v1/areas", headers=good).status_code == 200
+    finally:
+        event.remove(runtime.database.engine, "before_cursor_execute", note)
+    touching = [s for s in seen if "login_attempts" in s or "api_tokens" in s]
+    assert len(touching) == 1, touching
+    assert "login_attempts" in touching[0] and "api_tokens" in touching[0]
 
 
 def _basic(key: str) -> dict[str, str]:

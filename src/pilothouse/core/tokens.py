@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -112,7 +112,22 @@ def authenticate_token(
     With ``database``, the last-use time is written beside a reading session
     (:meth:`Database.write_aside`), so a GET with a token never takes the write lock.
     """
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hasher.digest(secret)))
+    return admit_token(session, session.scalar(token_lookup(hasher, secret)), database=database)
+
+
+def token_lookup(hasher: SecretHasher, secret: str) -> Select[tuple[ApiToken]]:
+    """The statement that finds the token of ``secret`` (a caller may add columns to it)."""
+    return select(ApiToken).where(ApiToken.token_hash == hasher.digest(secret))
+
+
+def admit_token(
+    session: Session, token: ApiToken | None, *, database: Database | None = None
+) -> ApiToken:
+    """``token`` if it is live, its last use noted; raises :class:`Unauthorized` otherwise.
+
+    The second half of :func:`authenticate_token`, for a caller that looked the token
+    up itself (:func:`token_lookup`).
+    """
     if token is None:
         raise Unauthorized("unknown API token")
     now = utcnow()

@@ -27,7 +27,7 @@ from pilothouse.core.pagination import PageRequest
 from pilothouse.core.runtime import Runtime
 from pilothouse.core.security import SecretHasher
 from pilothouse.core.signin import resolve_session
-from pilothouse.core.tokens import authenticate_token
+from pilothouse.core.tokens import admit_token, token_lookup
 
 __all__ = [
     "SESSION_COOKIE",
@@ -150,10 +150,21 @@ def _bearer(request: Request) -> str | None:
 
 
 def _guarded_token(session: Session, runtime: Runtime, secret: str, address: str) -> ApiToken:
-    """The token for ``secret``; an address that sent many bad tokens is refused first."""
-    ratelimit.check_token_failures(session, runtime.settings, address)
+    """The token for ``secret``; an address that sent many bad tokens is refused first.
+
+    The address's count of bad tokens is read in the token's own statement. When that
+    count is at the limit, or no token matched (so no count came back), the limit is
+    checked on its own before the answer: a refused address gets 429, never a 401 that
+    would tell it whether its guess was right.
+    """
+    settings = runtime.settings
+    lookup = token_lookup(runtime.secrets, secret)
+    found = session.execute(lookup.add_columns(ratelimit.token_failures_counted(settings, address)))
+    row = found.first()
+    if row is None or row[1] >= settings.api_token_max_failures_per_ip:
+        ratelimit.check_token_failures(session, settings, address)
     try:
-        return authenticate_token(session, runtime.secrets, secret, database=runtime.database)
+        return admit_token(session, row[0] if row else None, database=runtime.database)
     except Unauthorized as exc:  # counted after the request's rollback
         exc.record = ratelimit.token_failure_record(address)
         raise
