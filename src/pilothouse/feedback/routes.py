@@ -142,7 +142,7 @@ def _batch(session: Session, actor: Actor, raw_items: Any) -> FeedbackBatchRead:
             "nothing was stored",
             errors=errors,
         )
-    assign_new_items(session, [i.id for i in stored])
+    assign_new_items(session, [i.id for i in stored], loaded=stored)
     return FeedbackBatchRead(items=[FeedbackRead.model_validate(i) for i in stored], **counts)
 
 
@@ -166,7 +166,7 @@ def create_feedback(
         raise ValidationFailed(f"{errors[0].field}: {errors[0].message}", errors=errors)
     embed_ahead([(values.get("title"), values.get("text"))])  # before the write lock
     item, _action = service.save_feedback(session, principal.actor, values, create_accounts=False)
-    assign_new_items(session, [item.id])  # into the nearest theme, once themes exist
+    assign_new_items(session, [item.id], loaded=[item])  # the nearest theme, once themes exist
     return FeedbackRead.model_validate(item)
 
 

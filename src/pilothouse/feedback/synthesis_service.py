@@ -448,19 +448,34 @@ def _first_run(
 _index_cache: dict[tuple[Any, ...], ThemeIndex | None] = {}
 
 
-def _theme_index(session: Session, model_id: str) -> ThemeIndex | None:
+def _themes_key(session: Session) -> tuple[Any, ...]:
+    """Themes with a centroid, the newest change and the newest id: moves whenever the
+    centroids new items are compared with may have changed."""
+    return tuple(
+        session.execute(
+            select(
+                func.count(FeedbackTheme.centroid),
+                func.max(FeedbackTheme.updated_at),
+                func.max(FeedbackTheme.id),
+            )
+        ).one()
+    )
+
+
+def _theme_index(
+    session: Session, model_id: str, key: tuple[Any, ...] | None = None
+) -> ThemeIndex | None:
     """The centroids new items are compared with, rebuilt when any theme changed.
 
-    The cache key is read from the database on every call (a cheap aggregate),
-    so several workers never disagree for longer than one query.
+    The cache key (:func:`_themes_key`, or ``key`` when the caller just read it) is read
+    from the database on every call (a cheap aggregate), so several workers never
+    disagree for longer than one query.
     """
-    key = (model_id, *session.execute(
-        select(func.count(), func.max(FeedbackTheme.updated_at), func.max(FeedbackTheme.id))
-    ).one())  # fmt: skip
-    if key not in _index_cache:
+    full_key = (model_id, *(key if key is not None else _themes_key(session)))
+    if full_key not in _index_cache:
         _index_cache.clear()
-        _index_cache[key] = _build_index(session, model_id)
-    return _index_cache[key]
+        _index_cache[full_key] = _build_index(session, model_id)
+    return _index_cache[full_key]
 
 
 def _build_index(session: Session, model_id: str) -> ThemeIndex | None:
@@ -596,38 +611,44 @@ def last_run(session: Session) -> FeedbackSynthesisRun | None:
 # --- per request ---------------------------------------------------------------------------
 
 
-def assign_new_items(session: Session, item_ids: Sequence[int]) -> dict[int, int | None]:
+def assign_new_items(
+    session: Session, item_ids: Sequence[int], *, loaded: Sequence[FeedbackItem] = ()
+) -> dict[int, int | None]:
     """Embed new items, score their sentiment, link repeats and put each in the nearest theme.
 
     Nothing happens while there are no themes (the first synthesis run handles
     everything), so creating feedback never loads the model before synthesis
     has been used. A missing model is logged and left to the next run.
 
+    Args:
+        loaded: The items themselves, when the caller holds them in ``session``
+            (a statement fewer); items of ``item_ids`` not among them are read.
+
     Returns:
         ``{item id: theme id or None}`` for the items considered.
     """
     ids = [int(i) for i in item_ids]
-    if not ids or not session.scalar(
-        select(func.count()).select_from(FeedbackTheme).where(FeedbackTheme.centroid.is_not(None))
-    ):
+    if not ids:
+        return {}
+    themes_key = _themes_key(session)
+    if not themes_key[0]:  # no theme has a centroid yet
         return {}
     try:
         model = embedder()
     except ModelUnavailableError as exc:
         log.warning("feedback items %s not assigned to themes: %s", ids[:5], exc)
         return {}
-    items = list(
-        session.scalars(
-            select(FeedbackItem)
-            .where(FeedbackItem.id.in_(ids))
-            .order_by(FeedbackItem.created_at, FeedbackItem.id)
-        )
-    )
+    held = {i.id: i for i in loaded if i.id in set(ids)}
+    missing = [i for i in ids if i not in held]
+    items = list(held.values())
+    if missing:
+        items += session.scalars(select(FeedbackItem).where(FeedbackItem.id.in_(missing)))
+    items.sort(key=lambda i: (i.created_at, i.id))
     vectors, _ = ensure_embeddings(session, items, model)
     _score_sentiment(session, items, vectors, model.model_id)
     link_new_duplicates(session, items, vectors, model.model_id)
     todo = [i for i in _unplaced(session, [i.id for i in items]) if i in vectors]
-    index = _theme_index(session, model.model_id)
+    index = _theme_index(session, model.model_id, themes_key)
     out: dict[int, int | None] = dict.fromkeys(ids)
     if todo and index is not None:
         placed, _ = _place_auto(session, todo, np.vstack([vectors[i] for i in todo]), index)
