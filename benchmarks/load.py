@@ -201,6 +201,33 @@ def drop_database(admin_url: str, database: str) -> None:
     engine.dispose()
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system, all threads) used so far by ``root`` and its descendants.
+
+    Read from ``/proc`` (Linux). Unlike the served rate, this hardly moves with what
+    else the machine runs, so CPU per served request compares runs of different hours.
+    """
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, grown = {root}, True
+    while grown:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grown = bool(found)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
 def sign_in(base_url: str) -> str:
     """Signs in through the login form; returns the session cookie as a ``Cookie`` header.
 
@@ -415,9 +442,10 @@ def main() -> None:
             warm_up = drive(base_url, mix, args.rate, 3, auth, seed=1, client=args.client)
             asyncio.run(warm_up)
             run = drive(base_url, mix, args.rate, args.seconds, auth, client=args.client)
-            cpu_before = time.process_time()
+            cpu_before, server_before = time.process_time(), tree_cpu_seconds(server.pid)
             results = asyncio.run(run)
             client_cpu = time.process_time() - cpu_before
+            server_cpu = tree_cpu_seconds(server.pid) - server_before
         finally:
             server.terminate()
             try:
@@ -436,6 +464,12 @@ def main() -> None:
         print(
             f"load client ({args.client}): {client_cpu:.1f} s of CPU "
             f"({client_cpu / args.seconds * 100:.0f}% of a core)"
+        )
+        served = sum(1 for rows in results.values() for r in rows if 200 <= r[1] < 400)
+        print(
+            f"server: {server_cpu:.1f} s of CPU, all processes "
+            f"({server_cpu / args.seconds * 100:.0f}% of a core); "
+            f"{server_cpu * 1000 / max(served, 1):.2f} ms per request served ({served})"
         )
         ok = report(results, mix)
         server_log = (folder / "server.log").read_text(errors="replace")
