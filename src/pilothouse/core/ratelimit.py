@@ -31,10 +31,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, delete, func, insert, literal, select, true
+from sqlalchemy import String, bindparam, delete, func, insert, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.selectable import ScalarSelect
 
 from pilothouse.core.config import Settings
 from pilothouse.core.db import UTCDateTime, utcnow
@@ -118,21 +117,27 @@ def check_token_failures(session: Session | Connection, settings: Settings, addr
         )
 
 
-def token_failures_counted(settings: Settings, address: str) -> ScalarSelect[int]:
-    """How many bad tokens ``address`` sent within the window, as a column to read along
-    with the token itself (one statement per token request instead of two); a count
-    at the limit is then checked by :func:`check_token_failures`."""
-    since = utcnow() - timedelta(minutes=settings.login_failure_window_minutes)
-    return (
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.email == TOKEN_SUBJECT,
-            LoginAttempt.attempted_at >= since,
-            LoginAttempt.client_address == address,
-        )
-        .scalar_subquery()
+#: How many bad tokens an address sent within the window, as a column to read along with
+#: the token itself (one statement per token request instead of two); a count at the
+#: limit is then checked by :func:`check_token_failures`. Built once, with its
+#: parameters (:func:`token_failures_params`) bound at each use: building a statement
+#: and its cache key cost more than running it.
+TOKEN_FAILURES_COUNTED = (
+    select(func.count())
+    .select_from(LoginAttempt)
+    .where(
+        LoginAttempt.email == TOKEN_SUBJECT,
+        LoginAttempt.attempted_at >= bindparam("failures_since"),
+        LoginAttempt.client_address == bindparam("failures_address"),
     )
+    .scalar_subquery()
+)
+
+
+def token_failures_params(settings: Settings, address: str) -> dict[str, Any]:
+    """The parameters of :data:`TOKEN_FAILURES_COUNTED` for ``address`` now."""
+    since = utcnow() - timedelta(minutes=settings.login_failure_window_minutes)
+    return {"failures_since": since, "failures_address": address}
 
 
 def token_failure_record(address: str) -> Callable[[Session], None]:
@@ -180,13 +185,34 @@ def admit_ingest_call(runtime: Runtime, key_digest: str, address: str) -> None:
             )
 
 
-def _window_count(subject: str, since: datetime, address: str | None = None) -> Any:
-    query = select(func.count()).where(
-        LoginAttempt.email == subject, LoginAttempt.attempted_at >= since
+#: A key's tracking calls since ``calls_since``, counted with the ``(email,
+#: attempted_at)`` index.
+_CALLS_IN_WINDOW = (
+    select(func.count())
+    .where(
+        LoginAttempt.email == bindparam("calls_subject"),
+        LoginAttempt.attempted_at >= bindparam("calls_since"),
     )
-    if address is not None:
-        query = query.where(LoginAttempt.client_address == address)
-    return query.scalar_subquery()
+    .scalar_subquery()
+)
+#: The call's hit, inserted only while the key's calls and the address's bad keys are
+#: under their limits (built once: it runs before every tracking call).
+_ADMIT_CALL = (
+    insert(LoginAttempt)
+    .from_select(
+        ["email", "client_address", "succeeded", "attempted_at"],
+        select(
+            bindparam("calls_subject", type_=String),
+            bindparam("hit_address", type_=String),
+            true(),
+            bindparam("hit_at", type_=UTCDateTime),
+        ).where(
+            _CALLS_IN_WINDOW < bindparam("calls_limit"),
+            TOKEN_FAILURES_COUNTED < bindparam("failures_limit"),
+        ),
+    )
+    .returning(LoginAttempt.id)
+)
 
 
 def _insert_if_admitted(
@@ -198,16 +224,17 @@ def _insert_if_admitted(
     insert atomic; on PostgreSQL concurrent calls can overshoot by the calls in flight,
     as a separate count and insert could.
     """
-    bad_since = now - timedelta(minutes=settings.login_failure_window_minutes)
-    admitted = select(
-        literal(subject, String), literal(address[:64], String), true(), literal(now, UTCDateTime)
-    ).where(
-        _window_count(subject, now - INGEST_WINDOW) < settings.ingest_max_requests_per_minute,
-        _window_count(TOKEN_SUBJECT, bad_since, address) < settings.api_token_max_failures_per_ip,
-    )
-    columns = ["email", "client_address", "succeeded", "attempted_at"]
-    statement = insert(LoginAttempt).from_select(columns, admitted).returning(LoginAttempt.id)
-    return session.execute(statement).first() is not None  # rowcount is -1 on psycopg
+    params = {
+        "calls_subject": subject,
+        "hit_address": address[:64],
+        "hit_at": now,
+        "calls_since": now - INGEST_WINDOW,
+        "calls_limit": settings.ingest_max_requests_per_minute,
+        "failures_since": now - timedelta(minutes=settings.login_failure_window_minutes),
+        "failures_address": address,
+        "failures_limit": settings.api_token_max_failures_per_ip,
+    }
+    return session.execute(_ADMIT_CALL, params).first() is not None  # rowcount: -1 on psycopg
 
 
 #: When this process last deleted a key's old hits (time.monotonic()), per subject.

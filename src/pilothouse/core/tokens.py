@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -112,12 +112,19 @@ def authenticate_token(
     With ``database``, the last-use time is written beside a reading session
     (:meth:`Database.write_aside`), so a GET with a token never takes the write lock.
     """
-    return admit_token(session, session.scalar(token_lookup(hasher, secret)), database=database)
+    token = session.scalar(TOKEN_BY_DIGEST, token_lookup_params(hasher, secret))
+    return admit_token(session, token, database=database)
 
 
-def token_lookup(hasher: SecretHasher, secret: str) -> Select[tuple[ApiToken]]:
-    """The statement that finds the token of ``secret`` (a caller may add columns to it)."""
-    return select(ApiToken).where(ApiToken.token_hash == hasher.digest(secret))
+#: The token of a digest, built once (a caller may add columns to it): it runs on
+#: every API request, and building a statement and its cache key costs more than
+#: running it. Parameters: :func:`token_lookup_params`.
+TOKEN_BY_DIGEST = select(ApiToken).where(ApiToken.token_hash == bindparam("token_digest"))
+
+
+def token_lookup_params(hasher: SecretHasher, secret: str) -> dict[str, str]:
+    """The parameters of :data:`TOKEN_BY_DIGEST` for ``secret``."""
+    return {"token_digest": hasher.digest(secret)}
 
 
 def admit_token(
@@ -126,7 +133,7 @@ def admit_token(
     """``token`` if it is live, its last use noted; raises :class:`Unauthorized` otherwise.
 
     The second half of :func:`authenticate_token`, for a caller that looked the token
-    up itself (:func:`token_lookup`).
+    up itself (:data:`TOKEN_BY_DIGEST`).
     """
     if token is None:
         raise Unauthorized("unknown API token")

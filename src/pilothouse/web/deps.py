@@ -27,7 +27,7 @@ from pilothouse.core.pagination import PageRequest
 from pilothouse.core.runtime import Runtime
 from pilothouse.core.security import SecretHasher
 from pilothouse.core.signin import resolve_session
-from pilothouse.core.tokens import admit_token, token_lookup
+from pilothouse.core.tokens import TOKEN_BY_DIGEST, admit_token, token_lookup_params
 
 __all__ = [
     "SESSION_COOKIE",
@@ -149,6 +149,9 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
+_TOKEN_AND_FAILURES = TOKEN_BY_DIGEST.add_columns(ratelimit.TOKEN_FAILURES_COUNTED)
+
+
 def _guarded_token(session: Session, runtime: Runtime, secret: str, address: str) -> ApiToken:
     """The token for ``secret``; an address that sent many bad tokens is refused first.
 
@@ -158,9 +161,11 @@ def _guarded_token(session: Session, runtime: Runtime, secret: str, address: str
     would tell it whether its guess was right.
     """
     settings = runtime.settings
-    lookup = token_lookup(runtime.secrets, secret)
-    found = session.execute(lookup.add_columns(ratelimit.token_failures_counted(settings, address)))
-    row = found.first()
+    params = {
+        **token_lookup_params(runtime.secrets, secret),
+        **ratelimit.token_failures_params(settings, address),
+    }
+    row = session.execute(_TOKEN_AND_FAILURES, params).first()
     if row is None or row[1] >= settings.api_token_max_failures_per_ip:
         ratelimit.check_token_failures(session, settings, address)
     try:
