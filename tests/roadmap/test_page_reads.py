@@ -244,3 +244,30 @@ def test_an_item_is_read_without_its_objectives_key_results(runtime: Runtime) ->
         assert not [s for s in seen if "roadmap_key_results" in s], seen
         (row,) = found.objective_rows
         assert [kr.title for kr in row.objective.key_results] == ["p95 under 2 s"]
+
+
+def test_an_item_found_by_a_key_it_had_is_read_with_that_key_in_one_statement(
+    runtime: Runtime,
+) -> None:
+    """The key is looked up in the item's own statement (a separate statement before);
+    every key the item ever had still finds it, in any case, and an unknown one does not."""
+    import pytest
+
+    from pilothouse.core.errors import NotFound
+
+    with runtime.database.session() as session:
+        item = items.create_item(session, EDITOR, {"kind": "feature", "title": "CSV"})
+        old_key = item.key
+        items.update_item(session, EDITOR, item, {"kind": "idea"})  # a new key
+        item_id, new_key = item.id, item.key
+    assert new_key != old_key
+    with runtime.database.session(reading=True) as session:
+        with _statements(runtime) as seen:
+            found = items.find_item(session, old_key.lower())
+        assert found.id == item_id and found.key == new_key
+        item_reads = [s for s in seen if "FROM roadmap_items" in s]
+        assert len(item_reads) == 1 and "roadmap_item_keys" in item_reads[0], seen
+        assert not [s for s in seen if s.lstrip().startswith("SELECT roadmap_item_keys")]
+        assert items.find_item(session, new_key).id == item_id
+        with pytest.raises(NotFound):
+            items.find_item(session, "NOPE-1")

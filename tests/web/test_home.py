@@ -253,8 +253,9 @@ def test_spike_alerts_are_kept_for_the_configured_seconds(
     """PILOTHOUSE_SPIKE_ALERTS_MAX_AGE_SECONDS reaches the home page: within it a view
     shows the kept answer; with 0 every view checks (the tests' setting)."""
     from pilothouse.core.actor import Actor
-    from pilothouse.feedback import service, themes
+    from pilothouse.feedback import insights_queries, service, themes
 
+    monkeypatch.setattr(insights_queries, "_SPIKE_CHECKED", {})  # not an earlier test's
     monkeypatch.setattr(runtime.settings, "spike_alerts_max_age_seconds", 300.0)
     quiet = "No feedback theme rose above its usual weekly volume"
     assert quiet in _block(_home(client, team["editor"]), "feedback-spikes")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
@@ -400,8 +400,12 @@ def decide(
     return decision
 
 
+#: Built once: every experiment page, answer and edit starts here.
+_EXPERIMENT_BY_KEY = select(Experiment).where(Experiment.key == bindparam("experiment_key"))
+
+
 def find_experiment(session: Session, key: str) -> Experiment:
-    experiment = session.scalar(select(Experiment).where(Experiment.key == key.upper()))
+    experiment = session.scalar(_EXPERIMENT_BY_KEY, {"experiment_key": key.upper()})
     if experiment is None:
         raise NotFound(f"no experiment {key!r}")
     return experiment

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, lazyload, selectinload
 
 from pilothouse.core.errors import Conflict, NotFound
@@ -75,6 +75,10 @@ def launch_label(launch: Launch, detail: str = "") -> str:
     return f"{launch.key} {launch.name}" + (f" · {detail}" if detail else "")
 
 
+#: Built once: every launch page, answer and edit starts here.
+_LAUNCH_BY_KEY = select(Launch).where(Launch.key == bindparam("launch_key"))
+
+
 def find_launch(session: Session, ref: str | int) -> Launch:
     """A launch by key (``launch-3`` works too) or numeric id."""
     text = str(ref).strip()
@@ -82,7 +86,7 @@ def find_launch(session: Session, ref: str | int) -> Launch:
     if text.isdigit():
         launch = session.get(Launch, int(text))
     else:
-        launch = session.scalar(select(Launch).where(Launch.key == text.upper()))
+        launch = session.scalar(_LAUNCH_BY_KEY, {"launch_key": text.upper()})
     if launch is None:
         raise NotFound(f"no launch {text!r}")
     return launch

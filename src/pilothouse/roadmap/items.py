@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from pilothouse.core.actor import Actor
@@ -107,14 +107,23 @@ def item_ref(item: RoadmapItem) -> ObjectRef:
     return ObjectRef(ITEM_OBJECT_TYPE, str(item.id))
 
 
+#: An item by any key it ever had, with its key looked up in the same statement. Built
+#: once: an item's answer, page and edit each start here.
+_ITEM_BY_KEY = (
+    select(RoadmapItem)
+    .join(ItemKey, ItemKey.item_id == RoadmapItem.id)
+    .where(ItemKey.key == bindparam("item_key"))
+    .options(*ITEM_LOADING)
+)
+
+
 def find_item(session: Session, ref: str | int) -> RoadmapItem:
     """An item by numeric id or by any key it ever had (``feat-12`` works too)."""
     text = str(ref).strip()
-    item: RoadmapItem | None = None
     item_id = parse_id(text)
     if item_id is None:
-        item_id = session.scalar(select(ItemKey.item_id).where(ItemKey.key == text.upper()))
-    if item_id is not None:
+        item = session.scalars(_ITEM_BY_KEY, {"item_key": text.upper()}).first()
+    else:
         item = session.get(RoadmapItem, item_id, options=ITEM_LOADING)
     if item is None:
         raise NotFound(f"no roadmap item {text!r}")
