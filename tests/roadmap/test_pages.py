@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from pilothouse.core.models import Role
+from pilothouse.core.runtime import Runtime
 from tests.roadmap.helpers import API, Team
 from tests.support.accounts import Accounts, sign_in
 
@@ -91,6 +93,29 @@ def test_every_roadmap_page_renders(client: TestClient, team: Team, accounts: Ac
     assert client.get("/roadmap/shares").status_code == 200
     assert client.get("/roadmap/items/FEAT-99").status_code == 404
     assert client.get("/roadmap/board?view=999").status_code == 404
+
+
+def test_the_landing_page_counts_items_from_one_statement(
+    client: TestClient, team: Team, accounts: Accounts, runtime: Runtime
+) -> None:
+    """The counts need each item's status, horizon and dates: its tags, fields,
+    objectives and references (five statements more) are not read."""
+    _plan(team)
+    sign_in(client, accounts.person(Role.viewer))
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(runtime.database.engine, "before_cursor_execute", note)
+    try:
+        landing = client.get("/roadmap")
+    finally:
+        event.remove(runtime.database.engine, "before_cursor_execute", note)
+    assert "1 now · 1 next · 1 later" in landing.text
+    assert len([s for s in seen if "FROM roadmap_items" in s]) == 1, seen
+    extras = ("roadmap_item_tags", "roadmap_field_values", "roadmap_item_objectives")
+    assert not [s for s in seen if any(table in s for table in extras)], seen
 
 
 def test_the_breadcrumb_names_every_parent_outermost_first(

@@ -53,7 +53,9 @@ pages = APIRouter(prefix="/roadmap", include_in_schema=False)
 
 @pages.get("")
 def landing_page(request: Request, principal: Viewer, session: SessionDep) -> Response:
-    found = list(session.scalars(select(RoadmapItem)))
+    # Counts only: each item's status, horizon and dates, in one statement (with their
+    # tags, fields, objectives and references, every item cost five more).
+    found = list(session.scalars(select(RoadmapItem).options(*items.BRIEF_ITEM_LOADING)))
     columns = board.board_columns(found)
     counts: dict[str, int] = {h.value: len(columns[h]) for h in Horizon}
     counts["scheduled"] = sum(1 for i in found if i.target_quarter or i.target_date or i.start_date)
