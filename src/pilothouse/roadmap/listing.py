@@ -25,7 +25,7 @@ from pilothouse.core.pagination import Page, PageRequest, paginate
 from pilothouse.roadmap import fields as custom_fields
 from pilothouse.roadmap import scoring
 from pilothouse.roadmap.common import invalid, resolve_area, resolve_user
-from pilothouse.roadmap.items import ITEM_LOADING, find_parent
+from pilothouse.roadmap.items import BRIEF_ITEM_LOADING, ITEM_LOADING, find_parent
 from pilothouse.roadmap.models import (
     NUMERIC_INPUTS,
     FieldType,
@@ -75,9 +75,12 @@ class ItemFilter:
     fields: Sequence[str] = field(default_factory=tuple)
 
 
-def item_query(session: Session, where: ItemFilter) -> Select[Any]:  # noqa: C901
-    """The SELECT of the items matching ``where``."""
-    query = select(RoadmapItem).options(*ITEM_LOADING)
+def item_query(  # noqa: C901
+    session: Session, where: ItemFilter, *, brief: bool = False
+) -> Select[Any]:
+    """The SELECT of the items matching ``where``; ``brief`` items come with their status
+    only (:data:`~pilothouse.roadmap.items.BRIEF_ITEM_LOADING`), for lists by name."""
+    query = select(RoadmapItem).options(*(BRIEF_ITEM_LOADING if brief else ITEM_LOADING))
     if where.kind is not None:
         query = query.where(RoadmapItem.kind == where.kind)
     if where.status:
@@ -125,9 +128,12 @@ def item_query(session: Session, where: ItemFilter) -> Select[Any]:  # noqa: C90
     return query
 
 
-def filtered_items(session: Session, where: ItemFilter) -> list[RoadmapItem]:
-    """Every matching item, by id."""
-    return list(session.scalars(item_query(session, where).order_by(RoadmapItem.id)).unique())
+def filtered_items(
+    session: Session, where: ItemFilter, *, brief: bool = False
+) -> list[RoadmapItem]:
+    """Every matching item, by id (``brief``: see :func:`item_query`)."""
+    query = item_query(session, where, brief=brief).order_by(RoadmapItem.id)
+    return list(session.scalars(query).unique())
 
 
 @functools.total_ordering

@@ -62,7 +62,8 @@ def _ready_experiments(session: Session, user_id: int) -> list[ReadyExperiment]:
 
 def _my_items(session: Session, user_id: int) -> list[RoadmapItem]:
     """Open items the viewer owns: furthest along the workflow first, then by target date."""
-    items = filtered_items(session, ItemFilter(owner=str(user_id), category=OPEN_CATEGORIES))
+    where = ItemFilter(owner=str(user_id), category=OPEN_CATEGORIES)
+    items = filtered_items(session, where, brief=True)  # key, title, status and dates
     items.sort(key=lambda i: (-i.status.position, i.target_date or date.max, i.key))
     return items
 
