@@ -257,3 +257,21 @@ def test_sources_list_is_paged_and_never_shows_keys(
     assert [s["name"] for s in first["items"] + second["items"]] == ["web", "ios", "android"]
     assert second["next_cursor"] is None
     assert all("write_key" not in s for s in first["items"])
+
+
+def test_a_failing_commit_reports_its_own_error_and_the_store_goes_on(runtime: Runtime) -> None:
+    """A row the table refuses (no event name) fails its write with DuckDB's error,
+    not one about the aborted transaction, and the next write is stored."""
+    from datetime import UTC, datetime
+
+    import duckdb
+
+    from pilothouse.metrics.segment import TrackedEvent
+
+    moment = datetime(2026, 11, 2, 10, tzinfo=UTC)
+    broken = TrackedEvent("m-broken", None, "u1", None, None, moment, {})  # type: ignore[arg-type]
+    with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
+        runtime.event_store.write(events=[broken], received_at=datetime.now(UTC))
+    good = TrackedEvent("m-good", "Report Exported", "u1", None, None, moment, {})
+    assert runtime.event_store.write(events=[good], received_at=datetime.now(UTC)).stored == 1
+    assert stored(runtime, "SELECT message_id FROM events") == [("m-good",)]

@@ -436,5 +436,8 @@ def _upsert(cursor: duckdb.DuckDBPyConnection, name: str, table: pa.Table, sql: 
     cursor.register(name, table)
     try:
         cursor.execute(sql).fetchall()
-    finally:
-        cursor.unregister(name)
+    except duckdb.Error:
+        cursor.rollback()  # as in _insert_events: the aborted transaction refuses to
+        cursor.unregister(name)  # unregister, which would hide this error behind its own
+        raise
+    cursor.unregister(name)
