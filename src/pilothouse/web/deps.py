@@ -149,6 +149,7 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
+#: The token of a digest and its caller's count of bad tokens: one statement, built once.
 _TOKEN_AND_FAILURES = TOKEN_BY_DIGEST.add_columns(ratelimit.TOKEN_FAILURES_COUNTED)
 
 
