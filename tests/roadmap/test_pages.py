@@ -118,6 +118,28 @@ def test_the_landing_page_counts_items_from_one_statement(
     assert not [s for s in seen if any(table in s for table in extras)], seen
 
 
+def test_the_item_page_reads_the_items_keys_once(
+    client: TestClient, team: Team, accounts: Accounts, runtime: Runtime
+) -> None:
+    """The page's links and its impact chain both need every key the item had: one
+    statement reads them (the chain's memo of the reading session)."""
+    _plan(team)
+    sign_in(client, accounts.person(Role.viewer))
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(runtime.database.engine, "before_cursor_execute", note)
+    try:
+        page = client.get("/roadmap/items/FEAT-1")
+    finally:
+        event.remove(runtime.database.engine, "before_cursor_execute", note)
+    assert page.status_code == 200 and "Self-serve analytics" in page.text
+    key_reads = [s for s in seen if "FROM roadmap_item_keys" in s and "JOIN" not in s]
+    assert len(key_reads) == 1, key_reads
+
+
 def test_the_breadcrumb_names_every_parent_outermost_first(
     client: TestClient, team: Team, accounts: Accounts
 ) -> None:

@@ -31,8 +31,8 @@ from pilothouse.roadmap import (
 from pilothouse.roadmap import fields as custom_fields
 from pilothouse.roadmap.evidence import evidence_for
 from pilothouse.roadmap.impact import pages as impact_pages
-from pilothouse.roadmap.impact.chain import item_chain
-from pilothouse.roadmap.models import Horizon, ItemKey, RoadmapItem, ViewKind
+from pilothouse.roadmap.impact.chain import item_chain, item_refs
+from pilothouse.roadmap.models import Horizon, RoadmapItem, ViewKind
 from pilothouse.roadmap.tables import Names, number
 from pilothouse.web.deps import OwnWrite, RuntimeDep, SessionDep, Viewer
 from pilothouse.web.templating import flash_redirect, render
@@ -96,9 +96,12 @@ def _ancestors(session: Any, item: RoadmapItem) -> list[Ancestor]:
 
 
 def item_aliases(session: Any, item: RoadmapItem) -> set[tuple[str, str]]:
-    """Every ``(type, id)`` links may use for the item: its id and every key it had."""
-    keys = session.scalars(select(ItemKey.key).where(ItemKey.item_id == item.id))
-    return {(items.ITEM_OBJECT_TYPE, str(item.id))} | {(items.ITEM_OBJECT_TYPE, k) for k in keys}
+    """Every ``(type, id)`` links may use for the item: its id and every key it had.
+
+    Read through the impact chain's memo (:func:`~pilothouse.roadmap.impact.chain.item_refs`):
+    the page's chain asks for the same keys, and a reading session reads them once.
+    """
+    return item_refs(session, item)
 
 
 @pages.get("/items/{key}")

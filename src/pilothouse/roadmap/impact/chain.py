@@ -43,6 +43,7 @@ __all__ = [
     "StageView",
     "evidence_view",
     "item_chain",
+    "item_refs",
     "launch_chain",
     "launch_ga",
     "launches_of_items",
@@ -286,7 +287,7 @@ def item_chain(session: Session, runtime: Any, item: RoadmapItem) -> ImpactChain
     views = [_launch_view(session, launch, timezone) for launch in launches]
     shipped = [v.ga_date for v in views if v.launched]
     ga = min(shipped) if shipped else None
-    refs = [ObjectRef(t, i) for t, i in sorted(_item_refs(session, item))]
+    refs = [ObjectRef(t, i) for t, i in sorted(item_refs(session, item))]
     refs += [ObjectRef("launch", str(launch.id)) for launch in launches]
     return ImpactChain(
         subject=resolve(session, [ObjectRef("roadmap_item", str(item.id))])[
@@ -300,7 +301,9 @@ def item_chain(session: Session, runtime: Any, item: RoadmapItem) -> ImpactChain
     )
 
 
-def _item_refs(session: Session, item: RoadmapItem) -> set[tuple[str, str]]:
+def item_refs(session: Session, item: RoadmapItem) -> set[tuple[str, str]]:
+    """Every ``(type, id)`` links may use for the item: its id and every key it had
+    (kept by a reading session, so the item page and its chain read the keys once)."""
     return {("roadmap_item", alias) for alias in _aliases(session, [item])}
 
 
@@ -313,7 +316,7 @@ def launch_chain(session: Session, runtime: Any, launch: Any) -> ImpactChain:
     items = features_of(session, launch)
     sources = evidence_sources(session, items).values() if items else []
     refs = [ObjectRef("launch", str(launch.id))]
-    refs += [ObjectRef(t, i) for item in items for t, i in sorted(_item_refs(session, item))]
+    refs += [ObjectRef(t, i) for item in items for t, i in sorted(item_refs(session, item))]
     ga = view.ga_date if view.launched else None
     return ImpactChain(
         subject=view.reference,
