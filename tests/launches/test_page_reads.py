@@ -8,12 +8,10 @@ nothing, and the next request's session sees every change.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from pilothouse.core.runtime import Runtime
 from pilothouse.experiments.experiment_links import experiments_linked_to
@@ -21,6 +19,7 @@ from pilothouse.launches.common import find_launch, launch_ref
 from pilothouse.launches.launching import features_of
 from tests.launches.helpers import API, Crew
 from tests.support.accounts import Accounts
+from tests.support.statements import sent_statements
 
 
 @pytest.fixture
@@ -28,21 +27,9 @@ def crew(client: TestClient, accounts: Accounts) -> Crew:
     return Crew(client, accounts)
 
 
-@contextmanager
-def _statements(runtime: Runtime, connection: object = None) -> Iterator[list[str]]:
+def _statements(runtime: Runtime, connection: object = None) -> AbstractContextManager[list[str]]:
     """Statements sent meanwhile; only ``connection``'s when one is given."""
-    seen: list[str] = []
-
-    def note(conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if connection is None or conn is connection:
-            seen.append(statement)
-
-    engine = runtime.database.engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+    return sent_statements(runtime.database.engine, connection)
 
 
 def _link_experiment(crew: Crew, launch_key: str, name: str) -> str:

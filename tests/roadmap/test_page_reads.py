@@ -7,11 +7,8 @@ that may write keeps nothing, and the next session sees every change.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date
-
-from sqlalchemy import event
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.links import ObjectRef, add_link, links_of, links_of_any
@@ -21,24 +18,14 @@ from pilothouse.roadmap import fields as custom_fields
 from pilothouse.roadmap import items
 from pilothouse.roadmap.evidence import evidence_sources
 from pilothouse.roadmap.models import FieldType
+from tests.support.statements import sent_statements
 
 EDITOR = Actor(None, "editor@example.com", Role.editor)
 ADMIN = Actor(None, "admin@example.com", Role.admin)
 
 
-@contextmanager
-def _statements(runtime: Runtime) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    engine = runtime.database.engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+def _statements(runtime: Runtime) -> AbstractContextManager[list[str]]:
+    return sent_statements(runtime.database.engine)
 
 
 def test_links_of_any_is_links_of_each_ref_once(runtime: Runtime) -> None:

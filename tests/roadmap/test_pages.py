@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
 from tests.roadmap.helpers import API, Team
 from tests.support.accounts import Accounts, sign_in
+from tests.support.statements import sent_statements
 
 
 def _rows(html: str) -> list[str]:
@@ -102,16 +102,8 @@ def test_the_landing_page_counts_items_from_one_statement(
     objectives and references (five statements more) are not read."""
     _plan(team)
     sign_in(client, accounts.person(Role.viewer))
-    seen: list[str] = []
-
-    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(runtime.database.engine, "before_cursor_execute", note)
-    try:
+    with sent_statements(runtime.database.engine) as seen:
         landing = client.get("/roadmap")
-    finally:
-        event.remove(runtime.database.engine, "before_cursor_execute", note)
     assert "1 now · 1 next · 1 later" in landing.text
     assert len([s for s in seen if "FROM roadmap_items" in s]) == 1, seen
     extras = ("roadmap_item_tags", "roadmap_field_values", "roadmap_item_objectives")
@@ -125,16 +117,8 @@ def test_the_item_page_reads_the_items_keys_once(
     statement reads them (the chain's memo of the reading session)."""
     _plan(team)
     sign_in(client, accounts.person(Role.viewer))
-    seen: list[str] = []
-
-    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(runtime.database.engine, "before_cursor_execute", note)
-    try:
+    with sent_statements(runtime.database.engine) as seen:
         page = client.get("/roadmap/items/FEAT-1")
-    finally:
-        event.remove(runtime.database.engine, "before_cursor_execute", note)
     assert page.status_code == 200 and "Self-serve analytics" in page.text
     key_reads = [s for s in seen if "FROM roadmap_item_keys" in s and "JOIN" not in s]
     assert len(key_reads) == 1, key_reads

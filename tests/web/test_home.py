@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
 
 from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
 from pilothouse.launches.common import workspace_today
 from pilothouse.metrics.demo import copy_demo_definitions
 from tests.support.accounts import Accounts, Person, sign_in
+from tests.support.statements import sent_statements
 
 API = "/api/v1"
 EXPOSURE = {
@@ -173,16 +173,8 @@ def test_my_open_roadmap_items_with_status(
     )
     _post(client, "/roadmap/items", {**mine, "title": "Old DPA", "status": "launched"}, editor)
 
-    seen: list[str] = []
-
-    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    event.listen(runtime.database.engine, "before_cursor_execute", note)
-    try:
+    with sent_statements(runtime.database.engine) as seen:
         block = _block(_home(client, team["approver"]), "attention-items")
-    finally:
-        event.remove(runtime.database.engine, "before_cursor_execute", note)
     titles = [title for _href, title in _links(block)]
     assert titles == ["Consent log", "Data retention"]  # furthest along first; done left out
     # Named by key, title, status and date: their tags, fields, objectives and
@@ -234,27 +226,15 @@ def test_late_launches_never_read_gates_approvals_or_checklist_people(
     """Lateness needs the stages and their checklists; gates and their approvals were
     loaded with them for nothing (two statements and their rows on every home view),
     and so were the owner and the doer of every checklist item (two joined users)."""
-    from sqlalchemy import event
 
     from pilothouse.launches.attention import late_launches
 
     today = workspace_today(runtime.settings.timezone)
     _launches(client, accounts.bearer(team["editor"]), today)
-    sent: list[str] = []
-    engine = runtime.database.engine
-
     with runtime.database.session(reading=True) as session:
         mine = session.connection()  # the app's job and schedule threads send others
-
-        def note(conn: object, _cursor: object, statement: str, *_args: object) -> None:
-            if conn is mine:
-                sent.append(statement)
-
-        event.listen(engine, "before_cursor_execute", note)
-        try:
+        with sent_statements(runtime.database.engine, mine) as sent:
             late = late_launches(session, today)
-        finally:
-            event.remove(engine, "before_cursor_execute", note)
     assert [entry.launch.key for entry in late] == ["LAUNCH-1"]
     (checklist,) = [s for s in sent if "FROM launch_items" in s]
     assert "users" not in checklist, checklist

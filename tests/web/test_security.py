@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from pilothouse.core.actor import Actor
 from pilothouse.core.db import utcnow
@@ -28,6 +28,7 @@ from pilothouse.metrics import sources
 from pilothouse.web.app import create_app
 from pilothouse.web.deps import SESSION_COOKIE
 from tests.support.accounts import Accounts, Person, sign_in
+from tests.support.statements import sent_statements
 
 DIRECTIVES = {
     "default-src": "'self'",
@@ -240,16 +241,8 @@ def test_a_token_and_its_addresss_failures_are_read_in_one_statement(
     """The bad-token limit costs no statement of its own on a good token's request."""
     good = accounts.bearer(accounts.person(Role.editor))
     assert client.get("/api/v1/areas", headers=good).status_code == 200  # notes its first use
-    seen: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(runtime.database.engine, "before_cursor_execute", note)
-    try:
+    with sent_statements(runtime.database.engine) as seen:
         assert client.get("/api/v1/areas", headers=good).status_code == 200
-    finally:
-        event.remove(runtime.database.engine, "before_cursor_execute", note)
     touching = [s for s in seen if "login_attempts" in s or "api_tokens" in s]
     assert len(touching) == 1, touching
     assert "login_attempts" in touching[0] and "api_tokens" in touching[0]

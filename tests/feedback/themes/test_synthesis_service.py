@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 from tests.feedback.themes.conftest import CLI, load_corpus
+from tests.support.statements import sent_statements
 
 from pilothouse.core import jobs
 from pilothouse.core.models import Event
@@ -88,24 +89,14 @@ def test_new_item_is_assigned_incrementally(runtime: Runtime, corpus) -> None:
 def test_items_the_caller_holds_are_not_read_again(runtime: Runtime, corpus) -> None:
     """``loaded`` spares the items' SELECT; the themes' key is read once for both the
     "any theme yet?" question and the theme index; items not held are still read."""
-    from sqlalchemy import event
-
     load_corpus(runtime, corpus)
     synthesize_feedback(runtime, CLI)
-    seen: list[str] = []
-
-    def note(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
     with runtime.database.session() as session:
         held = service.create_feedback(session, CLI, {"text": "Where is my new card?"})
         other = service.create_feedback(session, CLI, {"text": "The app crashes on login"})
         session.flush()
-        event.listen(runtime.database.engine, "before_cursor_execute", note)
-        try:
+        with sent_statements(runtime.database.engine) as seen:
             placed = assign_new_items(session, [other.id, held.id], loaded=[held])
-        finally:
-            event.remove(runtime.database.engine, "before_cursor_execute", note)
         assert set(placed) == {held.id, other.id}
         assert held.sentiment is not None and other.sentiment is not None
     reads = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
