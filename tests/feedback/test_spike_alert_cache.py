@@ -65,7 +65,7 @@ def test_a_kept_answer_is_shown_within_its_max_age_and_checked_after_it(
     actor = _admin()
     clock = [1000.0]
     monkeypatch.setattr(insights_queries, "_clock", lambda: clock[0])
-    monkeypatch.setattr(insights_queries, "_SPIKE_CHECKED", {})  # not an earlier test's
+    monkeypatch.setattr(insights_queries, "_SPIKES_KEPT", {})  # not an earlier test's
     with runtime.database.session() as session:
         assert spike_alerts(session, max_age_seconds=30) == []
         theme_id = themes.create_theme(session, actor, label="Card declined")

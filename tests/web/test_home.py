@@ -249,7 +249,7 @@ def test_spike_alerts_are_kept_for_the_configured_seconds(
     from pilothouse.core.actor import Actor
     from pilothouse.feedback import insights_queries, service, themes
 
-    monkeypatch.setattr(insights_queries, "_SPIKE_CHECKED", {})  # not an earlier test's
+    monkeypatch.setattr(insights_queries, "_SPIKES_KEPT", {})  # not an earlier test's
     monkeypatch.setattr(runtime.settings, "spike_alerts_max_age_seconds", 300.0)
     quiet = "No feedback theme rose above its usual weekly volume"
     assert quiet in _block(_home(client, team["editor"]), "feedback-spikes")

@@ -229,24 +229,21 @@ def spike_alerts(
     """
     as_of = as_of or datetime.now(UTC)
     place = (str(session.get_bind().url), as_of.date(), limit)
-    checked = _SPIKE_CHECKED.get(place)
-    if max_age_seconds > 0 and checked and _clock() - checked[0] < max_age_seconds:
-        return list(checked[1])
-    key = (*place, _feedback_version(session))
-    if key not in _SPIKE_CACHE:
-        if len(_SPIKE_CACHE) >= 16:
-            _SPIKE_CACHE.clear()
-        _SPIKE_CACHE[key] = _spike_alerts(session, as_of, limit)
-    if len(_SPIKE_CHECKED) >= 16:
-        _SPIKE_CHECKED.clear()
-    _SPIKE_CHECKED[place] = (_clock(), _SPIKE_CACHE[key])
-    return list(_SPIKE_CACHE[key])
+    kept = _SPIKES_KEPT.get(place)
+    if kept and max_age_seconds > 0 and _clock() - kept[0] < max_age_seconds:
+        return list(kept[2])
+    version = _feedback_version(session)
+    answer = kept[2] if kept and kept[1] == version else _spike_alerts(session, as_of, limit)
+    if len(_SPIKES_KEPT) >= 16:
+        _SPIKES_KEPT.clear()
+    _SPIKES_KEPT[place] = (_clock(), version, answer)
+    return list(answer)
 
 
-_SPIKE_CACHE: dict[tuple[Any, ...], list[insights.ThemeStats]] = {}
 _clock = time.monotonic  # a test moves it instead of the process's clock
-#: ``(database, day, limit)`` → when its answer was last checked, and the answer.
-_SPIKE_CHECKED: dict[tuple[Any, ...], tuple[float, list[insights.ThemeStats]]] = {}
+#: ``(database, day, limit)`` → when it was last checked, the feedback version then, and
+#: the answer for that version.
+_SPIKES_KEPT: dict[tuple[Any, ...], tuple[float, tuple[Any, ...], list[insights.ThemeStats]]] = {}
 
 
 def _feedback_version(session: Session) -> tuple[Any, ...]:

@@ -638,7 +638,8 @@ def assign_new_items(
     except ModelUnavailableError as exc:
         log.warning("feedback items %s not assigned to themes: %s", ids[:5], exc)
         return {}
-    held = {i.id: i for i in loaded if i.id in set(ids)}
+    wanted = set(ids)
+    held = {i.id: i for i in loaded if i.id in wanted}
     missing = [i for i in ids if i not in held]
     items = list(held.values())
     if missing:

@@ -40,7 +40,6 @@ from pilothouse.web.templating import flash_redirect, render
 __all__ = [
     "Ancestor",
     "delete_view_from_form",
-    "item_aliases",
     "item_page",
     "landing_page",
     "router",
@@ -95,21 +94,12 @@ def _ancestors(session: Any, item: RoadmapItem) -> list[Ancestor]:
     return chain
 
 
-def item_aliases(session: Any, item: RoadmapItem) -> set[tuple[str, str]]:
-    """Every ``(type, id)`` links may use for the item: its id and every key it had.
-
-    Read through the impact chain's memo (:func:`~pilothouse.roadmap.impact.chain.item_refs`):
-    the page's chain asks for the same keys, and a reading session reads them once.
-    """
-    return item_refs(session, item)
-
-
 @pages.get("/items/{key}")
 def item_page(
     request: Request, key: str, principal: Viewer, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     item = items.find_item(session, key)
-    aliases = item_aliases(session, item)
+    aliases = item_refs(session, item)  # read once: the chain below asks too
     links = {link.id: link for link in links_of_any(session, [ObjectRef(*a) for a in aliases])}
     evidence = evidence_for(session, [item])  # shown, and read by the scores: once
     return render(
