@@ -3,10 +3,9 @@ struck through (never an error), names are escaped, and links read as words."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from pilothouse.core.actor import Actor
@@ -20,23 +19,13 @@ from pilothouse.core.references import (
 )
 from pilothouse.core.runtime import Runtime
 from pilothouse.roadmap import items
+from tests.support.statements import sent_statements
 
 CLI = Actor.command_line()
 
 
-@contextmanager
-def counted(session: Session) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = session.get_bind()
-
-    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+def counted(session: Session) -> AbstractContextManager[list[str]]:
+    return sent_statements(session.get_bind())
 
 
 def test_many_references_resolve_with_one_query_per_type(runtime: Runtime) -> None:
