@@ -65,6 +65,7 @@ def serve(
         return
     with _serving_event_store(settings) as socket_path:
         os.environ["PILOTHOUSE_EVENT_STORE_SOCKET"] = str(socket_path)
+        os.environ["PILOTHOUSE_WORKERS"] = str(processes)  # for request_execution "auto"
         typer.echo(f"{processes} server processes; the event store is served by this one", err=True)
         _run_uvicorn(workers=processes, **options)
 

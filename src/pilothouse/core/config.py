@@ -151,6 +151,14 @@ class Settings(BaseSettings):
         description="Server processes `pilothouse serve` starts; with more than one, the "
         "serve process itself owns the embedded event store and serves it to them.",
     )
+    request_execution: Literal["auto", "threads", "inline"] = Field(
+        default="auto",
+        description="How a server process runs request handlers: `inline`, one after "
+        "another on its event loop (the least CPU per request and no request slowed by "
+        "its neighbours, but a long request holds up those behind it in its process); "
+        "`threads`, side by side in a thread pool; `auto`, inline when `serve` starts "
+        "more than one process, else threads.",
+    )
     event_store_socket: Path | None = Field(
         default=None,
         description="Unix socket of the process that owns the embedded event store; set "
@@ -417,6 +425,13 @@ class Settings(BaseSettings):
     def oidc_enabled(self) -> bool:
         """Whether single sign-on is configured (the sign-in page shows its button)."""
         return bool(self.oidc_issuer and self.oidc_client_id)
+
+    @property
+    def inline_requests(self) -> bool:
+        """Whether request handlers run on the event loop (see ``request_execution``)."""
+        if self.request_execution == "auto":
+            return self.workers > 1
+        return self.request_execution == "inline"
 
     @property
     def effective_database_url(self) -> str:

@@ -39,6 +39,7 @@ from pilothouse.web.api.docs import router as docs_router
 from pilothouse.web.api.health import router as health_router
 from pilothouse.web.blas import use_one_blas_thread
 from pilothouse.web.bounds import integers_in_range
+from pilothouse.web.inline import InlineRequests
 from pilothouse.web.middleware import BodySizeLimit, SecurityHeaders, route_body_caps
 from pilothouse.web.openapi import install_openapi
 from pilothouse.web.pages import page_routers
@@ -146,11 +147,15 @@ def create_app(
     include_guarded(app, dashboards_pages)
     include_guarded(app, ops_health_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    inline = runtime.settings.inline_requests
     app.add_middleware(  # innermost: a 503 when saturated, before any database work
         LoadShedding,
         max_concurrent=runtime.settings.max_concurrent_requests,
         queue_seconds=runtime.settings.request_queue_seconds,
+        inline=inline,
     )
+    if inline:  # handlers run in place: see pilothouse.web.inline
+        app.add_middleware(InlineRequests)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=runtime.settings.max_body_bytes,

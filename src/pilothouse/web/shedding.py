@@ -10,6 +10,11 @@ clients got an error only after the pool's 30-second timeout (``benchmarks/load.
 - at most ``max_concurrent`` requests are worked on at once; a request beyond that
   waits up to ``queue_seconds`` for a slot, then gets 503 without touching the
   database, so a client (or a proxy in front of several processes) can retry later;
+- in a process that runs its requests one after another on the event loop
+  (:mod:`pilothouse.web.inline`), requests wait in the loop's queue, unseen by any
+  slot, so the bound is on that wait instead: a request that waited longer than
+  ``queue_seconds`` since the process read it gets 503 (which takes well under a
+  millisecond, so the queue drains);
 - a request that waited for a database connection longer than the pool timeout
   (``sqlalchemy.exc.TimeoutError``) gets the same 503 instead of a 500;
 - so does a request whose SQLite transaction waited past the busy timeout for the
@@ -31,6 +36,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pilothouse.web.inline import queued_seconds
 from pilothouse.web.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 __all__ = ["LoadShedding", "overloaded_response"]
@@ -72,9 +78,19 @@ class LoadShedding:
     """ASGI middleware: a bounded number of requests in flight, a bounded wait for a slot."""
 
     def __init__(
-        self, app: ASGIApp, *, max_concurrent: int, queue_seconds: float, retry_after: int = 0
+        self,
+        app: ASGIApp,
+        *,
+        max_concurrent: int,
+        queue_seconds: float,
+        retry_after: int = 0,
+        inline: bool = False,
     ) -> None:
+        """``inline``: requests run one after another on the event loop
+        (:mod:`pilothouse.web.inline`); the bound is then on each request's wait in the
+        loop's queue, and ``max_concurrent`` only turns shedding off when it is 0."""
         self.app = app
+        self.inline = inline
         self.max_concurrent = max_concurrent
         self.queue_seconds = queue_seconds
         self.retry_after = retry_after or max(1, math.ceil(queue_seconds))
@@ -94,6 +110,9 @@ class LoadShedding:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
+        if self.inline:
+            await self._inline(scope, receive, send)
+            return
         if not self.max_concurrent:
             await self._guarded(scope, receive, send)
             return
@@ -105,6 +124,14 @@ class LoadShedding:
             await self._guarded(scope, receive, send)
         finally:
             slots.release()
+
+    async def _inline(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request unless it waited in the loop's queue past the bound."""
+        waited = queued_seconds()
+        if self.max_concurrent and waited is not None and waited > self.queue_seconds:
+            await self._refuse(scope, send, "the server is at capacity; retry shortly")
+            return
+        await self._guarded(scope, receive, send)
 
     async def _acquire(self, slots: asyncio.Semaphore) -> bool:
         """A slot at once when one is free, else within ``queue_seconds``, else False."""
