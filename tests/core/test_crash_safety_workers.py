@@ -45,14 +45,16 @@ CLIENTS = 4
 
 
 @contextmanager
-def served_by_workers(runtime: Runtime, log_path: Path) -> Iterator[tuple[str, int]]:
+def served_by_workers(
+    runtime: Runtime, log_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
     """``pilothouse serve --workers 2``; stopped with SIGTERM (a clean shutdown) on the way out."""
     port = free_port()
     command = [sys.executable, "-m", "pilothouse", "serve", "--host", "127.0.0.1"]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [*command, "--port", str(port), "--workers", str(WORKERS)],
-            env=process_env(runtime),
+            env={**process_env(runtime), **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

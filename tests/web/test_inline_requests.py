@@ -71,19 +71,26 @@ def _app(runtime: Runtime, execution: str) -> tuple[TestClient, LoopThread]:
     return TestClient(probe), probe
 
 
+POSTGRES = "postgresql+psycopg://pilothouse@127.0.0.1:5432/pilothouse"
+
+
 @pytest.mark.parametrize(
-    ("execution", "workers", "expected"),
+    ("execution", "workers", "database_url", "expected"),
     [
-        ("auto", 1, False),
-        ("auto", 4, True),
-        ("threads", 4, False),
-        ("inline", 1, True),
+        ("auto", 1, None, False),
+        ("auto", 4, None, True),
+        ("auto", 4, POSTGRES, False),
+        ("threads", 4, None, False),
+        ("inline", 1, None, True),
+        ("inline", 4, POSTGRES, True),
     ],
 )
-def test_auto_runs_inline_only_with_several_processes(
-    execution: str, workers: int, expected: bool, tmp_path: Any
+def test_auto_runs_inline_only_with_several_processes_on_sqlite(
+    execution: str, workers: int, database_url: str | None, expected: bool, tmp_path: Any
 ) -> None:
-    settings = Settings(home=tmp_path, request_execution=execution, workers=workers)
+    settings = Settings(
+        home=tmp_path, request_execution=execution, workers=workers, database_url=database_url
+    )
     assert settings.inline_requests is expected
 
 
