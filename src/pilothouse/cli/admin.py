@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,11 +86,13 @@ def _run_uvicorn(**options: Any) -> None:
 @contextmanager
 def _serving_event_store(settings: Settings) -> Iterator[Path]:
     """Own the event store in this process and serve it to the workers on a socket."""
-    from pilothouse.metrics.store import EventStore
+    from pilothouse.metrics.store import EventStore, prime_staging
     from pilothouse.metrics.store_service import StoreService, socket_folder
 
     store = EventStore(settings.effective_events_path)
     service = StoreService(store, socket_folder() / "store.sock").start()
+    # The first commit's Arrow conversions, paid before the workers' first tracking call.
+    threading.Thread(target=prime_staging, name="warm-up", daemon=True).start()
     try:
         yield service.socket_path
     finally:

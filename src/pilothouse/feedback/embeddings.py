@@ -97,6 +97,21 @@ def embedder_is_loaded(config: EmbedderConfig | None = None) -> bool:
     return (config or default_config()) in _embedders
 
 
+def load_if_in_use(session: Session) -> bool:
+    """Load the embedder (0.3 s, once per process) when this workspace stores vectors of
+    its model, that is when new feedback is embedded as it arrives; returns whether it
+    is loaded. For a served process warming up: the first feedback item of each
+    process otherwise paid for the load inside its request."""
+    config = default_config()
+    if embedder_is_loaded(config):
+        return True
+    stored = session.execute(select(FeedbackEmbedding.item_id).limit(1)).first()
+    if stored is None:
+        return False
+    embedder(config)
+    return True
+
+
 def item_text(item: FeedbackItem) -> str:
     """What is embedded: the title (when there is one) and the text."""
     return composed_text(item.title, item.text)

@@ -332,6 +332,12 @@ def rank_themes(entries: Iterable[ThemeStats], by: str = "volume") -> list[Theme
     return sorted(entries, key=lambda s: (*(-v for v in primary(s)), -s.item_count, s.label))
 
 
+def import_statistics() -> None:
+    """Import what :func:`spike_p_value` imports on first use (``scipy.stats``, about
+    0.6 s): for a served process warming up before its first home page needs it."""
+    from scipy import stats  # noqa: F401
+
+
 def spike_p_value(count: int, baseline_total: int, baseline_weeks: int) -> float:
     """One-sided exact p-value that this week's rate exceeds the baseline's.
 

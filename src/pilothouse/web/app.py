@@ -33,7 +33,7 @@ from pilothouse.playbooks.pages import router as playbooks_pages
 from pilothouse.reports.routes import pages_router as reports_pages
 from pilothouse.roadmap.pages import router as roadmap_pages
 from pilothouse.tools.pages import router as tools_pages
-from pilothouse.web import heap
+from pilothouse.web import heap, warmup
 from pilothouse.web.api import API_PREFIX, api_routers
 from pilothouse.web.api.docs import router as docs_router
 from pilothouse.web.api.health import router as health_router
@@ -84,6 +84,7 @@ def create_app(
     runtime: Runtime | None = None,
     migrate: bool = True,
     settle_heap: bool = False,
+    warm_up: bool = False,
 ) -> FastAPI:
     """Build the app for ``settings`` (read from the environment when not given).
 
@@ -92,6 +93,8 @@ def create_app(
         migrate: apply pending migrations at start-up, as ``pilothouse serve`` does.
         settle_heap: once started, exempt the start-up objects from garbage collection
             (:func:`pilothouse.web.heap.settle_heap`); for a served process only.
+        warm_up: once started, pay first-use costs in a background thread
+            (:mod:`pilothouse.web.warmup`); for a served process only.
     """
     runtime = runtime or Runtime.from_settings(settings or Settings())
     logging.getLogger("pilothouse").setLevel(runtime.settings.log_level)
@@ -107,6 +110,8 @@ def create_app(
                 async with scheduler_loop(runtime):  # periodic jobs, in the same mode
                     if settle_heap:
                         heap.settle_heap()
+                    if warm_up:
+                        warmup.start_warm_up(_app)
                     yield
 
     app = FastAPI(
@@ -171,4 +176,4 @@ def create_app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory``: the app of ``pilothouse serve``, which also
     runs BLAS on one thread (:mod:`pilothouse.web.blas`)."""
     use_one_blas_thread()
-    return create_app(settle_heap=True)
+    return create_app(settle_heap=True, warm_up=True)
