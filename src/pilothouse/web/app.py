@@ -93,8 +93,9 @@ def create_app(
         migrate: apply pending migrations at start-up, as ``pilothouse serve`` does.
         settle_heap: once started, exempt the start-up objects from garbage collection
             (:func:`pilothouse.web.heap.settle_heap`); for a served process only.
-        warm_up: once started, pay first-use costs in a background thread
-            (:mod:`pilothouse.web.warmup`); for a served process only.
+        warm_up: pay first-use costs before the first request (inline execution) or
+            in a background thread (:mod:`pilothouse.web.warmup`); for a served
+            process only.
     """
     runtime = runtime or Runtime.from_settings(settings or Settings())
     logging.getLogger("pilothouse").setLevel(runtime.settings.log_level)
@@ -108,9 +109,12 @@ def create_app(
         async with inprocess_jobs(runtime):  # job threads, when jobs_mode is inprocess
             async with dispatcher_loop(runtime):  # automation rules, in the same mode
                 async with scheduler_loop(runtime):  # periodic jobs, in the same mode
+                    inline = runtime.settings.inline_requests
+                    if warm_up and inline:  # takes no request cold: see web/warmup.py
+                        await run_in_threadpool(warmup.warm_up, _app)
                     if settle_heap:
                         heap.settle_heap()
-                    if warm_up:
+                    if warm_up and not inline:
                         warmup.start_warm_up(_app)
                     yield
 

@@ -9,9 +9,16 @@ conversions), roadmap page 200 against 5 ms (FastAPI analyses a router's routes 
 the first request reaches them). With requests run one after
 another (:mod:`pilothouse.web.inline`) the requests behind such a first call waited
 for it, in every process after every start: the load benchmark's first seconds set
-its 99th percentile. Warming up in a thread keeps start-up as fast as before
-(``/healthz`` answers at once); requests that need a module the thread is importing
-wait for that import only.
+its 99th percentile.
+
+A process that runs requests inline warms up before it takes any (uvicorn accepts
+once start-up is done; the other processes serve meanwhile, and a server of several
+processes answers ``/healthz`` a few seconds later). A single process, which serves
+in threads and whose start-up time people notice, warms up in a background thread
+instead: ``/healthz`` answers as soon as before, and a request that needs a module
+the thread is importing waits for that import only. Warming up costs about 2.5 s of
+CPU per process, more than a process's first requests would have spent (it compiles
+every template, analyses every route): the price of never making a request wait.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from jinja2 import Environment, TemplateError
 
 from pilothouse.core.runtime import Runtime
 from pilothouse.feedback import embeddings, insights
-from pilothouse.web import route_guard
+from pilothouse.web import heap, route_guard
 
 __all__ = ["start_warm_up", "warm_up"]
 
@@ -88,8 +95,16 @@ def _load_embedder(runtime: Runtime) -> None:
         embeddings.load_if_in_use(session)
 
 
+def _warm_up_and_settle(app: FastAPI) -> None:
+    warm_up(app)
+    # What warming up made (modules, templates, the model) stays for the process's
+    # life: frozen now, full collections never walk it (pilothouse.web.heap).
+    heap.settle_heap()
+
+
 def start_warm_up(app: FastAPI) -> threading.Thread:
-    """:func:`warm_up` in a daemon thread (it never holds up a shutdown)."""
-    thread = threading.Thread(target=warm_up, args=(app,), name="warm-up", daemon=True)
+    """:func:`warm_up` in a daemon thread (it never holds up a shutdown), then settle the
+    heap once more (:func:`pilothouse.web.heap.settle_heap`)."""
+    thread = threading.Thread(target=_warm_up_and_settle, args=(app,), name="warm-up", daemon=True)
     thread.start()
     return thread
