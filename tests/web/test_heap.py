@@ -46,14 +46,14 @@ def test_an_app_built_without_serving_leaves_the_collector_alone(runtime: Runtim
         assert gc.get_threshold()[0] != YOUNG_COLLECTION_AFTER
 
 
-def test_the_serve_factory_settles_the_heap(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_serve_factory_settles_the_heap_and_warms_up(monkeypatch: pytest.MonkeyPatch) -> None:
     """``pilothouse serve`` builds its app with ``create_app_from_env``."""
     from pilothouse.web import app as app_module
 
     seen: dict[str, object] = {}
     monkeypatch.setattr(app_module, "create_app", lambda **kw: seen.update(kw) or "app")
     assert app_module.create_app_from_env() == "app"
-    assert seen == {"settle_heap": True}
+    assert seen == {"settle_heap": True, "warm_up": True}
 
 
 @pytest.mark.usefixtures("unfrozen")

@@ -40,6 +40,7 @@ __all__ = [
     "ensure_embeddings",
     "from_bytes",
     "item_text",
+    "load_if_in_use",
     "load_vectors",
     "text_hash",
     "to_bytes",

@@ -49,6 +49,7 @@ __all__ = [
     "benjamini_hochberg",
     "cosine_rank",
     "detect_spikes",
+    "import_statistics",
     "rank_themes",
     "series_stats",
     "series_weeks",

@@ -35,7 +35,7 @@ from pilothouse.core.runtime import Runtime
 from pilothouse.feedback import embeddings, insights
 from pilothouse.web import heap, route_guard
 
-__all__ = ["start_warm_up", "warm_up"]
+__all__ = ["compile_templates", "start_warm_up", "warm_up"]
 
 log = logging.getLogger("pilothouse.web")
 
