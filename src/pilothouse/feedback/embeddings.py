@@ -99,8 +99,8 @@ def embedder_is_loaded(config: EmbedderConfig | None = None) -> bool:
 
 
 def load_if_in_use(session: Session) -> bool:
-    """Load the embedder (0.3 s, once per process) when this workspace stores vectors of
-    its model, that is when new feedback is embedded as it arrives; returns whether it
+    """Load the embedder (0.3 s, once per process) when this workspace stores feedback
+    vectors, that is when new feedback is embedded as it arrives; returns whether it
     is loaded. For a served process warming up: the first feedback item of each
     process otherwise paid for the load inside its request."""
     config = default_config()

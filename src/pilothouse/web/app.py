@@ -99,6 +99,7 @@ def create_app(
     """
     runtime = runtime or Runtime.from_settings(settings or Settings())
     logging.getLogger("pilothouse").setLevel(runtime.settings.log_level)
+    inline = runtime.settings.inline_requests  # see pilothouse.web.inline
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -109,7 +110,6 @@ def create_app(
         async with inprocess_jobs(runtime):  # job threads, when jobs_mode is inprocess
             async with dispatcher_loop(runtime):  # automation rules, in the same mode
                 async with scheduler_loop(runtime):  # periodic jobs, in the same mode
-                    inline = runtime.settings.inline_requests
                     if warm_up and inline:  # takes no request cold: see web/warmup.py
                         await run_in_threadpool(warmup.warm_up, _app)
                     if settle_heap:
@@ -156,14 +156,13 @@ def create_app(
     include_guarded(app, dashboards_pages)
     include_guarded(app, ops_health_pages)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    inline = runtime.settings.inline_requests
     app.add_middleware(  # innermost: a 503 when saturated, before any database work
         LoadShedding,
         max_concurrent=runtime.settings.max_concurrent_requests,
         queue_seconds=runtime.settings.request_queue_seconds,
         inline=inline,
     )
-    if inline:  # handlers run in place: see pilothouse.web.inline
+    if inline:  # handlers run in place
         app.add_middleware(InlineRequests)
     app.add_middleware(
         BodySizeLimit,

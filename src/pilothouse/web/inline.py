@@ -23,9 +23,8 @@ other processes take new ones. The requests held up wait where the load-shedding
 slots cannot see them (uvicorn starts a task per request as it reads it), so the
 loop's tasks carry the time they were made (:func:`queued_seconds`) and
 :class:`pilothouse.web.shedding.LoadShedding` answers 503 to a request that waited
-past its bound. A single-process server
-therefore keeps the thread pool (``PILOTHOUSE_REQUEST_EXECUTION``, see
-docs/configuration.md).
+past its bound. A single-process server therefore keeps the thread pool
+(``PILOTHOUSE_REQUEST_EXECUTION``, see docs/configuration.md).
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from typing import Any, TypeVar
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["InlineRequests", "install", "queued_seconds", "runs_inline", "stamp_tasks"]
+__all__ = ["InlineRequests", "install", "queued_seconds", "stamp_tasks"]
 
 T = TypeVar("T")
 
@@ -46,11 +45,6 @@ _inline: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "pilothouse_inline_request", default=False
 )
 _pooled: Callable[..., Any] | None = None  # anyio's own run_sync, once wrapped
-
-
-def runs_inline() -> bool:
-    """Whether thread-pool work awaited here runs in place (inside an inline request)."""
-    return _inline.get()
 
 
 async def _run_sync(func: Callable[..., T], *args: Any, **options: Any) -> T:

@@ -1,4 +1,4 @@
-"""A served process pays its first-use costs in a background thread, not in its first requests.
+"""A served process pays its first-use costs up front, not in its first requests.
 
 Why: a fresh process compiles each page template, imports ``scipy.stats``, the event
 store's client and the embedding model on the first request that needs them. Measured
@@ -6,8 +6,8 @@ on the demo workspace (one process, CPU of the first call against the second): h
 page 640 against 8 ms (``scipy.stats`` for the spike alerts), new feedback 290
 against 17 ms (the embedding model), tracking call 420 against 7 ms (Arrow's
 conversions), roadmap page 200 against 5 ms (FastAPI analyses a router's routes when
-the first request reaches them). With requests run one after
-another (:mod:`pilothouse.web.inline`) the requests behind such a first call waited
+the first request reaches them). With requests run one after another
+(:mod:`pilothouse.web.inline`) the requests behind such a first call waited
 for it, in every process after every start: the load benchmark's first seconds set
 its 99th percentile.
 
@@ -42,9 +42,8 @@ log = logging.getLogger("pilothouse.web")
 
 def warm_up(app: FastAPI) -> None:
     """Have FastAPI analyse the routes, compile the templates, import what requests
-    import on first use, load the
-    embedder when the workspace uses it. Each step is skipped, with a warning, if it
-    fails: the request that needs it then pays for it as before."""
+    import on first use, and load the embedder when the workspace uses it. A step that
+    fails is logged and skipped: the request that needs it then pays for it as before."""
     runtime: Runtime = app.state.runtime
     started = time.perf_counter()
     steps = (
