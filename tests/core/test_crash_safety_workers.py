@@ -73,6 +73,11 @@ def served_by_workers(
             raise AssertionError(f"serve did not stop on SIGTERM\n{log_path.read_text()}") from None
 
 
+def runs_uvloop(pid: int) -> bool:
+    """Whether the process has uvloop's extension loaded (uvicorn imports it only to run it)."""
+    return "uvloop" in Path(f"/proc/{pid}/maps").read_text()
+
+
 def worker_pids(parent: int) -> list[int]:
     """The server processes uvicorn started (children running the spawned app)."""
     found = []
@@ -113,6 +118,8 @@ def test_batches_through_several_workers_survive_a_worker_kill_exactly_once(
     log = tmp_path / "server.log"
     with served_by_workers(runtime, log) as (base_url, parent):
         victims = worker_pids(parent)
+        inline = runtime.settings.model_copy(update={"workers": WORKERS}).inline_requests
+        assert [runs_uvloop(pid) for pid in victims] == [not inline] * WORKERS  # event_loop
         sender = Sender(base_url, key)
         clients = [threading.Thread(target=sender.run) for _ in range(CLIENTS)]
         for client in clients:
@@ -164,7 +171,9 @@ def test_a_worker_makes_a_backup_whose_events_the_owner_exported(
     admin = tmp_path / "admin-token"
     accounts = Accounts(runtime)
     admin.write_text(accounts.token(accounts.person(Role.admin)))
-    with served_by_workers(runtime, tmp_path / "server.log") as (base_url, _parent):
+    threads = {"PILOTHOUSE_REQUEST_EXECUTION": "threads"}  # the other way to run requests
+    with served_by_workers(runtime, tmp_path / "server.log", threads) as (base_url, parent):
+        assert all(runs_uvloop(pid) for pid in worker_pids(parent))  # uvicorn's own choice
         sender = Sender(base_url, key)
         with httpx.Client(base_url=base_url, headers=sender.auth, timeout=60) as client:
             for n in range(4):

@@ -27,6 +27,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pilothouse.cli.admin import event_loop
 from pilothouse.core.config import Settings
 from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
@@ -79,19 +80,32 @@ POSTGRES = "postgresql+psycopg://pilothouse@127.0.0.1:5432/pilothouse"
     [
         ("auto", 1, None, False),
         ("auto", 4, None, True),
-        ("auto", 4, POSTGRES, False),
+        ("auto", 4, POSTGRES, True),
         ("threads", 4, None, False),
         ("inline", 1, None, True),
         ("inline", 4, POSTGRES, True),
     ],
 )
-def test_auto_runs_inline_only_with_several_processes_on_sqlite(
+def test_auto_runs_inline_only_with_several_processes(
     execution: str, workers: int, database_url: str | None, expected: bool, tmp_path: Any
 ) -> None:
     settings = Settings(
         home=tmp_path, request_execution=execution, workers=workers, database_url=database_url
     )
     assert settings.inline_requests is expected
+
+
+@pytest.mark.parametrize(
+    ("execution", "workers", "loop"),
+    [("inline", 1, "asyncio"), ("auto", 4, "asyncio"), ("threads", 4, "auto"), ("auto", 1, "auto")],
+)
+def test_inline_processes_run_on_asyncios_loop_which_accepts_every_waiting_connection(
+    execution: str, workers: int, loop: str, tmp_path: Any
+) -> None:
+    """uvloop accepts one connection per turn of the loop; an inline turn can last a
+    second under load (``pilothouse.cli.admin.event_loop``)."""
+    settings = Settings(home=tmp_path, request_execution=execution, workers=workers)
+    assert event_loop(settings) == loop
 
 
 def test_inline_requests_send_every_statement_from_the_event_loop(

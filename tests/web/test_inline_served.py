@@ -2,8 +2,8 @@
 concurrent mix of reads and writes over real HTTP on both app databases.
 
 ``serve`` tells its workers how many there are, which is what makes ``auto`` run
-inline on SQLite; here ``inline`` is asked for, so that PostgreSQL runs it too
-(:mod:`pilothouse.web.inline`). Nothing here measures time.
+them inline (:mod:`pilothouse.web.inline`), on asyncio's event loop
+(:func:`pilothouse.cli.admin.event_loop`). Nothing here measures time.
 """
 
 from __future__ import annotations
@@ -15,7 +15,12 @@ import httpx
 
 from pilothouse.core.models import Role
 from pilothouse.core.runtime import Runtime
-from tests.core.test_crash_safety_workers import WORKERS, served_by_workers, worker_pids
+from tests.core.test_crash_safety_workers import (
+    WORKERS,
+    runs_uvloop,
+    served_by_workers,
+    worker_pids,
+)
 from tests.support.accounts import Accounts
 
 CLIENTS = 4
@@ -29,11 +34,11 @@ def test_several_inline_workers_serve_concurrent_reads_and_writes(
     headers = accounts.bearer(accounts.person(Role.editor))
     log = tmp_path / "server.log"
     failures: list[str] = []
-    inline = {"PILOTHOUSE_REQUEST_EXECUTION": "inline"}
-    with served_by_workers(runtime, log, inline) as (base_url, parent):
-        for pid in worker_pids(parent):  # what makes "auto" inline on SQLite
+    with served_by_workers(runtime, log) as (base_url, parent):
+        for pid in worker_pids(parent):  # what makes "auto" inline
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             assert f"PILOTHOUSE_WORKERS={WORKERS}".encode() in environ, pid
+            assert not runs_uvloop(pid), pid  # asyncio's loop: see cli.admin.event_loop
 
         def client(n: int) -> None:
             with httpx.Client(base_url=base_url, headers=headers, timeout=60) as http:

@@ -18,7 +18,7 @@ from pilothouse.cli.common import cli_errors, open_runtime
 from pilothouse.core.actor import Actor
 from pilothouse.core.config import SECRET_FIELDS, Settings
 
-__all__ = ["config_app", "db_app", "demo_app", "serve"]
+__all__ = ["config_app", "db_app", "demo_app", "event_loop", "serve"]
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo workspace.", no_args_is_help=True)
@@ -62,13 +62,27 @@ def serve(
     if processes == 1:
         if reload:  # uvicorn restarts on Python changes; templates are re-read on change
             os.environ["PILOTHOUSE_RELOAD_TEMPLATES"] = "true"
-        _run_uvicorn(reload=reload, **options)
+        _run_uvicorn(reload=reload, loop=event_loop(settings), **options)
         return
     with _serving_event_store(settings) as socket_path:
         os.environ["PILOTHOUSE_EVENT_STORE_SOCKET"] = str(socket_path)
         os.environ["PILOTHOUSE_WORKERS"] = str(processes)  # for request_execution "auto"
         typer.echo(f"{processes} server processes; the event store is served by this one", err=True)
-        _run_uvicorn(workers=processes, **options)
+        workers_settings = settings.model_copy(update={"workers": processes})
+        _run_uvicorn(workers=processes, loop=event_loop(workers_settings), **options)
+
+
+def event_loop(settings: Settings) -> str:
+    """uvicorn's ``loop`` for the server processes: asyncio's own where requests run inline.
+
+    uvloop (uvicorn's choice when installed) accepts one new connection per turn of its
+    loop. A process that runs its requests inline spends a turn running every request
+    it has read, a second or more when overloaded, so new connections piled up unseen in
+    the kernel's accept queue: at 200 requests/s on PostgreSQL some waited 30 s there,
+    past the load shedding's reach. asyncio's loop accepts every waiting connection each
+    turn (docs/benchmarks.md, session 14).
+    """
+    return "asyncio" if settings.inline_requests else "auto"
 
 
 def _run_uvicorn(**options: Any) -> None:

@@ -157,7 +157,7 @@ class Settings(BaseSettings):
         "another on its event loop (the least CPU per request and no request slowed by "
         "its neighbours, but a long request holds up those behind it in its process); "
         "`threads`, side by side in a thread pool; `auto`, inline when `serve` starts "
-        "more than one process on the embedded SQLite database, else threads.",
+        "more than one process, else threads.",
     )
     event_store_socket: Path | None = Field(
         default=None,
@@ -430,10 +430,9 @@ class Settings(BaseSettings):
     def inline_requests(self) -> bool:
         """Whether request handlers run on the event loop (see ``request_execution``)."""
         if self.request_execution == "auto":
-            # PostgreSQL on the same two cores stalled a few requests for 15-30 s past
-            # its capacity when inline (docs/benchmarks.md): until that is understood,
-            # only SQLite servers run inline unless asked.
-            return self.workers > 1 and self.effective_database_url.startswith("sqlite")
+            # One process keeps threads, so a small team's server never stalls behind
+            # a long report; several share that risk and use the cores better inline.
+            return self.workers > 1
         return self.request_execution == "inline"
 
     @property
