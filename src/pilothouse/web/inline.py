@@ -24,7 +24,10 @@ slots cannot see them (uvicorn starts a task per request as it reads it), so the
 loop's tasks carry the time they were made (:func:`queued_seconds`) and
 :class:`pilothouse.web.shedding.LoadShedding` answers 503 to a request that waited
 past its bound. A single-process server therefore keeps the thread pool
-(``PILOTHOUSE_REQUEST_EXECUTION``, see docs/configuration.md).
+(``PILOTHOUSE_REQUEST_EXECUTION``, see docs/configuration.md). A turn of the loop
+runs every request read so far, so such a process runs asyncio's loop, which
+accepts every waiting connection each turn; uvloop accepts one
+(:func:`pilothouse.cli.admin.event_loop`).
 """
 
 from __future__ import annotations
