@@ -201,6 +201,32 @@ def drop_database(admin_url: str, database: str) -> None:
     engine.dispose()
 
 
+def postgres_cpu_seconds(admin_url: str) -> dict[int, float]:
+    """CPU seconds so far of each process of the PostgreSQL server, by pid, when that
+    server runs on this machine (its pids readable in ``/proc``); empty otherwise.
+
+    Its processes share the cores with the app, so they belong in the budget. A backend
+    that exits during the run takes its time with it (the app's pools keep theirs).
+    """
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(admin_url)
+    with engine.connect() as connection:
+        pids = [int(p) for (p,) in connection.execute(sa.text("SELECT pid FROM pg_stat_activity"))]
+    engine.dispose()
+    tick = os.sysconf("SC_CLK_TCK")
+    times = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # another machine, or gone meanwhile
+            continue
+        if fields[0] != "Z":
+            times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return times
+
+
 def tree_cpu_seconds(root: int) -> float:
     """CPU seconds (user + system, all threads) used so far by ``root`` and its descendants.
 
@@ -443,9 +469,12 @@ def main() -> None:
             asyncio.run(warm_up)
             run = drive(base_url, mix, args.rate, args.seconds, auth, client=args.client)
             cpu_before, server_before = time.process_time(), tree_cpu_seconds(server.pid)
+            postgres_before = postgres_cpu_seconds(args.database_url) if args.database_url else {}
             results = asyncio.run(run)
             client_cpu = time.process_time() - cpu_before
             server_cpu = tree_cpu_seconds(server.pid) - server_before
+            postgres_after = postgres_cpu_seconds(args.database_url) if args.database_url else {}
+            postgres_cpu = sum(t - postgres_before.get(p, 0.0) for p, t in postgres_after.items())
         finally:
             server.terminate()
             try:
@@ -471,6 +500,12 @@ def main() -> None:
             f"({server_cpu / args.seconds * 100:.0f}% of a core); "
             f"{server_cpu * 1000 / max(served, 1):.2f} ms per request served ({served})"
         )
+        if postgres_after:
+            print(
+                f"PostgreSQL server: {postgres_cpu:.1f} s of CPU "
+                f"({postgres_cpu / args.seconds * 100:.0f}% of a core); "
+                f"{postgres_cpu * 1000 / max(served, 1):.2f} ms per request served"
+            )
         ok = report(results, mix)
         server_log = (folder / "server.log").read_text(errors="replace")
         locked = server_log.count("database is locked")
