@@ -12,7 +12,7 @@ of the same speed. It also counts the SQL statements each request sends, which f
 N+1 queries without a profiler.
 
     .venv/bin/python benchmarks/request_cost.py                  # fresh temporary folder
-    .venv/bin/python benchmarks/request_cost.py --keep /tmp/cost  # prepare once, reuse
+    .venv/bin/python benchmarks/request_cost.py --keep /tmp/cost  # prepare once, run on copies
     .venv/bin/python benchmarks/request_cost.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     .venv/bin/python benchmarks/request_cost.py --keep /tmp/cost --profile "GET /launches/{key}"
 
@@ -34,6 +34,7 @@ import os
 import pstats
 import random
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -268,7 +269,9 @@ def run(folder: Path, args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=30, help="calls per endpoint")
-    parser.add_argument("--keep", type=Path, help="prepare this folder once and reuse it (SQLite)")
+    parser.add_argument(
+        "--keep", type=Path, help="prepare this folder once; each run uses a copy (SQLite)"
+    )
     parser.add_argument("--database-url", help="PostgreSQL admin URL (default: SQLite)")
     parser.add_argument("--only", help="only endpoints whose label contains this")
     parser.add_argument("--profile", help="cProfile this endpoint label instead")
@@ -285,6 +288,9 @@ def main() -> None:
             env, database = prepare(folder, args.database_url)
             if database:  # a throwaway database on that server, as load.py makes
                 os.environ["PILOTHOUSE_DATABASE_URL"] = env["PILOTHOUSE_DATABASE_URL"]
+        if folder != Path(tmp):  # kept: run on a copy, so that no run sees another's writes
+            shutil.copytree(folder / "home", Path(tmp) / "home")
+            folder = Path(tmp)
         try:
             run(folder, args)
         finally:
