@@ -24,6 +24,7 @@ class ServedApp:
     base_url: str
     runtime: Runtime  # the same database and secret key as the server
     log_path: Path
+    pid: int = 0  # of the serve process
 
 
 def free_port() -> int:
@@ -34,9 +35,13 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    home: Path, database_url: str, extra_env: dict[str, str] | None = None
+    home: Path,
+    database_url: str,
+    extra_env: dict[str, str] | None = None,
+    options: tuple[str, ...] = (),
 ) -> Iterator[ServedApp]:
-    """Serve on a free port; ``extra_env`` adds to (or overrides) the child's environment."""
+    """Serve on a free port; ``extra_env`` adds to (or overrides) the child's environment,
+    ``options`` go to ``pilothouse serve``."""
     port = free_port()
     env = {
         **os.environ,
@@ -59,6 +64,7 @@ def serve(
                 "127.0.0.1",
                 "--port",
                 str(port),
+                *options,
             ],
             env=env,
             stdout=log,
@@ -71,7 +77,7 @@ def serve(
             home=home, database_url=database_url, argon2_time_cost=1, argon2_memory_kib=8192
         )
         runtime = Runtime(settings=settings, database=Database(settings.effective_database_url))
-        yield ServedApp(base_url, runtime, log_path)
+        yield ServedApp(base_url, runtime, log_path, process.pid)
         runtime.close()
     finally:
         process.terminate()

@@ -21,6 +21,7 @@ from tests.core.test_crash_safety_workers import (
     served_by_workers,
     worker_pids,
 )
+from tests.support import served_app
 from tests.support.accounts import Accounts
 
 CLIENTS = 4
@@ -65,3 +66,13 @@ def test_several_inline_workers_serve_concurrent_reads_and_writes(
     assert len({item["text"] for item in stored}) == CLIENTS * ROUNDS
     server_log = log.read_text()
     assert "Traceback" not in server_log and "database is locked" not in server_log, server_log
+
+
+def test_workers_1_keeps_threads_whatever_the_environment_says(runtime: Runtime) -> None:
+    """``--workers 1`` beside ``PILOTHOUSE_WORKERS=4`` (a default for the option): one
+    process, so ``auto`` keeps the thread pool and uvicorn's own loop."""
+    home, url = runtime.settings.home, runtime.settings.effective_database_url
+    four = {"PILOTHOUSE_WORKERS": "4"}
+    with served_app.serve(home, url, four, ("--workers", "1")) as server:
+        assert runs_uvloop(server.pid)
+        assert httpx.get(f"{server.base_url}/healthz").status_code == 200

@@ -59,17 +59,18 @@ def serve(
             upgrade(runtime.database)
     typer.echo(f"Pilothouse on http://{bind_host}:{bind_port}/  (Ctrl+C to stop)", err=True)
     options = {"host": bind_host, "port": bind_port, "log_level": settings.log_level.lower()}
+    # The apps read it for request_execution "auto"; --workers wins over the environment.
+    os.environ["PILOTHOUSE_WORKERS"] = str(processes)
+    options["loop"] = event_loop(settings.model_copy(update={"workers": processes}))
     if processes == 1:
         if reload:  # uvicorn restarts on Python changes; templates are re-read on change
             os.environ["PILOTHOUSE_RELOAD_TEMPLATES"] = "true"
-        _run_uvicorn(reload=reload, loop=event_loop(settings), **options)
+        _run_uvicorn(reload=reload, **options)
         return
     with _serving_event_store(settings) as socket_path:
         os.environ["PILOTHOUSE_EVENT_STORE_SOCKET"] = str(socket_path)
-        os.environ["PILOTHOUSE_WORKERS"] = str(processes)  # for request_execution "auto"
         typer.echo(f"{processes} server processes; the event store is served by this one", err=True)
-        workers_settings = settings.model_copy(update={"workers": processes})
-        _run_uvicorn(workers=processes, loop=event_loop(workers_settings), **options)
+        _run_uvicorn(workers=processes, **options)
 
 
 def event_loop(settings: Settings) -> str:
