@@ -175,13 +175,7 @@ def prepare(folder: Path, admin_url: str | None) -> tuple[dict[str, str], str | 
     env = {**server_env(), "PILOTHOUSE_HOME": str(folder / "home")}
     database = None
     if admin_url:
-        import sqlalchemy as sa
-
-        database = f"pilothouse_load_{uuid.uuid4().hex[:8]}"
-        engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{database}"'))
-        engine.dispose()
+        database = create_database(admin_url)
         env["PILOTHOUSE_DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + f"/{database}"
     pilothouse(env, "db", "upgrade")
     started = time.perf_counter()
@@ -193,15 +187,16 @@ def prepare(folder: Path, admin_url: str | None) -> tuple[dict[str, str], str | 
     return env, database
 
 
-def copy_database(admin_url: str, template: str) -> str:
-    """A new database with the contents of ``template`` (which nobody may be connected
-    to); returns its name."""
+def create_database(admin_url: str, template: str | None = None) -> str:
+    """A new, uniquely named database, empty or a copy of ``template`` (which nobody may
+    be connected to); returns its name."""
     import sqlalchemy as sa
 
     database = f"pilothouse_load_{uuid.uuid4().hex[:8]}"
+    copied = f' TEMPLATE "{template}"' if template else ""
     engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{database}" TEMPLATE "{template}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{database}"{copied}'))
     engine.dispose()
     return database
 
@@ -221,7 +216,7 @@ def fresh_copy(folder: Path, tmp: Path, admin_url: str | None) -> tuple[dict[str
     if not admin_url:
         raise SystemExit(f"{folder} keeps a PostgreSQL database: pass --database-url ADMIN_URL")
     kept = kept_url.read_text().strip()
-    database = copy_database(admin_url, kept.rsplit("/", 1)[1])
+    database = create_database(admin_url, template=kept.rsplit("/", 1)[1])
     env["PILOTHOUSE_DATABASE_URL"] = kept.rsplit("/", 1)[0] + f"/{database}"
     return env, database
 
@@ -248,17 +243,20 @@ def postgres_cpu_seconds(admin_url: str) -> dict[int, float]:
     with engine.connect() as connection:
         pids = [int(p) for (p,) in connection.execute(sa.text("SELECT pid FROM pg_stat_activity"))]
     engine.dispose()
-    tick = os.sysconf("SC_CLK_TCK")
-    times = {}
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:  # another machine, or gone meanwhile
-            continue
-        if fields[0] != "Z":
-            times[pid] = (int(fields[11]) + int(fields[12])) / tick
-    return times
+    found = {pid: _proc_stat(pid) for pid in pids}  # None: another machine, or gone
+    return {pid: stat[2] for pid, stat in found.items() if stat and stat[0] != "Z"}
+
+
+def _proc_stat(pid: int) -> tuple[str, int, float] | None:
+    """State, parent and CPU seconds (user + system, all threads) of a process, from
+    ``/proc`` (Linux); None when there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return fields[0], int(fields[1]), seconds
 
 
 def tree_cpu_seconds(root: int) -> float:
@@ -269,17 +267,10 @@ def tree_cpu_seconds(root: int) -> float:
     """
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        parents[int(entry)] = int(fields[1])
-        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+        stat = _proc_stat(int(entry)) if entry.isdigit() else None
+        if stat is not None:  # None: not a process, or gone meanwhile
+            parents[int(entry)], times[int(entry)] = stat[1], stat[2]
     tree, grown = {root}, True
     while grown:
         found = {pid for pid, parent in parents.items() if parent in tree} - tree
